@@ -1,0 +1,145 @@
+"""Diagnostics as data (severity, code, French message, spans), and their renderings."""
+
+from __future__ import annotations
+
+import enum
+import json
+
+import attrs
+
+from .source import Span
+
+
+class Severity(enum.StrEnum):
+    ERROR = "erreur"
+    WARNING = "avertissement"
+
+
+@attrs.frozen
+class Label:
+    span: Span
+    message: str
+
+
+@attrs.frozen
+class Diagnostic:
+    """One finding about a rule file or a dossier.
+
+    `span` is None for findings about a dossier, which carry a JSON pointer and
+    its file instead of a rule location.
+    """
+
+    severity: Severity
+    code: str
+    message: str
+    span: Span | None = None
+    notes: tuple[Label, ...] = ()
+    help: str | None = None
+    context: str | None = None
+    file: str | None = None
+    pointer: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def position(self) -> tuple[str, int, int]:
+        if self.span is not None:
+            return self.span.path, self.span.line, self.span.column
+        return self.file or "", self.line or 0, self.column or 0
+
+    def sort_key(self) -> tuple:
+        path, line, column = self.position()
+        return (path, line, column, self.code, self.message)
+
+
+def error(code: str, message: str, span: Span | None = None, **kwargs) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, message, span, **kwargs)
+
+
+def warning(code: str, message: str, span: Span | None = None, **kwargs) -> Diagnostic:
+    return Diagnostic(Severity.WARNING, code, message, span, **kwargs)
+
+
+def sorted_diagnostics(diagnostics) -> list[Diagnostic]:
+    return sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+class DiagnosticError(Exception):
+    """Raised by a stage that cannot go on; carries every diagnostic it collected."""
+
+    def __init__(self, diagnostics) -> None:
+        self.diagnostics = sorted_diagnostics(diagnostics)
+        super().__init__("\n".join(gnu_line(d) for d in self.diagnostics))
+
+
+def gnu_line(d: Diagnostic) -> str:
+    """The GNU one-liner that editors and CI annotations parse."""
+    path, line, column = d.position()
+    where = path
+    if line:
+        where += f":{line}:{column}"
+    if d.pointer is not None:
+        where += f": {d.pointer or '/'}"
+    return f"{where}: {d.severity}[{d.code}]: {d.message}"
+
+
+def _excerpt(label_span: Span) -> list[str]:
+    line = label_span.line
+    text = label_span.source.line_text(line)
+    end_line, end_col = label_span.end_position
+    width = (end_col if end_line == line else len(text) + 1) - label_span.column
+    gutter = " " * len(str(line))
+    return [
+        f"{gutter} |",
+        f"{line} | {text}",
+        f"{gutter} | {' ' * (label_span.column - 1)}{'^' * max(width, 1)}",
+    ]
+
+
+def render_text(d: Diagnostic) -> str:
+    """The full form: GNU line, caret excerpt, help, context and secondary notes."""
+    lines = [gnu_line(d)]
+    if d.span is not None:
+        lines += _excerpt(d.span)
+    gutter = " " * (len(str(d.span.line)) if d.span is not None else 1)
+    if d.help:
+        lines.append(f"{gutter} = aide : {d.help}")
+    if d.context:
+        lines.append(f"{gutter} = dans : {d.context}")
+    for note in d.notes:
+        lines.append(f"{note.span.location()}: note: {note.message}")
+        lines += _excerpt(note.span)
+    return "\n".join(lines)
+
+
+def to_json(d: Diagnostic) -> dict:
+    path, line, column = d.position()
+    out = {
+        "severity": d.severity.name.lower(),
+        "code": d.code,
+        "message": d.message,
+        "file": path,
+        "line": line or None,
+        "column": column or None,
+    }
+    if d.span is not None:
+        out["end_line"], out["end_column"] = d.span.end_position
+    if d.pointer is not None:
+        out["pointer"] = d.pointer
+    if d.help:
+        out["help"] = d.help
+    if d.context:
+        out["context"] = d.context
+    if d.notes:
+        out["notes"] = [
+            {"message": n.message, "file": n.span.path, "line": n.span.line, "column": n.span.column}
+            for n in d.notes
+        ]
+    return out
+
+
+def render_json(diagnostics) -> str:
+    return json.dumps([to_json(d) for d in diagnostics], ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,429 @@
+"""Dossier JSON text → validated Dossier, every problem reported as a diagnostic carrying a JSON pointer."""
+
+from __future__ import annotations
+
+import decimal
+import difflib
+import functools
+import importlib.resources
+import json
+import re
+
+import attrs
+from jsonschema import Draft202012Validator, ValidationError
+
+from .diagnostics import Diagnostic, DiagnosticError, error
+
+PLATE_PATH = ("vehicule", "immatriculation")
+
+
+@attrs.frozen
+class Dossier:
+    """A dossier that passed the schema: `data` is plain JSON, non-integer numbers as Decimal."""
+
+    name: str
+    data: dict
+
+
+@functools.cache
+def dossier_schema() -> dict:
+    resource = importlib.resources.files("immat") / "schemas/dossier.schema.json"
+    return json.loads(resource.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    # jsonschema only asserts "format" when given a checker; its "date" checker
+    # rejects impossible days such as 2021-02-30 (a test guards this).
+    return Draft202012Validator(dossier_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def parse_dossier(text: str, name: str) -> Dossier:
+    """Parse and validate; raise DiagnosticError carrying every problem found."""
+    data, diagnostics = _load_json(text, name)
+    if not isinstance(data, dict):
+        message = f"le dossier doit être un objet JSON {{ … }} ; reçu {_describe_value(data)}"
+        raise DiagnosticError([error("schema", message, file=name, pointer="")])
+    diagnostics += _schema_diagnostics(data, name)
+    diagnostics += _plate_diagnostics(data, name)
+    diagnostics += _holder_index_diagnostics(data, name)
+    if diagnostics:
+        raise DiagnosticError(_in_pointer_order(diagnostics))
+    return Dossier(name, data)
+
+
+# ---------------------------------------------------------------- JSON text
+
+
+class _NonFinite:
+    """Stands for NaN/Infinity until the tree is walked, so the error can carry a pointer."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+
+def _load_json(text: str, name: str) -> tuple[object, list[Diagnostic]]:
+    duplicates: list[tuple[dict, str]] = []
+
+    def pairs_hook(pairs: list[tuple[str, object]]) -> dict:
+        obj: dict = {}
+        for key, value in pairs:
+            if key in obj:
+                duplicates.append((obj, key))
+            obj[key] = value
+        return obj
+
+    try:
+        data = json.loads(
+            text, parse_float=decimal.Decimal, parse_constant=_NonFinite, object_pairs_hook=pairs_hook
+        )
+    except json.JSONDecodeError as exc:
+        message = f"JSON mal formé : {_syntax_message(exc, text)}"
+        raise DiagnosticError([error("json-invalide", message, file=name, line=exc.lineno, column=exc.colno)])
+    except RecursionError:
+        raise DiagnosticError([error("json-invalide", "JSON illisible : imbrication trop profonde", file=name)])
+    except ValueError:  # Python refuses integers of more than 4300 digits
+        raise DiagnosticError([error("json-invalide", "JSON illisible : nombre entier trop long", file=name)])
+    non_finite = _non_finite_diagnostics(data, name)
+    if non_finite:
+        raise DiagnosticError(non_finite + _duplicate_diagnostics(data, duplicates, name))
+    return data, _duplicate_diagnostics(data, duplicates, name)
+
+
+_SYNTAX_MESSAGES = {
+    "Expecting value": "valeur attendue",
+    "Expecting ',' delimiter": "virgule manquante",
+    "Expecting ':' delimiter": "deux-points manquant après le nom du champ",
+    "Expecting property name enclosed in double quotes": "nom de champ attendu, entre guillemets doubles",
+    "Unterminated string starting at": "texte non terminé : guillemet fermant manquant",
+    "Extra data": "contenu en trop après la fin du document",
+    "Invalid control character at": "caractère de contrôle dans un texte (un saut de ligne ou une tabulation s'écrit \\n ou \\t)",
+    "Invalid \\escape": "séquence d'échappement invalide après \\",
+    "Invalid \\uXXXX escape": "séquence \\uXXXX invalide : 4 chiffres hexadécimaux attendus",
+    "Unexpected UTF-8 BOM (decode using utf-8-sig)": "marque d'ordre des octets (BOM) en tête du texte",
+    "Illegal trailing comma before end of object": "virgule en trop avant }",
+    "Illegal trailing comma before end of array": "virgule en trop avant ]",
+}
+
+
+def _syntax_message(exc: json.JSONDecodeError, text: str) -> str:
+    if not text.strip():
+        return "texte vide, un objet JSON est attendu"
+    # The decoder's own wording misleads in these two frequent cases.
+    if exc.pos < len(text) and text[exc.pos] in "}]" and text[: exc.pos].rstrip().endswith(","):
+        return f"virgule en trop avant {text[exc.pos]}"
+    if exc.pos >= len(text.rstrip()) and exc.msg == "Expecting ',' delimiter":
+        return "fin du texte inattendue : accolade } ou crochet ] fermant manquant"
+    return _SYNTAX_MESSAGES.get(exc.msg, "erreur de syntaxe")
+
+
+def _walk(value: object):
+    """Every (path, node) of a parsed JSON tree; iterative, as deep trees would exhaust the stack."""
+    stack: list[tuple[tuple, object]] = [((), value)]
+    while stack:
+        path, node = stack.pop()
+        yield path, node
+        if isinstance(node, dict):
+            stack.extend((path + (key,), child) for key, child in node.items())
+        elif isinstance(node, list):
+            stack.extend((path + (index,), child) for index, child in enumerate(node))
+
+
+def _non_finite_diagnostics(data: object, name: str) -> list[Diagnostic]:
+    return [
+        error(
+            "json-invalide",
+            f"JSON mal formé : {node.token} n'est pas une valeur JSON ; un nombre fini est attendu",
+            file=name,
+            pointer=_pointer(path),
+        )
+        for path, node in _walk(data)
+        if isinstance(node, _NonFinite)
+    ]
+
+
+def _duplicate_diagnostics(data: object, duplicates: list[tuple[dict, str]], name: str) -> list[Diagnostic]:
+    paths = {id(node): path for path, node in _walk(data) if isinstance(node, dict)}
+    found = []
+    for obj, key in duplicates:
+        # An object shadowed by a later duplicate is no longer in the tree: the
+        # outer duplicate is what the author has to fix.
+        if id(obj) in paths:
+            found.append((paths[id(obj)] + (key,), key))
+    return [
+        error(
+            "cle-dupliquee",
+            f"champ « {key} » présent plusieurs fois dans le même objet ; seule la dernière valeur serait lue",
+            file=name,
+            pointer=_pointer(path),
+        )
+        for path, key in dict.fromkeys(found)
+    ]
+
+
+def _pointer(path: tuple) -> str:
+    """RFC 6901 JSON pointer of a path of keys and indexes."""
+    return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in path)
+
+
+def _in_pointer_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    def key(d: Diagnostic) -> tuple:
+        tokens = (d.pointer or "").split("/")[1:]
+        return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in tokens), d.code, d.message
+
+    return sorted(dict.fromkeys(diagnostics), key=key)
+
+
+# ---------------------------------------------------------------- schema
+
+
+def _schema_diagnostics(data: dict, name: str) -> list[Diagnostic]:
+    errors = list(_validator().iter_errors(data))
+    # A value of the wrong type also fails its other keywords; the type error says it all.
+    mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
+    found = []
+    for e in errors:
+        path = tuple(e.absolute_path)
+        if e.validator != "type" and path in mistyped:
+            continue
+        if e.validator == "pattern" and path == PLATE_PATH:
+            continue  # plate_problem gives the precise reason
+        for where, message, help in _explain(e, path):
+            found.append(error("schema", message, file=name, pointer=_pointer(where), help=help))
+    return found
+
+
+def _explain(e: ValidationError, path: tuple) -> list[tuple[tuple, str, str | None]]:
+    """(path, French message, help) for one jsonschema error; never its English message."""
+    if e.validator == "required":
+        return [(path + (k,), f"champ obligatoire manquant : {k}", None) for k in e.validator_value if k not in e.instance]
+    if e.validator == "additionalProperties":
+        return _unknown_fields(e, path)
+    explain = _EXPLAINERS.get(e.validator)
+    if explain is None:
+        return [(path, f"valeur non conforme au schéma (contrainte « {e.validator} »)", None)]
+    message, help = explain(e)
+    return [(path, message, help)]
+
+
+def _unknown_fields(e: ValidationError, path: tuple) -> list[tuple[tuple, str, str | None]]:
+    allowed = list(e.schema.get("properties", {}))
+    found = []
+    for key in e.instance:
+        if key not in allowed:
+            suggestion = _closest(key, allowed)
+            help = f"vouliez-vous dire « {suggestion} » ?" if suggestion else f"champs admis ici : {', '.join(allowed)}"
+            found.append((path + (key,), f"champ inconnu : « {key} »", help))
+    return found
+
+
+_TYPE_NAMES = {
+    "string": "un texte",
+    "integer": "un entier",
+    "number": "un nombre",
+    "boolean": "un booléen (true ou false)",
+    "array": "une liste",
+    "object": "un objet",
+    "null": "null",
+}
+
+
+def _type_message(e: ValidationError) -> tuple[str, str | None]:
+    expected = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
+    message = f"doit être {' ou '.join(_TYPE_NAMES[t] for t in expected)} ; reçu {_describe_value(e.instance)}"
+    return message, _type_help(expected, e.instance)
+
+
+def _type_help(expected: list[str], value: object) -> str | None:
+    if value is None:
+        return "omettez le champ si l'information n'est pas connue"
+    if isinstance(value, str) and ("integer" in expected and value.strip().isdigit()):
+        return "écrivez le nombre sans guillemets"
+    if isinstance(value, str) and "boolean" in expected and value in ("true", "false"):
+        return "écrivez true ou false sans guillemets"
+    return None
+
+
+def _choice_message(e: ValidationError) -> tuple[str, str | None]:
+    if e.validator == "enum":
+        allowed = list(e.validator_value)
+    elif all(isinstance(branch, dict) and "const" in branch for branch in e.validator_value):
+        allowed = [branch["const"] for branch in e.validator_value]
+    else:
+        return "valeur non conforme : elle ne correspond à aucune des formes admises", None
+    message = f"valeur « {_show(e.instance)} » non autorisée ; valeurs possibles : {', '.join(map(_show, allowed))}"
+    suggestion = _closest(_show(e.instance), [str(a) for a in allowed])
+    return message, f"vouliez-vous dire « {suggestion} » ?" if suggestion else None
+
+
+def _format_message(e: ValidationError) -> tuple[str, str | None]:
+    if e.validator_value == "date":
+        return f"date invalide « {_show(e.instance)} » : attendu une date réelle au format AAAA-MM-JJ", None
+    return f"format « {e.validator_value} » non respecté : « {_show(e.instance)} »", None
+
+
+def _pattern_message(e: ValidationError) -> tuple[str, str | None]:
+    explanation = e.schema.get("x-message", "valeur non conforme au format attendu")
+    return f"{explanation} ; reçu « {_show(e.instance)} »", None
+
+
+def _minimum_message(e: ValidationError) -> tuple[str, str | None]:
+    return f"doit être supérieur ou égal à {e.validator_value} ; reçu {_show(e.instance)}", None
+
+
+def _min_items_message(e: ValidationError) -> tuple[str, str | None]:
+    if not e.instance:
+        return f"liste vide : au moins {e.validator_value} élément(s) attendu(s)", None
+    return f"au moins {e.validator_value} éléments attendus ; la liste en a {len(e.instance)}", None
+
+
+def _const_message(e: ValidationError) -> tuple[str, str | None]:
+    return f"valeur attendue : « {_show(e.validator_value)} » ; reçu « {_show(e.instance)} »", None
+
+
+_EXPLAINERS = {
+    "type": _type_message,
+    "enum": _choice_message,
+    "oneOf": _choice_message,
+    "format": _format_message,
+    "pattern": _pattern_message,
+    "minimum": _minimum_message,
+    "minItems": _min_items_message,
+    "const": _const_message,
+}
+
+
+def _show(value: object) -> str:
+    """A JSON value as the author wrote it (a Decimal keeps its digits)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return "{…}" if isinstance(value, dict) else "[…]"
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return json.dumps(value)
+
+
+def _describe_value(value: object) -> str:
+    if isinstance(value, str):
+        return f"le texte « {value} »"
+    if isinstance(value, bool):
+        return f"le booléen {_show(value)}"
+    if isinstance(value, int):
+        return f"l'entier {value}"
+    if isinstance(value, decimal.Decimal):
+        return f"le nombre {value}"
+    return {dict: "un objet", list: "une liste", type(None): "null"}.get(type(value), _show(value))
+
+
+def _closest(word: str, choices: list[str]) -> str | None:
+    """The allowed spelling nearest to `word`, ignoring case (vp → VP)."""
+    by_folded = {choice.casefold(): choice for choice in choices}
+    matches = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.6)
+    return by_folded[matches[0]] if matches else None
+
+
+# ---------------------------------------------------------------- registration numbers
+
+_SIV = re.compile(r"([A-Z]{2})-([0-9]{3})-([A-Z]{2})")
+_FNI = re.compile(r"([0-9]{1,4}) ([A-Z]{1,3}) ([0-9]{2,3}|2[AB])")
+# Spellings people actually type: lower case, spaces or other dashes instead of
+# hyphens, no separator at all.
+_SEPARATOR = r"[\s.\-‐‑–—_]*"
+_SIV_LOOSE = re.compile(_SEPARATOR.join([r"([A-Z]{2})", r"([0-9]{3})", r"([A-Z]{2})"]))
+_FNI_LOOSE = re.compile(_SEPARATOR.join([r"([0-9]{1,4})", r"([A-Z]{1,3})", r"([0-9]{2,3}|2[AB])"]))
+
+_FNI_DEPARTEMENTS = frozenset(
+    [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B", "971", "972", "973", "974", "976"]
+)
+
+
+def plate_problem(plate: str) -> str | None:
+    """Why `plate` is not a registration number as printed on a certificate, in French; None if it is."""
+    upper = plate.strip().upper()
+    for strict, loose, reasons, form in _PLATE_FORMATS:
+        match = strict.fullmatch(plate) or loose.fullmatch(upper)
+        if match is None:
+            continue
+        canonical = form.format(*match.groups())
+        problems = reasons(*match.groups())
+        if canonical != plate:
+            head = f"immatriculation « {plate} » mal écrite : attendu « {canonical} » ({_WRITTEN_FORM[form]})"
+            return " ; ".join([head] + problems)
+        return f"immatriculation « {plate} » invalide : {' ; '.join(problems)}" if problems else None
+    what = f"« {plate} » non reconnue" if plate.strip() else "vide"
+    return f"immatriculation {what} : attendu le format SIV AB-123-CD ou l'ancien format FNI 123 AB 01"
+
+
+def _forbidden_letters(letters: str, banned: str, why: str) -> list[str]:
+    found = sorted(set(letters) & set(banned))
+    if not found:
+        return []
+    plural = "s" if len(found) > 1 else ""
+    return [f"lettre{plural} {', '.join(found)} interdite{plural} : {why}"]
+
+
+def _siv_reasons(left: str, digits: str, right: str) -> list[str]:
+    reasons = _forbidden_letters(left + right, "IOU", "le SIV n'emploie jamais I, O ni U (confusion avec 1, 0 et V)")
+    if digits == "000":
+        reasons.append("le numéro 000 n'est jamais attribué : les chiffres vont de 001 à 999")
+    if "SS" in (left, right):
+        reasons.append("la paire de lettres SS n'est jamais attribuée")
+    if left == "WW":
+        reasons.append("WW est la série provisoire (certificat provisoire WW), pas un numéro définitif")
+    return reasons
+
+
+def _fni_reasons(digits: str, letters: str, departement: str) -> list[str]:
+    reasons = _forbidden_letters(letters, "IO", "le FNI n'emploie ni I ni O")
+    if departement == "20":
+        reasons.append("département 20 : la Corse s'écrit 2A (Corse-du-Sud) ou 2B (Haute-Corse)")
+    elif departement not in _FNI_DEPARTEMENTS:
+        reasons.append(f"département « {departement} » inexistant : attendu 01 à 95, 2A, 2B, 971 à 974 ou 976")
+    return reasons
+
+
+_SIV_FORM = "{}-{}-{}"
+_FNI_FORM = "{} {} {}"
+_WRITTEN_FORM = {
+    _SIV_FORM: "format SIV AB-123-CD : majuscules et traits d'union, comme sur le certificat",
+    _FNI_FORM: "format FNI 123 AB 01 : majuscules, chiffres, lettres et département séparés par une espace",
+}
+_PLATE_FORMATS = (
+    (_SIV, _SIV_LOOSE, _siv_reasons, _SIV_FORM),
+    (_FNI, _FNI_LOOSE, _fni_reasons, _FNI_FORM),
+)
+
+
+def _plate_diagnostics(data: dict, name: str) -> list[Diagnostic]:
+    vehicle = data.get("vehicule")
+    plate = vehicle.get("immatriculation") if isinstance(vehicle, dict) else None
+    problem = plate_problem(plate) if isinstance(plate, str) else None
+    if problem is None:
+        return []
+    return [error("immatriculation", problem, file=name, pointer=_pointer(PLATE_PATH))]
+
+
+# ---------------------------------------------------------------- cross-field checks
+
+
+def _holder_index_diagnostics(data: dict, name: str) -> list[Diagnostic]:
+    holders, pieces = data.get("titulaires"), data.get("pieces")
+    if not isinstance(holders, list) or not isinstance(pieces, list):
+        return []  # absent or mistyped: nothing to check against (or already reported)
+    found = []
+    for position, piece in enumerate(pieces):
+        index = piece.get("titulaire") if isinstance(piece, dict) else None
+        # `type(...) is int` because JSON true would otherwise pass as the index 1.
+        if type(index) is int and index >= len(holders):
+            count = f"n'en a que {len(holders)}" if holders else "n'en a aucun"
+            found.append(
+                error(
+                    "schema",
+                    f"la pièce désigne le titulaire n° {index + 1}, mais le dossier {count}",
+                    file=name,
+                    pointer=_pointer(("pieces", position, "titulaire")),
+                    help="« titulaire » compte à partir de 0 : 0 désigne le titulaire, 1 le premier co-titulaire",
+                )
+            )
+    return found

@@ -1,0 +1,418 @@
+"""Program × dossier → Outcome, every result with the Step tree that explains it."""
+
+from __future__ import annotations
+
+import datetime
+import operator
+from decimal import Decimal, DivisionByZero, InvalidOperation
+
+import attrs
+
+from . import syntax as s
+from .outcome import (
+    AmountOutcome, AmountStatus, Holder, Outcome, RequirementOutcome, Rule, Status, Step, StepKind, Verdict,
+)
+from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
+from .values import Duration, Failure, Money, Unknown, between, first_problem, is_known, shift
+
+COMPARE = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+@attrs.frozen
+class Item:
+    """A list element bound to a loop variable: its data and the JSON pointer it lives at."""
+
+    pointer: str
+    data: object
+    index: int
+
+
+def evaluate(program: Program, name: str, data: dict) -> Outcome:
+    """Evaluate every requirement and amount of `program` against one dossier's data."""
+    run = _Run(program, data)
+    requirements = tuple(o for r in program.requirements for o in run.requirement(r))
+    amounts = tuple(run.amount(a) for a in program.amounts)
+    return Outcome(name, data.get("reference"), _verdict(requirements, amounts), requirements, amounts)
+
+
+def _verdict(requirements, amounts) -> Verdict:
+    if any(o.status is Status.MISSING and o.rule.kind == "recevabilité" for o in requirements):
+        return Verdict.REJECTED
+    unsettled = (Status.MISSING, Status.UNKNOWN, Status.ERROR)
+    if any(o.status in unsettled for o in requirements) or any(
+        a.status in (AmountStatus.UNKNOWN, AmountStatus.ERROR) for a in amounts
+    ):
+        return Verdict.INCOMPLETE
+    return Verdict.COMPLETE
+
+
+def _rule(item) -> Rule:
+    return Rule(item.name, getattr(item, "kind", "montant"), item.title, item.source,
+                f"{item.span.path}:{item.span.line}")
+
+
+def _missing(value) -> tuple[str, ...]:
+    return tuple(sorted(value.missing)) if isinstance(value, Unknown) else ()
+
+
+def _kleene(values, absorbing: bool):
+    """Three-valued fold for « et » (absorbing False) and « ou » (absorbing True)."""
+    if any(v is absorbing for v in values):
+        return absorbing
+    problem = first_problem(*values)
+    return problem if problem is not None else not absorbing
+
+
+class _Run:
+    """One dossier's evaluation: definitions and amounts are computed once and remembered."""
+
+    def __init__(self, program: Program, data: dict) -> None:
+        self.program = program
+        self.data = data
+        self.memo: dict[str, tuple[object, Step]] = {}
+        self.amount_memo: dict[str, AmountOutcome] = {}
+
+    # -------------------------------------------------------------- requirements
+
+    def requirement(self, req: s.Requirement):
+        if not req.per_holder:
+            return [self._requirement(req, {}, None)]
+        holders = self.data.get("titulaires")
+        if not isinstance(holders, list) or not holders:
+            return [self._requirement(req, {}, None, problem=Unknown(frozenset({"/titulaires"})))]
+        items = [Item(f"/titulaires/{i}", h, i) for i, h in enumerate(holders)]
+        return [self._requirement(req, {"titulaire": h}, _holder(h)) for h in items]
+
+    def _requirement(self, req, env, holder, problem=None) -> RequirementOutcome:
+        def outcome(status, reason, missing=(), error=None, demand=req.demand):
+            return RequirementOutcome(_rule(req), holder, status, _piece_types(demand), req.message,
+                                      missing, reason, error)
+
+        if problem is not None:
+            step = Step(StepKind.APPLIES, "pour chaque titulaire", problem, req.span)
+            return outcome(Status.UNKNOWN, step, _missing(problem))
+        steps = []
+        if req.applies is not None:
+            applies, step = self.eval(req.applies, env)
+            steps.append(Step(StepKind.APPLIES, "s'applique si", applies, req.applies.span, (step,)))
+            if applies is False:
+                return outcome(Status.NOT_APPLICABLE, _root(req, steps, applies))
+            if not is_known(applies):
+                return self._unsettled(outcome, req, steps, applies)
+        return self._with_exceptions(req, env, steps, outcome)
+
+    def _with_exceptions(self, req, env, steps, outcome):
+        holding, pending = [], []
+        for exc in req.exceptions:
+            value, step = self.eval(exc.condition, env)
+            steps.append(Step(StepKind.EXCEPTION, "sauf si", value, exc.span, (step,)))
+            (holding if value is True else pending if not is_known(value) else []).append((exc, value))
+        if len({h[0].demand for h in holding}) > 1:
+            return self._conflict(req, steps, holding, outcome)
+        if holding and holding[0][0].demand is None:
+            return outcome(Status.NOT_APPLICABLE, _root(req, steps, False))
+        demand = holding[0][0].demand if holding else req.demand
+        satisfied, step = self._demand(demand, env)
+        steps.append(step)
+        if satisfied is True:
+            return outcome(Status.SATISFIED, _root(req, steps, True), demand=demand)
+        if pending:
+            # An exemption we cannot decide still leaves the requirement open, unless it is met anyway.
+            satisfied = first_problem(satisfied, *(p[1] for p in pending)) or satisfied
+        if satisfied is False:
+            return outcome(Status.MISSING, _root(req, steps, False), demand=demand)
+        return self._unsettled(outcome, req, steps, satisfied, demand)
+
+    def _unsettled(self, outcome, req, steps, value, demand=None):
+        root = _root(req, steps, value)
+        demand = demand or req.demand
+        if isinstance(value, Failure):
+            return outcome(Status.ERROR, root, error=value.message, demand=demand)
+        return outcome(Status.UNKNOWN, root, _missing(value), demand=demand)
+
+    def _conflict(self, req, steps, holding, outcome):
+        where = " et ".join(f"{e.span.path}:{e.span.line}" for e, _ in holding)
+        failure = Failure(f"exceptions en conflit ({where}) : plusieurs s'appliquent avec des conclusions différentes")
+        return outcome(Status.ERROR, _root(req, steps, failure), error=failure.message)
+
+    def _demand(self, demand: s.Demand, env) -> tuple[object, Step]:
+        if isinstance(demand, s.ConditionDemand):
+            value, step = self.eval(demand.condition, env)
+            return value, Step(StepKind.DEMAND, "exige que", value, demand.span, (step,))
+        results = [self._alternative(spec, env) for spec in demand.alternatives]
+        value = _kleene([r[0] for r in results], True)
+        return value, Step(StepKind.DEMAND, "exige", value, demand.span, tuple(r[1] for r in results))
+
+    def _alternative(self, spec: s.PieceSpec, env) -> tuple[object, Step]:
+        pieces = self._pieces(spec.piece_type)
+        results = [self._piece(spec, item, env) for item in pieces]
+        value = _kleene([r[0] for r in results], True)
+        note = None if pieces else "aucune pièce de ce type fournie"
+        return value, Step(StepKind.ALTERNATIVE, spec.span.text, value, spec.span,
+                           tuple(r[1] for r in results), note)
+
+    def _pieces(self, piece_type: str) -> list[Item]:
+        pieces = self.data.get("pieces")
+        if not isinstance(pieces, list):
+            return []
+        return [Item(f"/pieces/{i}", p, i) for i, p in enumerate(pieces) if p.get("type") == piece_type]
+
+    def _piece(self, spec: s.PieceSpec, item: Item, env) -> tuple[object, Step]:
+        results = [self._filter(f, item, env) for f in spec.filters]
+        value = _kleene([r[0] for r in results], False)
+        date = item.data.get("date")
+        label = f"pièce n° {item.index + 1} ({item.data['type']}" + (f", datée du {date}" if date else "") + ")"
+        return value, Step(StepKind.PIECE, label, value, None, tuple(r[1] for r in results), item.pointer)
+
+    def _filter(self, f, item: Item, env) -> tuple[object, Step]:
+        if isinstance(f, s.OfHolder):
+            value = item.data.get("titulaire", 0) == env["titulaire"].index
+            return value, Step(StepKind.FILTER, f.span.text, value, f.span)
+        if isinstance(f, s.WithCondition):
+            value, step = self.eval(f.condition, {**env, "pièce": item})
+            return value, Step(StepKind.FILTER, f.span.text, value, f.span, (step,))
+        return self._dated(f, item, env)
+
+    def _dated(self, f: s.Dated, item: Item, env) -> tuple[object, Step]:
+        reference, ref_step = self.eval(f.reference, env)
+        raw = item.data.get("date")
+        date = datetime.date.fromisoformat(raw) if isinstance(raw, str) else Unknown(frozenset({item.pointer + "/date"}))
+        problem = first_problem(reference, date)
+        if problem is not None:
+            return problem, Step(StepKind.FILTER, f.span.text, problem, f.span, (ref_step,))
+        earliest = shift(reference, -f.max_age.value)
+        value = earliest <= date <= reference
+        note = f"pièce du {date:%d/%m/%Y} ; acceptée du {earliest:%d/%m/%Y} au {reference:%d/%m/%Y}"
+        return value, Step(StepKind.FILTER, f.span.text, value, f.span, (ref_step,), note)
+
+    # -------------------------------------------------------------- amounts
+
+    def amount(self, a: s.Amount) -> AmountOutcome:
+        if a.name in self.amount_memo:
+            return self.amount_memo[a.name]
+        steps = []
+        result = self._amount_value(a, steps)
+        missing = _missing(result)
+        if isinstance(result, Failure):
+            status, error = AmountStatus.ERROR, result.message
+        elif isinstance(result, Unknown):
+            status, error = AmountStatus.UNKNOWN, None
+        else:
+            status, error = (AmountStatus.NOT_APPLICABLE if result is None else AmountStatus.COMPUTED), None
+        breakdown = Step(StepKind.AMOUNT, a.title or a.name, result, a.span, tuple(steps))
+        outcome = AmountOutcome(_rule(a), status, result, missing, breakdown, error)
+        self.amount_memo[a.name] = outcome
+        return outcome
+
+    def _amount_value(self, a: s.Amount, steps: list):
+        if a.applies is not None:
+            applies, step = self.eval(a.applies, {})
+            steps.append(Step(StepKind.APPLIES, "s'applique si", applies, a.applies.span, (step,)))
+            if applies is not True:
+                return None if applies is False else applies
+        value, vsteps = self._with_value_exceptions(a.value, a.exceptions)
+        steps.extend(vsteps)
+        return value
+
+    def _with_value_exceptions(self, base: s.Expr, exceptions) -> tuple[object, list[Step]]:
+        steps, holding, pending = [], [], []
+        for exc in exceptions:
+            cond, step = self.eval(exc.condition, {})
+            steps.append(Step(StepKind.EXCEPTION, "sauf si", cond, exc.span, (step,)))
+            if cond is True:
+                holding.append(exc)
+            elif not is_known(cond):
+                pending.append(cond)
+        if len({e.value for e in holding}) > 1:
+            where = " et ".join(f"{e.span.path}:{e.span.line}" for e in holding)
+            return Failure(f"exceptions en conflit ({where})"), steps
+        if holding:
+            value, step = self.eval(holding[0].value, {})
+        elif pending:
+            return first_problem(*pending), steps
+        else:
+            value, step = self.eval(base, {})
+        steps.append(step)
+        return value, steps
+
+    # -------------------------------------------------------------- expressions
+
+    def eval(self, e: s.Expr, env) -> tuple[object, Step]:
+        return getattr(self, "_e_" + type(e).__name__)(e, env)
+
+    def _literal(self, e, env):
+        return e.value, Step(StepKind.LITERAL, e.span.text, e.value, e.span)
+
+    _e_Number = _e_Text = _e_DateLit = _e_Boolean = _e_MoneyLit = _e_Percent = _e_DurationLit = _literal
+
+    def _e_FieldRef(self, e: FieldRef, env):
+        value = self._field_value(e, env)
+        return value, Step(StepKind.FIELD, e.span.text, value, e.span)
+
+    def _field_value(self, e: FieldRef, env):
+        if e.base is None:
+            node, base = self.data, ""
+        else:
+            node, base = env[e.base].data, env[e.base].pointer
+        for part in e.parts:
+            if not isinstance(node, dict) or node.get(part) is None:
+                # Name the field that was asked for, not the first absent parent: that is what to fill in.
+                return Unknown(frozenset({base + "/" + "/".join(e.parts)}))
+            node = node[part]
+        return _convert(node, e, base + "/" + "/".join(e.parts))
+
+    def _e_VarRef(self, e: VarRef, env):
+        value = env[e.name]
+        return value, Step(StepKind.FIELD, e.span.text, value, e.span)
+
+    def _e_DefRef(self, e: DefRef, env):
+        if e.name not in self.memo:
+            d = self.program.definitions[e.name]
+            value, steps = self._with_value_exceptions(d.value, d.exceptions)
+            self.memo[e.name] = (value, Step(StepKind.DEFINITION, e.name, value, d.span, tuple(steps)))
+        value, step = self.memo[e.name]
+        return value, Step(StepKind.DEFINITION, e.span.text, value, e.span, step.children)
+
+    def _e_AmountRef(self, e: AmountRef, env):
+        a = next(x for x in self.program.amounts if x.name == e.name)
+        outcome = self.amount(a)
+        value = Money(0) if outcome.status is AmountStatus.NOT_APPLICABLE else outcome.value
+        return value, Step(StepKind.AMOUNT, e.span.text, value, e.span, outcome.breakdown.children)
+
+    def _e_TableRef(self, e: TableRef, env):
+        key, key_step = self.eval(e.key, env)
+        day, day_step = self.eval(e.date, env)
+        children = (key_step, day_step)
+        problem = first_problem(key, day)
+        if problem is not None:
+            return problem, Step(StepKind.LOOKUP, e.span.text, problem, e.span, children)
+        period = e.table.period_for(day)
+        if period is None:
+            failure = Failure(f"aucune version du barème « {e.table.name} » n'est en vigueur le {day:%d/%m/%Y}")
+            return failure, Step(StepKind.LOOKUP, e.span.text, failure, e.span, children)
+        row = period.row_for(key)
+        if row is None:
+            failure = Failure(f"le barème « {e.table.name} » n'a pas de ligne pour « {key} »")
+            return failure, Step(StepKind.LOOKUP, e.span.text, failure, e.span, children)
+        value = row.value.value
+        note = f"ligne « {row.span.text} » ({row.span.path}:{row.span.line})"
+        return value, Step(StepKind.LOOKUP, e.span.text, value, e.span, children, note)
+
+    def _e_Or(self, e, env):
+        return self._logic(e, env, True)
+
+    def _e_And(self, e, env):
+        return self._logic(e, env, False)
+
+    def _logic(self, e, env, absorbing: bool):
+        results = [self.eval(o, env) for o in e.operands]
+        value = _kleene([r[0] for r in results], absorbing)
+        return value, Step(StepKind.LOGIC, e.span.text, value, e.span, tuple(r[1] for r in results))
+
+    def _e_Not(self, e, env):
+        value, step = self.eval(e.operand, env)
+        result = (not value) if is_known(value) else value
+        return result, Step(StepKind.LOGIC, e.span.text, result, e.span, (step,))
+
+    def _e_Compare(self, e, env):
+        (left, ls), (right, rs) = self.eval(e.left, env), self.eval(e.right, env)
+        problem = first_problem(left, right)
+        value = problem if problem is not None else COMPARE[e.op](left, right)
+        return value, Step(StepKind.COMPARE, e.span.text, value, e.span, (ls, rs))
+
+    def _e_Arith(self, e, env):
+        (left, ls), (right, rs) = self.eval(e.left, env), self.eval(e.right, env)
+        problem = first_problem(left, right)
+        value = problem if problem is not None else _arith(e.op, left, right)
+        return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (ls, rs))
+
+    def _e_Negate(self, e, env):
+        value, step = self.eval(e.operand, env)
+        if is_known(value):
+            value = Money(-value.amount) if isinstance(value, Money) else -value
+        return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (step,))
+
+    def _e_Between(self, e, env):
+        (start, ss), (end, es) = self.eval(e.start, env), self.eval(e.end, env)
+        problem = first_problem(start, end)
+        value = problem if problem is not None else between(start, end)
+        return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (ss, es))
+
+    def _e_Quantifier(self, e, env):
+        items, results, step = self._each(e.collection, e.var, e.condition, env)
+        if not isinstance(items, list):
+            return items, step
+        value = _kleene([r[0] for r in results], not e.every)
+        return value, attrs.evolve(step, value=value)
+
+    def _e_Count(self, e, env):
+        if e.condition is None:
+            items, step = self.eval(e.collection, env)
+            value = len(items) if isinstance(items, list) else items
+            return value, Step(StepKind.COUNT, e.span.text, value, e.span, (step,))
+        items, results, step = self._each(e.collection, e.var, e.condition, env)
+        if not isinstance(items, list):
+            return items, step
+        values = [r[0] for r in results]
+        problem = first_problem(*values)
+        value = problem if problem is not None else sum(1 for v in values if v is True)
+        return value, attrs.evolve(step, value=value, kind=StepKind.COUNT)
+
+    def _each(self, collection, var, condition, env):
+        items, cstep = self.eval(collection, env)
+        if not isinstance(items, list):
+            return items, [], Step(StepKind.QUANTIFIER, collection.span.text, items, collection.span, (cstep,))
+        results = [self.eval(condition, {**env, var: item}) for item in items]
+        step = Step(StepKind.QUANTIFIER, condition.span.text, None, condition.span, tuple(r[1] for r in results))
+        return items, results, step
+
+
+def _holder(item: Item) -> Holder:
+    data = item.data if isinstance(item.data, dict) else {}
+    name = " ".join(p for p in (data.get("prenoms"), data.get("nom")) if p)
+    return Holder(item.index, name or f"titulaire n° {item.index + 1}")
+
+
+def _root(req: s.Requirement, steps, value) -> Step:
+    return Step(StepKind.CONDITION, req.name, value, req.span, tuple(steps))
+
+
+def _piece_types(demand: s.Demand) -> tuple[str, ...]:
+    if isinstance(demand, s.PieceDemand):
+        return tuple(dict.fromkeys(spec.piece_type for spec in demand.alternatives))
+    return ()
+
+
+def _convert(node, e: FieldRef, pointer: str):
+    kind = e.type.kind
+    if kind == "date":
+        return datetime.date.fromisoformat(node)
+    if kind == "liste":
+        return [Item(f"{pointer}/{i}", v, i) for i, v in enumerate(node)]
+    if kind == "décimal" and isinstance(node, int):
+        return Decimal(node)
+    return node
+
+
+def _arith(op: str, left, right):
+    if isinstance(left, datetime.date) and isinstance(right, Duration):
+        return shift(left, right if op == "+" else -right)
+    if isinstance(left, Money) or isinstance(right, Money):
+        return _money_arith(op, left, right)
+    try:
+        return {"+": operator.add, "-": operator.sub, "*": operator.mul}[op](left, right) if op != "/" else (
+            Decimal(left) / Decimal(right))
+    except (DivisionByZero, InvalidOperation, ZeroDivisionError):
+        return Failure("division par zéro")
+
+
+def _money_arith(op: str, left, right):
+    if op in "+-":
+        return left + right if op == "+" else left - right
+    if op == "*":
+        return left.scaled(right) if isinstance(left, Money) else right.scaled(left)
+    if right == 0 or (isinstance(right, Money) and right.amount == 0):
+        return Failure("division par zéro")
+    return left.amount / right.amount if isinstance(right, Money) else Money(left.amount / Decimal(right))

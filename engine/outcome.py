@@ -1,0 +1,110 @@
+"""What evaluation hands to the report: verdict, per-requirement outcomes, amounts, reasons."""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from .source import Span
+
+
+class Verdict(enum.StrEnum):
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"
+    REJECTED = "rejected"
+
+
+class Status(enum.StrEnum):
+    SATISFIED = "satisfied"
+    MISSING = "missing"
+    NOT_APPLICABLE = "not_applicable"
+    UNKNOWN = "unknown"
+    ERROR = "error"
+
+
+class AmountStatus(enum.StrEnum):
+    COMPUTED = "computed"
+    NOT_APPLICABLE = "not_applicable"
+    UNKNOWN = "unknown"
+    ERROR = "error"
+
+
+class StepKind(enum.StrEnum):
+    APPLIES = "applies"
+    EXCEPTION = "exception"
+    DEMAND = "demand"
+    ALTERNATIVE = "alternative"
+    PIECE = "piece"
+    FILTER = "filter"
+    CONDITION = "condition"
+    LOGIC = "logic"
+    COMPARE = "compare"
+    ARITHMETIC = "arithmetic"
+    FIELD = "field"
+    DEFINITION = "definition"
+    AMOUNT = "amount"
+    LOOKUP = "lookup"
+    QUANTIFIER = "quantifier"
+    COUNT = "count"
+    LITERAL = "literal"
+
+
+@attrs.frozen
+class Step:
+    """One evaluated piece of a rule: its own words, its value, where it is, and why."""
+
+    kind: StepKind
+    text: str
+    value: object
+    span: Span | None
+    children: tuple[Step, ...] = ()
+    note: str | None = None
+
+
+@attrs.frozen
+class Holder:
+    index: int
+    name: str
+
+
+@attrs.frozen
+class Rule:
+    """A rule's identity as the report shows it."""
+
+    id: str
+    kind: str
+    title: str
+    source: str
+    location: str  # file:line
+
+
+@attrs.frozen
+class RequirementOutcome:
+    rule: Rule
+    holder: Holder | None
+    status: Status
+    pieces: tuple[str, ...]
+    message: str
+    missing_fields: tuple[str, ...]
+    reason: Step
+    error: str | None = None
+
+
+@attrs.frozen
+class AmountOutcome:
+    rule: Rule
+    status: AmountStatus
+    value: object  # Money when computed
+    missing_fields: tuple[str, ...]
+    breakdown: Step
+    error: str | None = None
+
+
+@attrs.frozen
+class Outcome:
+    dossier: str
+    reference: str | None
+    verdict: Verdict
+    requirements: tuple[RequirementOutcome, ...]
+    amounts: tuple[AmountOutcome, ...]

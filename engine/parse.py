@@ -1,0 +1,389 @@
+"""Rule text → syntax tree, or located syntax errors written in French words."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import importlib.resources
+from decimal import Decimal
+
+import lark
+from lark import Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import syntax as s
+from .diagnostics import Diagnostic, DiagnosticError, error
+from .source import SourceFile, Span
+from .values import Duration, Money
+
+UNIT_MONTHS = {"an": 12, "ans": 12, "mois": 1}
+
+# Lark names the terminals it expected; a reader wants words.
+EXPECTED_WORDS = {
+    "NAME": "un nom",
+    "STRING": "un texte entre guillemets",
+    "NUMBER": "un nombre",
+    "DATE": "une date JJ/MM/AAAA",
+    "KIND": "« exigence » ou « recevabilité »",
+    "UNIT": "une unité (jours, mois, ans)",
+    "EURO": "« € »",
+    "PERCENT": "« % »",
+    "COMP_OP": "une comparaison (=, ≠, <, ≤, >, ≥)",
+    "ADD_OP": "« + » ou « − »",
+    "MUL_OP": "« × » ou « / »",
+    "LPAR": "« ( »",
+    "RPAR": "« ) »",
+    "COLON": "« : »",
+    "EQUAL": "« = »",
+    "DOT": "« . »",
+    "$END": "la fin du fichier",
+    "_S_APPLIQUE": "« s'applique »",
+    "_D_AU_PLUS": "« d'au plus »",
+    "_EN_VIGUEUR": "« en vigueur »",
+    "_JUSQU_A": "« jusqu'à »",
+    "_A_PARTIR_DE": "« à partir de »",
+    "_A_LA_DATE": "« à la date »",
+    "_AU_MOINS_UN": "« au moins un »",
+}
+
+# Frequent mistakes, recognised by the parser state they lead to (Lark's match_examples).
+COMMON_MISTAKES = {
+    "pour comparer, écrivez un seul « = » (ou ≠, <, ≤, >, ≥)": [
+        "définition x = a == b",
+        "exigence e s'applique si a == b exige que c",
+    ],
+    "un nombre décimal s'écrit avec une virgule : 2,76 et non 2.76": [
+        "définition x = 2.76",
+        "définition x = 2.5 €",
+    ],
+    "le type de pièce s'écrit entre guillemets : une pièce \"justificatif_identite\"": [
+        "exigence e exige une pièce justificatif_identite",
+        "exigence e exige une pièce \"a\" ou une pièce b",
+    ],
+    "les mots « et », « ou », « non » s'écrivent en français, pas « and », « or », « not »": [
+        "définition x = a and b",
+        "définition x = a or b",
+        "exigence e s'applique si a and b exige que c",
+        "exigence e s'applique si a or b exige que c",
+    ],
+    "une date s'écrit JJ/MM/AAAA, par exemple 01/07/2020": [
+        "barème t en vigueur du 2021",
+        "barème t en vigueur depuis le 2021",
+    ],
+}
+
+
+@functools.cache
+def _parser() -> lark.Lark:
+    grammar = importlib.resources.files("immat.grammar").joinpath("immat.lark").read_text("utf-8")
+    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def parse_module(source: SourceFile) -> s.Module:
+    """Parse one rule file; raise DiagnosticError with its located error(s)."""
+    try:
+        tree = _parser().parse(source.text)
+    except UnexpectedInput as exc:
+        raise DiagnosticError([_syntax_error(source, exc)]) from None
+    builder = _Builder(source)
+    try:
+        items = builder.transform(tree)
+    except VisitError as exc:
+        # Lark wraps whatever a transformer raises; ours are always DiagnosticError.
+        if isinstance(exc.orig_exc, DiagnosticError):
+            raise exc.orig_exc from None
+        raise
+    if builder.diagnostics:
+        raise DiagnosticError(builder.diagnostics)
+    imports = tuple(i for i in items if isinstance(i, s.Import))
+    return s.Module(source.path, imports, tuple(i for i in items if not isinstance(i, s.Import)))
+
+
+def _syntax_error(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
+    hint = None
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        span = source.end_span()
+        found = "la fin du fichier"
+    elif isinstance(exc, UnexpectedCharacters):
+        span = source.span(exc.pos_in_stream, exc.pos_in_stream + 1)
+        found = f"le caractère « {source.text[exc.pos_in_stream]} »"
+    else:
+        token = exc.token
+        span = source.span(token.start_pos, token.end_pos)
+        found = f"« {token} »"
+        hint = exc.match_examples(_parser().parse, COMMON_MISTAKES, use_accepts=True)
+    expected = _expected_words(exc)
+    message = f"syntaxe : {found} inattendu"
+    if expected:
+        message += f" ; attendu : {expected}"
+    return error("syntaxe", message, span, help=hint)
+
+
+def _expected_words(exc: UnexpectedInput) -> str:
+    names = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or ()
+    words = sorted({_word(name) for name in names})
+    if len(words) > 6:
+        words = words[:6] + ["…"]
+    return ", ".join(words)
+
+
+def _word(name: str) -> str:
+    if name in EXPECTED_WORDS:
+        return EXPECTED_WORDS[name]
+    terminal = next((t for t in _parser().terminals if t.name == name), None)
+    if terminal is not None and terminal.pattern.type == "str":
+        return f"« {terminal.pattern.value} »"
+    return name.strip("_").lower().replace("_", " ")
+
+
+def _number(token: str) -> int | Decimal:
+    digits = "".join(ch for ch in token if ch not in " \u00a0\u202f")
+    return Decimal(digits.replace(",", ".")) if "," in digits else int(digits)
+
+
+def _text(token: Token) -> str:
+    return str(token)[1:-1]
+
+
+@v_args(meta=True)
+class _Builder(Transformer):
+    """One short method per grammar rule, named after it."""
+
+    def __init__(self, source: SourceFile) -> None:
+        super().__init__()
+        self.file = source
+        self.diagnostics: list[Diagnostic] = []
+
+    def _span(self, meta) -> Span:
+        return self.file.span(meta.start_pos, meta.end_pos)
+
+    def _tok(self, token: Token) -> Span:
+        return self.file.span(token.start_pos, token.end_pos)
+
+    # -------------------------------------------------------------- files
+    def start(self, meta, children):
+        return children
+
+    def import_(self, meta, children):
+        return s.Import(_text(children[0]), span=self._span(meta))
+
+    # -------------------------------------------------------------- clauses
+    def title(self, meta, children):
+        return ("title", _text(children[0]), self._span(meta))
+
+    def source(self, meta, children):
+        return ("source", _text(children[0]), self._span(meta))
+
+    def message(self, meta, children):
+        return ("message", _text(children[0]), self._span(meta))
+
+    def per_holder(self, meta, children):
+        return ("per_holder", True, None)
+
+    def applies(self, meta, children):
+        return ("applies", children[0], None)
+
+    def _clauses(self, children) -> dict:
+        clauses = {c[0]: c for c in children if isinstance(c, tuple)}
+        return {
+            "title": clauses.get("title", (None, ""))[1],
+            "source": clauses.get("source", (None, ""))[1],
+            "source_span": clauses["source"][2] if "source" in clauses else None,
+        }
+
+    def requirement(self, meta, children):
+        kind, name = children[0], children[1]
+        clauses = {c[0]: c[1] for c in children if isinstance(c, tuple)}
+        return s.Requirement(
+            kind=str(kind),
+            name=str(name),
+            per_holder=clauses.get("per_holder", False),
+            applies=clauses.get("applies"),
+            exceptions=tuple(c for c in children if isinstance(c, s.Exception_)),
+            demand=next(c for c in children if isinstance(c, (s.PieceDemand, s.ConditionDemand))),
+            message=clauses.get("message", ""),
+            span=self._span(meta),
+            name_span=self._tok(name),
+            **self._clauses(children),
+        )
+
+    def exception(self, meta, children):
+        demand = children[1] if len(children) > 1 else None
+        return s.Exception_(children[0], demand, span=self._span(meta))
+
+    def piece_demand(self, meta, children):
+        return s.PieceDemand(tuple(children), span=self._span(meta))
+
+    def condition_demand(self, meta, children):
+        return s.ConditionDemand(children[0], span=self._span(meta))
+
+    def piece_spec(self, meta, children):
+        kind, *filters = children
+        return s.PieceSpec(_text(kind), tuple(filters), span=self._span(meta), type_span=self._tok(kind))
+
+    def dated(self, meta, children):
+        return s.Dated(children[0], children[1], span=self._span(meta))
+
+    def of_holder(self, meta, children):
+        return s.OfHolder(span=self._span(meta))
+
+    def with_condition(self, meta, children):
+        return s.WithCondition(children[0], span=self._span(meta))
+
+    # -------------------------------------------------------------- definitions, amounts
+    def definition(self, meta, children):
+        name, value, *exceptions = children
+        return s.Definition(str(name), value, tuple(exceptions), span=self._span(meta), name_span=self._tok(name))
+
+    def value_exception(self, meta, children):
+        return s.ValueException(children[0], children[1], span=self._span(meta))
+
+    def amount(self, meta, children):
+        name = children[0]
+        rest = [c for c in children[1:] if not isinstance(c, tuple)]
+        clauses = {c[0]: c[1] for c in children if isinstance(c, tuple)}
+        return s.Amount(
+            name=str(name),
+            applies=clauses.get("applies"),
+            value=rest[0],
+            exceptions=tuple(rest[1:]),
+            span=self._span(meta),
+            name_span=self._tok(name),
+            **self._clauses(children),
+        )
+
+    # -------------------------------------------------------------- tables
+    def table(self, meta, children):
+        name = children[0]
+        periods = tuple(c for c in children if isinstance(c, s.Period))
+        return s.Table(str(name), periods=periods, span=self._span(meta), name_span=self._tok(name),
+                       **self._clauses(children))
+
+    def period(self, meta, children):
+        dates = [c for c in children if isinstance(c, Token) and c.type == "DATE"]
+        start = self._date(dates[0])
+        end = self._date(dates[1]) if len(dates) > 1 else None
+        rows = tuple(c for c in children if isinstance(c, s.Row))
+        return s.Period(start, end, rows, span=self._span(meta))
+
+    def row(self, meta, children):
+        return s.Row(children[0], children[1], span=self._span(meta))
+
+    def _integer_key(self, number: s.Number) -> int:
+        if not isinstance(number.value, int):
+            self.diagnostics.append(error("bareme-cle", "une clé de barème est un nombre entier", number.span))
+            return 0
+        return number.value
+
+    def key_single(self, meta, children):
+        value = self._integer_key(children[0])
+        return s.Key(low=value, high=value, span=self._span(meta))
+
+    def key_text(self, meta, children):
+        return s.Key(text=_text(children[0]), span=self._span(meta))
+
+    def key_range(self, meta, children):
+        low, high = (self._integer_key(c) for c in children)
+        return s.Key(low=low, high=high, span=self._span(meta))
+
+    def key_upto(self, meta, children):
+        return s.Key(high=self._integer_key(children[0]), span=self._span(meta))
+
+    def key_from(self, meta, children):
+        return s.Key(low=self._integer_key(children[0]), span=self._span(meta))
+
+    # -------------------------------------------------------------- expressions
+    def forall(self, meta, children):
+        var, collection, condition = children
+        return s.Quantifier(True, str(var), collection, condition, span=self._span(meta))
+
+    def exists(self, meta, children):
+        var, collection, condition = children
+        return s.Quantifier(False, str(var), collection, condition, span=self._span(meta))
+
+    def or_(self, meta, children):
+        return children[0] if len(children) == 1 else s.Or(tuple(children), span=self._span(meta))
+
+    def and_(self, meta, children):
+        return children[0] if len(children) == 1 else s.And(tuple(children), span=self._span(meta))
+
+    def not_(self, meta, children):
+        return s.Not(children[0], span=self._span(meta))
+
+    def compare(self, meta, children):
+        if len(children) == 1:
+            return children[0]
+        left, op, right = children
+        op = {"≤": "<=", "≥": ">=", "≠": "!="}.get(str(op), str(op))
+        return s.Compare(op, left, right, span=self._span(meta))
+
+    def arith(self, meta, children):
+        # Left-associative: a − b − c is (a − b) − c.
+        result = children[0]
+        for op, right in zip(children[1::2], children[2::2]):
+            op = {"×": "*", "÷": "/", "−": "-"}.get(str(op), str(op))
+            span = result.span.covering(right.span)
+            result = s.Arith(op, result, right, span=span)
+        return result
+
+    def negate(self, meta, children):
+        op, operand = children
+        if str(op) == "+":
+            return operand
+        return s.Negate(operand, span=self._span(meta))
+
+    def between(self, meta, children):
+        return s.Between(children[0], children[1], span=self._span(meta))
+
+    def count(self, meta, children):
+        return s.Count(children[0], span=self._span(meta))
+
+    def count_where(self, meta, children):
+        var, collection, condition = children
+        return s.Count(collection, str(var), condition, span=self._span(meta))
+
+    def lookup(self, meta, children):
+        name, key, *date = children
+        return s.Lookup(str(name), key, date[0] if date else None, span=self._span(meta))
+
+    def path(self, meta, children):
+        return s.Path(tuple(str(c) for c in children), span=self._span(meta))
+
+    # -------------------------------------------------------------- literals
+    def number_lit(self, meta, children):
+        return s.Number(_number(children[0]), span=self._span(meta))
+
+    def text(self, meta, children):
+        return s.Text(_text(children[0]), span=self._span(meta))
+
+    def true(self, meta, children):
+        return s.Boolean(True, span=self._span(meta))
+
+    def false(self, meta, children):
+        return s.Boolean(False, span=self._span(meta))
+
+    def money(self, meta, children):
+        return s.MoneyLit(Money(children[0].value), span=self._span(meta))
+
+    def percent(self, meta, children):
+        return s.Percent(Decimal(children[0].value) / 100, span=self._span(meta))
+
+    def duration(self, meta, children):
+        number, unit = children
+        if not isinstance(number.value, int):
+            self.diagnostics.append(error("duree", "une durée compte des unités entières", number.span))
+            return s.DurationLit(Duration(), 0, str(unit), span=self._span(meta))
+        months = UNIT_MONTHS.get(str(unit))
+        value = Duration(months=number.value * months) if months else Duration(days=number.value)
+        return s.DurationLit(value, number.value, str(unit), span=self._span(meta))
+
+    def date(self, meta, children):
+        return s.DateLit(self._date(children[0]), span=self._span(meta))
+
+    def _date(self, token: Token) -> datetime.date:
+        day, month, year = (int(p) for p in str(token).split("/"))
+        try:
+            return datetime.date(year, month, day)
+        except ValueError:
+            self.diagnostics.append(error("date", f"date impossible : « {token} » n'existe pas", self._tok(token)))
+            return datetime.date.min

@@ -1,0 +1,106 @@
+"""The one place that chains the stages: rule files → Program, dossier text → Outcome."""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import attrs
+
+from .check import check, import_path
+from .diagnostics import Diagnostic, DiagnosticError, error, sorted_diagnostics
+from .dossier import dossier_schema, parse_dossier
+from .evaluate import evaluate
+from .outcome import Outcome
+from .parse import parse_module
+from .program import Program
+from .source import SourceFile
+from .syntax import Module
+
+PACKAGED = "rules"
+
+
+@attrs.frozen
+class Checked:
+    """The result of loading and checking a pack: a Program when no error was found."""
+
+    program: Program | None
+    diagnostics: list[Diagnostic]
+
+    @property
+    def ok(self) -> bool:
+        return self.program is not None
+
+
+def _display(path: Path) -> str:
+    try:
+        return Path(os.path.relpath(path)).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _read_sources(rules: str | os.PathLike | None) -> tuple[dict[str, str], list[Diagnostic]]:
+    """Rule texts by display path: the packaged pack, a folder (every .immat in it) or one file."""
+    if rules is None:
+        folder = importlib.resources.files("immat.rules")
+        return {f"{PACKAGED}/{f.name}": f.read_text("utf-8") for f in folder.iterdir()
+                if f.name.endswith(".immat")}, []
+    root = Path(rules)
+    if not root.exists():
+        return {}, [error("regles-introuvables", f"règles introuvables : « {rules} »", file=str(rules))]
+    files = sorted(root.rglob("*.immat")) if root.is_dir() else [root]
+    texts, problems = {}, []
+    for f in files:
+        try:
+            texts[_display(f)] = f.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(error("lecture", f"lecture impossible : {exc}", file=_display(f)))
+    return texts, problems
+
+
+def load_rules(rules: str | os.PathLike | None = None) -> Checked:
+    """Parse and check a pack once; the Program it returns evaluates any number of dossiers."""
+    texts, diagnostics = _read_sources(rules)
+    modules: dict[str, Module] = {}
+    pending = sorted(texts)
+    while pending:
+        path = pending.pop(0)
+        try:
+            module = parse_module(SourceFile(path, texts[path]))
+        except DiagnosticError as exc:
+            diagnostics.extend(exc.diagnostics)
+            continue
+        modules[path] = module
+        # A file may import a neighbour outside the folder being checked: load it too.
+        for imp in module.imports:
+            target = import_path(path, imp.target)
+            if target not in texts and rules is not None and Path(target).is_file():
+                texts[target] = Path(target).read_text("utf-8")
+                pending.append(target)
+    program, found = check(list(modules.values()), dossier_schema(), known_paths=set(texts))
+    diagnostics.extend(found)
+    ok = program is not None and not any(d.is_error for d in diagnostics)
+    return Checked(program if ok else None, sorted_diagnostics(diagnostics))
+
+
+def validate(program: Program, text: str, name: str) -> Outcome:
+    """One dossier's text → its outcome; raises DiagnosticError when the dossier is unreadable."""
+    dossier = parse_dossier(text, name)
+    return evaluate(program, dossier.name, dossier.data)
+
+
+@attrs.frozen
+class Unreadable:
+    name: str
+    diagnostics: list[Diagnostic]
+
+
+def validate_many(program: Program, documents: Iterable[tuple[str, str]]) -> Iterator[Outcome | Unreadable]:
+    """Lazily, one result per (name, text), in input order; a bad dossier never stops the batch."""
+    for name, text in documents:
+        try:
+            yield validate(program, text, name)
+        except DiagnosticError as exc:
+            yield Unreadable(name, exc.diagnostics)

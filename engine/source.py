@@ -1,0 +1,75 @@
+"""Source text → located spans: the positions every diagnostic and every explanation points at."""
+
+from __future__ import annotations
+
+import bisect
+
+import attrs
+
+
+@attrs.frozen(eq=False)
+class SourceFile:
+    """A rule file's text with its line starts, so offsets map to line:column cheaply."""
+
+    path: str
+    text: str
+    line_starts: tuple[int, ...] = attrs.field(init=False)
+
+    @line_starts.default
+    def _line_starts(self) -> tuple[int, ...]:
+        starts = [0]
+        starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
+        return tuple(starts)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line + 1, offset - self.line_starts[line] + 1
+
+    def line_text(self, line: int) -> str:
+        start = self.line_starts[line - 1]
+        end = self.text.find("\n", start)
+        return self.text[start:] if end < 0 else self.text[start:end]
+
+    def span(self, start: int, end: int) -> Span:
+        return Span(self, start, end)
+
+    def end_span(self) -> Span:
+        """The last character of the file, where an unexpected end of input is reported."""
+        end = len(self.text.rstrip())
+        return Span(self, max(end - 1, 0), end)
+
+
+@attrs.frozen
+class Span:
+    """A range of characters in a source file; lines and columns are 1-based."""
+
+    source: SourceFile
+    start: int
+    end: int
+
+    @property
+    def line(self) -> int:
+        return self.source.position(self.start)[0]
+
+    @property
+    def column(self) -> int:
+        return self.source.position(self.start)[1]
+
+    @property
+    def end_position(self) -> tuple[int, int]:
+        return self.source.position(self.end)
+
+    @property
+    def text(self) -> str:
+        return self.source.text[self.start : self.end]
+
+    @property
+    def path(self) -> str:
+        return self.source.path
+
+    def location(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+    def covering(self, other: Span) -> Span:
+        return Span(self.source, min(self.start, other.start), max(self.end, other.end))

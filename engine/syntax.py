@@ -1,0 +1,337 @@
+"""The rule language's syntax tree: frozen nodes whose equality ignores source positions."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import attrs
+
+from .source import Span
+from .values import Duration, Money
+
+
+def _node(cls):
+    return attrs.frozen(slots=True)(cls)
+
+
+def _span():
+    # Equality and hashing ignore positions: a reformatted file parses to an equal tree.
+    return attrs.field(eq=False, kw_only=True, repr=False)
+
+
+# ------------------------------------------------------------------ expressions
+
+
+class Expr:
+    span: Span
+
+
+@_node
+class Number(Expr):
+    value: int | Decimal
+    span: Span = _span()
+
+
+@_node
+class Text(Expr):
+    value: str
+    span: Span = _span()
+
+
+@_node
+class DateLit(Expr):
+    value: datetime.date
+    span: Span = _span()
+
+
+@_node
+class Boolean(Expr):
+    value: bool
+    span: Span = _span()
+
+
+@_node
+class MoneyLit(Expr):
+    value: Money
+    span: Span = _span()
+
+
+@_node
+class Percent(Expr):
+    """« 50 % », evaluated as the decimal 0.5."""
+
+    value: Decimal
+    span: Span = _span()
+
+
+@_node
+class DurationLit(Expr):
+    value: Duration
+    count: int
+    unit: str
+    span: Span = _span()
+
+
+@_node
+class Path(Expr):
+    """A dotted name: a definition, an amount, a loop variable or a dossier field."""
+
+    parts: tuple[str, ...]
+    span: Span = _span()
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.parts)
+
+
+@_node
+class Or(Expr):
+    operands: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@_node
+class And(Expr):
+    operands: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@_node
+class Not(Expr):
+    operand: Expr
+    span: Span = _span()
+
+
+@_node
+class Compare(Expr):
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@_node
+class Arith(Expr):
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@_node
+class Negate(Expr):
+    operand: Expr
+    span: Span = _span()
+
+
+@_node
+class Between(Expr):
+    """« durée entre A et B »: the calendar time elapsed from date A to date B."""
+
+    start: Expr
+    end: Expr
+    span: Span = _span()
+
+
+@_node
+class Quantifier(Expr):
+    """« tout x dans L vérifie C » (every) or « au moins un x dans L vérifie C » (some)."""
+
+    every: bool
+    var: str
+    collection: Path
+    condition: Expr
+    span: Span = _span()
+
+
+@_node
+class Count(Expr):
+    """« nombre de L », or with a condition « nombre de x dans L vérifiant (C) »."""
+
+    collection: Path
+    var: str | None = None
+    condition: Expr | None = None
+    span: Span = _span()
+
+
+@_node
+class Lookup(Expr):
+    """« barème T pour K [à la date D] »."""
+
+    table: str
+    key: Expr
+    date: Expr | None = None
+    span: Span = _span()
+
+
+# ------------------------------------------------------------------ requirements
+
+
+@_node
+class Dated:
+    """« datée d'au plus D avant R »: the piece's date lies within D before R, and not after R."""
+
+    max_age: DurationLit
+    reference: Expr
+    span: Span = _span()
+
+
+@_node
+class OfHolder:
+    """« du titulaire »: the piece belongs to the holder the requirement is evaluated for."""
+
+    span: Span = _span()
+
+
+@_node
+class WithCondition:
+    """« avec C »: a condition on the piece itself, which `pièce` names."""
+
+    condition: Expr
+    span: Span = _span()
+
+
+PieceFilter = Dated | OfHolder | WithCondition
+
+
+@_node
+class PieceSpec:
+    piece_type: str
+    filters: tuple[PieceFilter, ...]
+    span: Span = _span()
+    type_span: Span = _span()
+
+
+@_node
+class PieceDemand:
+    """Any one of the alternatives satisfies the requirement."""
+
+    alternatives: tuple[PieceSpec, ...]
+    span: Span = _span()
+
+
+@_node
+class ConditionDemand:
+    condition: Expr
+    span: Span = _span()
+
+
+Demand = PieceDemand | ConditionDemand
+
+
+@_node
+class Exception_:
+    """« sauf si C »: exempts; « sauf si C alors exige … »: replaces what is demanded."""
+
+    condition: Expr
+    demand: Demand | None
+    span: Span = _span()
+
+
+@_node
+class Requirement:
+    kind: str  # "exigence" (missing → incomplete) or "recevabilité" (unmet → rejected)
+    name: str
+    title: str
+    source: str
+    per_holder: bool
+    applies: Expr | None
+    exceptions: tuple[Exception_, ...]
+    demand: Demand
+    message: str
+    span: Span = _span()
+    name_span: Span = _span()
+    source_span: Span = _span()
+
+
+# ------------------------------------------------------------------ definitions, amounts
+
+
+@_node
+class ValueException:
+    """« sauf si C alors V »: when C holds, the value is V instead of the base value."""
+
+    condition: Expr
+    value: Expr
+    span: Span = _span()
+
+
+@_node
+class Definition:
+    name: str
+    value: Expr
+    exceptions: tuple[ValueException, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@_node
+class Amount:
+    name: str
+    title: str
+    source: str
+    applies: Expr | None
+    value: Expr
+    exceptions: tuple[ValueException, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+    source_span: Span = _span()
+
+
+# ------------------------------------------------------------------ tables
+
+
+@_node
+class Key:
+    """A row key: a text, or an integer range with open ends as None (a single value is lo = hi)."""
+
+    text: str | None = None
+    low: int | None = None
+    high: int | None = None
+    span: Span = _span()
+
+
+@_node
+class Row:
+    key: Key
+    value: Expr
+    span: Span = _span()
+
+
+@_node
+class Period:
+    start: datetime.date
+    end: datetime.date | None
+    rows: tuple[Row, ...]
+    span: Span = _span()
+
+
+@_node
+class Table:
+    name: str
+    title: str
+    source: str
+    periods: tuple[Period, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+    source_span: Span = _span()
+
+
+# ------------------------------------------------------------------ files
+
+
+@_node
+class Import:
+    target: str
+    span: Span = _span()
+
+
+Item = Requirement | Definition | Amount | Table
+
+
+@_node
+class Module:
+    path: str
+    imports: tuple[Import, ...]
+    items: tuple[Item, ...]

@@ -1,0 +1,153 @@
+"""Runtime values: three-valued Unknown, exact Money, calendar Durations and their arithmetic."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+import attrs
+
+CENT = Decimal("0.01")
+
+
+@attrs.frozen
+class Unknown:
+    """A value the dossier does not give: `missing` lists the JSON pointers to complete."""
+
+    missing: frozenset[str] = frozenset()
+
+    def __or__(self, other: Unknown) -> Unknown:
+        return Unknown(self.missing | other.missing)
+
+
+@attrs.frozen
+class Failure:
+    """A value the rules cannot compute (no barème version in force, a key no row covers)."""
+
+    message: str
+
+
+def is_known(value) -> bool:
+    return not isinstance(value, (Unknown, Failure))
+
+
+def first_problem(*values):
+    """The Failure among `values`, else the union of their Unknowns, else None."""
+    unknown = None
+    for value in values:
+        if isinstance(value, Failure):
+            return value
+        if isinstance(value, Unknown):
+            unknown = value if unknown is None else unknown | value
+    return unknown
+
+
+@attrs.frozen(order=True)
+class Money:
+    """An amount in euros, exact to the cent, never a float."""
+
+    amount: Decimal = attrs.field(converter=Decimal)
+
+    def __add__(self, other: Money) -> Money:
+        return Money(self.amount + other.amount)
+
+    def __sub__(self, other: Money) -> Money:
+        return Money(self.amount - other.amount)
+
+    def scaled(self, factor: int | Decimal) -> Money:
+        return Money(self.amount * factor)
+
+    def rounded(self) -> Money:
+        return Money(self.amount.quantize(CENT, rounding=ROUND_HALF_UP))
+
+    def decimal_string(self) -> str:
+        return str(self.rounded().amount)
+
+    def __str__(self) -> str:
+        return format_euros(self.amount)
+
+
+def format_number(value: int | Decimal) -> str:
+    """French rendering: thin groups of three digits, decimal comma."""
+    if isinstance(value, int) or value == value.to_integral_value():
+        whole, frac = f"{int(value):,}", ""
+    else:
+        whole, frac = f"{value:,}".split(".")
+        frac = "," + frac
+    return whole.replace(",", "\u202f") + frac
+
+
+def format_euros(amount: Decimal) -> str:
+    quantized = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    if quantized == quantized.to_integral_value():
+        return f"{format_number(int(quantized))} €"
+    whole, cents = f"{quantized:.2f}".split(".")
+    return f"{format_number(int(whole))},{cents} €"
+
+
+@attrs.frozen
+class Duration:
+    """A calendar duration: months (a year is 12) and days, never converted into each other.
+
+    A difference between two dates is normalised to whole months then leftover days,
+    so durations from dates compare correctly with literals such as « 4 ans ».
+    """
+
+    months: int = 0
+    days: int = 0
+
+    def _key(self) -> tuple[int, int]:
+        return (self.months, self.days)
+
+    def __lt__(self, other: Duration) -> bool:
+        return self._key() < other._key()
+
+    def __le__(self, other: Duration) -> bool:
+        return self._key() <= other._key()
+
+    def __gt__(self, other: Duration) -> bool:
+        return self._key() > other._key()
+
+    def __ge__(self, other: Duration) -> bool:
+        return self._key() >= other._key()
+
+    def __add__(self, other: Duration) -> Duration:
+        return Duration(self.months + other.months, self.days + other.days)
+
+    def __neg__(self) -> Duration:
+        return Duration(-self.months, -self.days)
+
+    def __str__(self) -> str:
+        years, months = divmod(self.months, 12)
+        parts = []
+        if years:
+            parts.append(f"{years} an" + ("s" if years > 1 else ""))
+        if months:
+            parts.append(f"{months} mois")
+        if self.days or not parts:
+            parts.append(f"{self.days} jour" + ("s" if abs(self.days) > 1 else ""))
+        return " ".join(parts)
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """Calendar month arithmetic: 31 January + 1 mois = 28 (or 29) February."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return datetime.date(year, month + 1, min(day.day, last))
+
+
+def shift(day: datetime.date, duration: Duration) -> datetime.date:
+    """Months first, then days, as a person counts: 29 February + 1 an = 28 February."""
+    return add_months(day, duration.months) + datetime.timedelta(days=duration.days)
+
+
+def between(start: datetime.date, end: datetime.date) -> Duration:
+    """Elapsed calendar time from start to end: whole months first, then the days left over."""
+    if end < start:
+        return -between(end, start)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if add_months(start, months) > end:
+        months -= 1
+    return Duration(months, (end - add_months(start, months)).days)

@@ -1,0 +1,1 @@
+"""Package data: the carte-grise rule pack shipped with immat."""
