@@ -52,7 +52,7 @@ class Diagnostic:
 
     def sort_key(self) -> tuple:
         path, line, column = self.position()
-        return (path, line, column, self.code, self.message)
+        return (path, line, column, self.pointer or "", self.code, self.message)
 
 
 def error(code: str, message: str, span: Span | None = None, **kwargs) -> Diagnostic:

@@ -78,16 +78,16 @@ def _load_json(text: str, name: str) -> tuple[object, list[Diagnostic]]:
             text, parse_float=decimal.Decimal, parse_constant=_NonFinite, object_pairs_hook=pairs_hook
         )
     except json.JSONDecodeError as exc:
-        message = f"JSON mal formé : {_syntax_message(exc, text)}"
-        raise DiagnosticError([error("json-invalide", message, file=name, line=exc.lineno, column=exc.colno)])
+        raise DiagnosticError([_syntax_diagnostic(exc, text, name)])
     except RecursionError:
         raise DiagnosticError([error("json-invalide", "JSON illisible : imbrication trop profonde", file=name)])
     except ValueError:  # Python refuses integers of more than 4300 digits
         raise DiagnosticError([error("json-invalide", "JSON illisible : nombre entier trop long", file=name)])
+    duplicated = _duplicate_diagnostics(data, duplicates, name)
     non_finite = _non_finite_diagnostics(data, name)
-    if non_finite:
-        raise DiagnosticError(non_finite + _duplicate_diagnostics(data, duplicates, name))
-    return data, _duplicate_diagnostics(data, duplicates, name)
+    if non_finite:  # not JSON at all: checking it against the schema would only add noise
+        raise DiagnosticError(non_finite + duplicated)
+    return data, duplicated
 
 
 _SYNTAX_MESSAGES = {
@@ -97,7 +97,9 @@ _SYNTAX_MESSAGES = {
     "Expecting property name enclosed in double quotes": "nom de champ attendu, entre guillemets doubles",
     "Unterminated string starting at": "texte non terminé : guillemet fermant manquant",
     "Extra data": "contenu en trop après la fin du document",
-    "Invalid control character at": "caractère de contrôle dans un texte (un saut de ligne ou une tabulation s'écrit \\n ou \\t)",
+    "Invalid control character at": (
+        "caractère de contrôle dans un texte (un saut de ligne ou une tabulation s'écrit \\n ou \\t)"
+    ),
     "Invalid \\escape": "séquence d'échappement invalide après \\",
     "Invalid \\uXXXX escape": "séquence \\uXXXX invalide : 4 chiffres hexadécimaux attendus",
     "Unexpected UTF-8 BOM (decode using utf-8-sig)": "marque d'ordre des octets (BOM) en tête du texte",
@@ -106,15 +108,28 @@ _SYNTAX_MESSAGES = {
 }
 
 
-def _syntax_message(exc: json.JSONDecodeError, text: str) -> str:
+def _syntax_diagnostic(exc: json.JSONDecodeError, text: str, name: str) -> Diagnostic:
+    message, pos = _syntax_message(exc, text)
+    line = text.count("\n", 0, pos) + 1
+    column = pos - text.rfind("\n", 0, pos)
+    return error("json-invalide", f"JSON mal formé : {message}", file=name, line=line, column=column)
+
+
+def _syntax_message(exc: json.JSONDecodeError, text: str) -> tuple[str, int]:
+    """French message and the offset to show; the decoder's wording misleads in a few frequent cases."""
+    pos = exc.pos
     if not text.strip():
-        return "texte vide, un objet JSON est attendu"
-    # The decoder's own wording misleads in these two frequent cases.
-    if exc.pos < len(text) and text[exc.pos] in "}]" and text[: exc.pos].rstrip().endswith(","):
-        return f"virgule en trop avant {text[exc.pos]}"
-    if exc.pos >= len(text.rstrip()) and exc.msg == "Expecting ',' delimiter":
-        return "fin du texte inattendue : accolade } ou crochet ] fermant manquant"
-    return _SYNTAX_MESSAGES.get(exc.msg, "erreur de syntaxe")
+        return "texte vide, un objet JSON est attendu", pos
+    if pos < len(text) and text[pos] in "}]" and text[:pos].rstrip().endswith(","):
+        return f"virgule en trop avant {text[pos]}", len(text[:pos].rstrip()) - 1
+    if exc.msg == "Expecting ',' delimiter":
+        if pos >= len(text.rstrip()):
+            return "fin du texte inattendue : accolade } ou crochet ] fermant manquant", pos
+        # Point just after the previous value, where the comma belongs, not at the next line.
+        return "virgule manquante", len(text[:pos].rstrip())
+    if exc.msg == "Invalid control character at" and text[pos] in "\r\n":
+        return "saut de ligne dans un texte : guillemet fermant manquant ? (un saut de ligne s'écrit \\n)", pos
+    return _SYNTAX_MESSAGES.get(exc.msg, "erreur de syntaxe"), pos
 
 
 def _walk(value: object):
@@ -188,32 +203,40 @@ def _schema_diagnostics(data: dict, name: str) -> list[Diagnostic]:
             continue
         if e.validator == "pattern" and path == PLATE_PATH:
             continue  # plate_problem gives the precise reason
-        for where, message, help in _explain(e, path):
-            found.append(error("schema", message, file=name, pointer=_pointer(where), help=help))
+        for where, message, hint in _explain(e, path):
+            found.append(error("schema", message, file=name, pointer=_pointer(where), help=hint))
     return found
 
 
-def _explain(e: ValidationError, path: tuple) -> list[tuple[tuple, str, str | None]]:
-    """(path, French message, help) for one jsonschema error; never its English message."""
+# (path of the offending value, French message, help or None)
+_Finding = tuple[tuple, str, str | None]
+
+
+def _explain(e: ValidationError, path: tuple) -> list[_Finding]:
+    """French findings for one jsonschema error; its English message is never used."""
     if e.validator == "required":
-        return [(path + (k,), f"champ obligatoire manquant : {k}", None) for k in e.validator_value if k not in e.instance]
+        missing = [key for key in e.validator_value if key not in e.instance]
+        return [(path + (key,), f"champ obligatoire manquant : {key}", None) for key in missing]
     if e.validator == "additionalProperties":
         return _unknown_fields(e, path)
     explain = _EXPLAINERS.get(e.validator)
     if explain is None:
         return [(path, f"valeur non conforme au schéma (contrainte « {e.validator} »)", None)]
-    message, help = explain(e)
-    return [(path, message, help)]
+    message, hint = explain(e)
+    return [(path, message, hint)]
 
 
-def _unknown_fields(e: ValidationError, path: tuple) -> list[tuple[tuple, str, str | None]]:
+def _unknown_fields(e: ValidationError, path: tuple) -> list[_Finding]:
     allowed = list(e.schema.get("properties", {}))
     found = []
     for key in e.instance:
         if key not in allowed:
             suggestion = _closest(key, allowed)
-            help = f"vouliez-vous dire « {suggestion} » ?" if suggestion else f"champs admis ici : {', '.join(allowed)}"
-            found.append((path + (key,), f"champ inconnu : « {key} »", help))
+            if suggestion:
+                hint = f"vouliez-vous dire « {suggestion} » ?"
+            else:
+                hint = f"champs admis ici : {', '.join(allowed)}"
+            found.append((path + (key,), f"champ inconnu : « {key} »", hint))
     return found
 
 
@@ -237,7 +260,7 @@ def _type_message(e: ValidationError) -> tuple[str, str | None]:
 def _type_help(expected: list[str], value: object) -> str | None:
     if value is None:
         return "omettez le champ si l'information n'est pas connue"
-    if isinstance(value, str) and ("integer" in expected and value.strip().isdigit()):
+    if isinstance(value, str) and "integer" in expected and value.strip().isdigit():
         return "écrivez le nombre sans guillemets"
     if isinstance(value, str) and "boolean" in expected and value in ("true", "false"):
         return "écrivez true ou false sans guillemets"
@@ -272,8 +295,8 @@ def _minimum_message(e: ValidationError) -> tuple[str, str | None]:
 
 
 def _min_items_message(e: ValidationError) -> tuple[str, str | None]:
-    if not e.instance:
-        return f"liste vide : au moins {e.validator_value} élément(s) attendu(s)", None
+    if not e.instance and e.validator_value == 1:
+        return "liste vide : au moins un élément attendu", None
     return f"au moins {e.validator_value} éléments attendus ; la liste en a {len(e.instance)}", None
 
 

@@ -97,9 +97,20 @@ class Unreadable:
     diagnostics: list[Diagnostic]
 
 
-def validate_many(program: Program, documents: Iterable[tuple[str, str]]) -> Iterator[Outcome | Unreadable]:
-    """Lazily, one result per (name, text), in input order; a bad dossier never stops the batch."""
-    for name, text in documents:
+def unreadable_file(name: str, exc: Exception) -> Unreadable:
+    return Unreadable(name, [error("lecture", f"lecture impossible : {exc}", file=name)])
+
+
+def validate_many(program: Program, documents: Iterable[tuple[str, str] | Unreadable]) -> Iterator[Outcome | Unreadable]:
+    """Lazily, one result per (name, text), in input order; a bad dossier never stops the batch.
+
+    A document that could not even be read arrives as an Unreadable and is passed through.
+    """
+    for document in documents:
+        if isinstance(document, Unreadable):
+            yield document
+            continue
+        name, text = document
         try:
             yield validate(program, text, name)
         except DiagnosticError as exc:
