@@ -160,3 +160,7 @@ def schema(which) -> None:
     else:
         document = json.loads(importlib.resources.files("immat").joinpath("schemas/report.schema.json").read_text())
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

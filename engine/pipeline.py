@@ -35,8 +35,9 @@ class Checked:
 
 
 def _display(path: Path) -> str:
+    """Relative to the working directory when inside it (stable reports), else as given."""
     try:
-        return Path(os.path.relpath(path)).as_posix()
+        return path.resolve().relative_to(Path.cwd()).as_posix()
     except ValueError:
         return path.as_posix()
 

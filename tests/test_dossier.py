@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
-from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from immat import dossier as dossier_module
 from immat.diagnostics import DiagnosticError, render_text
@@ -20,18 +19,6 @@ from immat.dossier import Dossier, dossier_schema, parse_dossier, plate_problem
 HERE = pathlib.Path(__file__).parent
 GOOD = sorted((HERE / "dossier" / "good").glob("*.json"))
 BAD = sorted((HERE / "dossier" / "bad").glob("*.json"))
-
-
-class TextSnapshot(SingleFileSnapshotExtension):
-    """One readable .txt golden per case."""
-
-    _write_mode = WriteMode.TEXT
-    file_extension = "txt"
-
-
-@pytest.fixture
-def text_snapshot(snapshot):
-    return snapshot.use_extension(TextSnapshot)
 
 
 def problems(path: pathlib.Path) -> DiagnosticError:

@@ -1,0 +1,163 @@
+"""The command line as instructors and CI use it: real fixtures in, exit codes and reports out."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from immat.cli import main
+
+from .conftest import ROOT
+
+EXAMPLE = "fixtures/exemple/dossier.json"
+
+
+@pytest.fixture
+def immat(monkeypatch):
+    """Run `immat …` from the repository root, as the README does; stdout and stderr kept apart."""
+    monkeypatch.chdir(ROOT)
+
+    def run(*args, input=None):
+        return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+def example_json() -> dict:
+    return json.loads((ROOT / EXAMPLE).read_text(encoding="utf-8"))
+
+
+def test_validate_example_prints_the_french_report(immat, text_snapshot):
+    result = immat("validate", EXAMPLE)
+    assert result.exit_code == 1  # the example lacks one proof of address: incomplete
+    assert result.stdout.startswith("Dossier EXEMPLE-2021-001")
+    assert "Verdict : INCOMPLET" in result.stdout
+    assert result.stdout == text_snapshot
+
+
+def test_validate_json_report_matches_its_schema_and_snapshot(immat, text_snapshot):
+    result = immat("validate", "--format", "json", EXAMPLE)
+    report = json.loads(result.stdout)
+    schema = json.loads(immat("schema", "report").stdout)
+    jsonschema.Draft202012Validator(schema).validate(report)
+    assert report["verdict"] == "incomplete"
+    missing = [(r["id"], r["holder"]["name"]) for r in report["requirements"] if r["status"] == "missing"]
+    assert missing == [("justificatif_domicile", "Jeanne Fictif")]
+    assert {a["id"]: a["value"] for a in report["amounts"]}["total"] == "13.76"
+    assert result.stdout == text_snapshot
+
+
+def test_json_report_is_byte_identical_from_run_to_run(immat):
+    first = immat("validate", "--format", "json", EXAMPLE).stdout
+    assert first == immat("validate", "--format", "json", EXAMPLE).stdout
+
+
+def test_complete_dossier_exits_zero(immat):
+    dossier = example_json()
+    dossier["pieces"].append({"type": "justificatif_domicile", "titulaire": 0})
+    result = immat("validate", "-", input=json.dumps(dossier))
+    assert result.exit_code == 0
+    assert "Verdict : COMPLET" in result.stdout
+
+
+def test_check_passes_on_the_shipped_rules(immat):
+    result = immat("check")
+    assert result.exit_code == 0, result.output
+    assert "0 erreur(s)" in result.stderr
+
+
+def test_check_reports_every_error_of_a_broken_copy(immat, tmp_path, text_snapshot):
+    broken = tmp_path / "regles"
+    shutil.copytree(ROOT / "rules", broken, ignore=shutil.ignore_patterns("__*"))
+    ct = broken / "controle_technique.immat"
+    ct.write_text(ct.read_text(encoding="utf-8")
+                  .replace("sauf si vehicule.dispense_controle_technique", "sauf si vehicule.dispense_ct")
+                  .replace('achat.etat = "occasion"', 'achat.etat = "occassion"'), encoding="utf-8")
+    fees = broken / "frais.immat"
+    fees.write_text(fees.read_text(encoding="utf-8").replace(
+        '  source "Décret n° 2008-850 du 26 août 2008 ; montant de 2,76 € depuis le 28 septembre 2015"\n', ""),
+        encoding="utf-8")
+    result = immat("check", "--format", "json", str(broken))
+    assert result.exit_code == 1
+    found = sorted((Path(d["file"]).name, d["line"], d["column"], d["code"]) for d in json.loads(result.stdout))
+    assert found == [
+        ("controle_technique.immat", 7, 30, "valeur-inconnue"),
+        ("controle_technique.immat", 8, 11, "champ-inconnu"),
+        ("frais.immat", 9, 9, "source-manquante"),
+    ]
+    text = immat("check", str(broken)).stdout.replace(str(tmp_path), "<tmp>")
+    assert text == text_snapshot
+
+
+def test_rule_syntax_error_is_located_and_exits_2(immat, tmp_path):
+    rules = tmp_path / "regles.immat"
+    rules.write_text('définition x = achat.etat == "neuf"\n', encoding="utf-8")
+    result = immat("validate", "--rules", str(rules), EXAMPLE)
+    assert result.exit_code == 2
+    assert "regles.immat:1:28: erreur[syntaxe]" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_malformed_json_gives_line_and_column(immat):
+    result = immat("validate", "-", input='{"reference": "X",\n "canal": "en_ligne"\n "achat": {}}')
+    assert result.exit_code == 2
+    # The missing comma is placed where it belongs: right after the value that needs it.
+    assert result.stderr.startswith("<stdin>:2:21: erreur[json-invalide]: JSON mal formé : virgule manquante")
+
+
+def test_schema_violations_are_all_reported_in_french_with_pointers(immat):
+    dossier = example_json()
+    dossier["canal"] = "guichet"
+    dossier["vehicule"]["date_premiere_immatriculation"] = "2015-02-30"
+    result = immat("validate", "-", input=json.dumps(dossier))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("<stdin>: /canal: erreur[schema]") for line in lines)
+    assert any("/vehicule/date_premiere_immatriculation" in line and "date invalide" in line for line in lines)
+
+
+def test_batch_goes_on_after_a_bad_dossier_and_keeps_input_order(immat, tmp_path):
+    good = example_json()
+    (tmp_path / "a.json").write_text(json.dumps(good), encoding="utf-8")
+    (tmp_path / "b.json").write_text("{oops", encoding="utf-8")
+    good["reference"] = "EXEMPLE-C"
+    (tmp_path / "c.json").write_text(json.dumps(good), encoding="utf-8")
+    result = immat("validate", "--format", "jsonl", str(tmp_path))
+    assert result.exit_code == 2
+    references = [json.loads(line)["reference"] for line in result.stdout.splitlines()]
+    assert references == ["EXEMPLE-2021-001", "EXEMPLE-C"]
+    assert "b.json:1:2: erreur[json-invalide]" in result.stderr
+    assert "2 incomplete" in result.stderr and "1 unreadable" in result.stderr
+
+
+def test_json_lines_input_gives_one_report_per_line(immat, tmp_path):
+    lines = [example_json() for _ in range(3)]
+    for n, d in enumerate(lines):
+        d["reference"] = f"L{n}"
+    batch = tmp_path / "lot.jsonl"
+    batch.write_text("\n".join(json.dumps(d) for d in lines) + "\n", encoding="utf-8")
+    result = immat("validate", "--format", "jsonl", str(batch))
+    assert [json.loads(line)["dossier"] for line in result.stdout.splitlines()] == [
+        f"{batch}:1", f"{batch}:2", f"{batch}:3"]
+
+
+def test_schema_command_prints_the_dossier_schema(immat):
+    schema = json.loads(immat("schema", "dossier").stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert "vehicule" in schema["properties"]
+
+
+def test_installed_command_works_from_any_directory(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "immat.cli", "validate", str(ROOT / EXAMPLE)],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Verdict : INCOMPLET" in result.stdout
