@@ -13,7 +13,7 @@ from .outcome import (
     AmountOutcome, AmountStatus, Holder, Outcome, RequirementOutcome, Rule, Status, Step, StepKind, Verdict,
 )
 from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
-from .values import Duration, Failure, Money, Unknown, between, first_problem, is_known, shift
+from .values import Duration, Failure, Money, Unknown, between, calendar_order, first_problem, is_known, shift
 
 COMPARE = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -93,18 +93,20 @@ class _Run:
         if problem is not None:
             step = Step(StepKind.APPLIES, "pour chaque titulaire", problem, req.span)
             return outcome(Status.UNKNOWN, step, _missing(problem))
-        steps = []
+        steps, pending = [], []
         if req.applies is not None:
             applies, step = self.eval(req.applies, env)
             steps.append(Step(StepKind.APPLIES, "s'applique si", applies, req.applies.span, (step,)))
             if applies is False:
                 return outcome(Status.NOT_APPLICABLE, _root(req, steps, applies))
             if not is_known(applies):
-                return self._unsettled(outcome, req, steps, applies)
-        return self._with_exceptions(req, env, steps, outcome)
+                # Three-valued, as « inconnu et faux »: an exemption that holds, or a demand that is
+                # met, settles the requirement whether it applies or not.
+                pending.append((None, applies))
+        return self._with_exceptions(req, env, steps, outcome, pending)
 
-    def _with_exceptions(self, req, env, steps, outcome):
-        holding, pending = [], []
+    def _with_exceptions(self, req, env, steps, outcome, pending):
+        holding = []
         for exc in req.exceptions:
             value, step = self.eval(exc.condition, env)
             steps.append(Step(StepKind.EXCEPTION, "sauf si", value, exc.span, (step,)))
@@ -319,7 +321,7 @@ class _Run:
     def _e_Compare(self, e, env):
         (left, ls), (right, rs) = self.eval(e.left, env), self.eval(e.right, env)
         problem = first_problem(left, right)
-        value = problem if problem is not None else COMPARE[e.op](left, right)
+        value = problem if problem is not None else _compare(e.op, left, right)
         return value, Step(StepKind.COMPARE, e.span.text, value, e.span, (ls, rs))
 
     def _e_Arith(self, e, env):
@@ -394,6 +396,12 @@ def _convert(node, e: FieldRef, pointer: str):
     if kind == "décimal" and isinstance(node, int):
         return Decimal(node)
     return node
+
+
+def _compare(op: str, left, right) -> bool:
+    if isinstance(left, Duration) and isinstance(right, Duration):
+        left, right = calendar_order(left, right)
+    return COMPARE[op](left, right)
 
 
 def _arith(op: str, left, right):

@@ -63,6 +63,10 @@ COMMON_MISTAKES = {
     "les mots « et », « ou », « non » s'écrivent en français, pas « and », « or », « not »": [
         "définition x = a and b",
         "définition x = a or b",
+        "définition x = \"a\" and b",
+        "définition x = vrai and b",
+        "définition x = 1 and b",
+        "définition x = (a) and b",
         "exigence e s'applique si a and b exige que c",
         "exigence e s'applique si a or b exige que c",
     ],
@@ -111,12 +115,34 @@ def _syntax_error(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         token = exc.token
         span = source.span(token.start_pos, token.end_pos)
         found = f"« {token} »"
-        hint = exc.match_examples(_parser().parse, COMMON_MISTAKES, use_accepts=True)
+        hint = _mistake(exc)
     expected = _expected_words(exc)
     message = f"syntaxe : {found} inattendu"
     if expected:
         message += f" ; attendu : {expected}"
     return error("syntaxe", message, span, help=hint)
+
+
+def _mistake(exc: UnexpectedToken) -> str | None:
+    """The COMMON_MISTAKES message whose examples fail in the parser state where `exc` failed.
+
+    Not Lark's match_examples: it also compares the depth of the parser stack, so an example matched
+    only a mistake made at the same nesting (« en vigueur du 2021 » in a barème without titre nor
+    source). The state on top of the stack and the offending token's type identify the mistake.
+    """
+    candidate = None
+    for message, examples in COMMON_MISTAKES.items():
+        for example in examples:
+            try:
+                _parser().parse(example)
+            except UnexpectedInput as other:
+                if not isinstance(other, UnexpectedToken) or other.state.position != exc.state.position \
+                        or other.token.type != exc.token.type:
+                    continue
+                if other.token == exc.token:
+                    return message
+                candidate = candidate or message
+    return candidate
 
 
 def _expected_words(exc: UnexpectedInput) -> str:

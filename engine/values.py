@@ -96,6 +96,9 @@ class Duration:
 
     months: int = 0
     days: int = 0
+    # The date « durée entre A et B » counts from: a month has no fixed length, so only from a
+    # known start can « 2 mois 1 jour » be compared with « 90 jours » (see calendar_order).
+    start: datetime.date | None = attrs.field(default=None, eq=False, repr=False)
 
     def _key(self) -> tuple[int, int]:
         return (self.months, self.days)
@@ -150,4 +153,17 @@ def between(start: datetime.date, end: datetime.date) -> Duration:
     months = (end.year - start.year) * 12 + end.month - start.month
     if add_months(start, months) > end:
         months -= 1
-    return Duration(months, (end - add_months(start, months)).days)
+    return Duration(months, (end - add_months(start, months)).days, start=start)
+
+
+def calendar_order(a: Duration, b: Duration) -> tuple:
+    """Keys by which two durations compare as the calendar does.
+
+    When one counts from a known start, both are laid from that start and the dates they reach are
+    compared: from 01/01/2021, « 2 mois 1 jour » (to 02/03) is less than « 90 jours » (to 01/04).
+    Without a start, months then days.
+    """
+    start = a.start or b.start
+    if start is None:
+        return a._key(), b._key()
+    return shift(start, a), shift(start, b)
