@@ -19,6 +19,8 @@ from .program import (
 from .source import Span
 
 REFERENCE_DATE = "date_de_référence"
+OPERATOR_WORDS = {"*": "×", "-": "−"}
+KIND_WORDS = {s.Requirement: "exigence", s.Definition: "définition", s.Amount: "montant", s.Table: "barème"}
 PIECE_VAR = "pièce"
 HOLDER_VAR = "titulaire"
 
@@ -35,6 +37,12 @@ def check(modules: Sequence[s.Module], schema: dict, known_paths: set[str] | Non
     reported a second time as a missing file.
     """
     return _Checker(modules, _Schema(schema), known_paths or set()).run()
+
+
+def _describe(item: s.Item) -> str:
+    kind = item.kind if isinstance(item, s.Requirement) else KIND_WORDS[type(item)]
+    title = getattr(item, "title", "")
+    return f"{kind} {item.name}" + (f" ({title})" if title else "")
 
 
 def _suggest(word: str, candidates) -> str | None:
@@ -101,6 +109,8 @@ class _Checker:
         self.stack: list[str] = []
 
     def err(self, code: str, message: str, span: Span | None, **kwargs) -> None:
+        if self.stack and "context" not in kwargs:
+            kwargs["context"] = _describe(self.items[self.stack[-1]][0])
         self.diagnostics.append(error(code, message, span, **kwargs))
 
     def run(self) -> tuple[Program | None, list[Diagnostic]]:
@@ -116,7 +126,7 @@ class _Checker:
         return Program(
             requirements=tuple(i for i in ordered if isinstance(i, s.Requirement)),
             definitions={i.name: i for i in ordered if isinstance(i, s.Definition)},
-            amounts=tuple(i for i in ordered if isinstance(i, s.Amount)),
+            amounts={i.name: i for i in ordered if isinstance(i, s.Amount)},
             tables={i.name: i for i in ordered if isinstance(i, CompiledTable)},
             sources=tuple({id(i.span.source): i.span.source for i in ordered}.values()),
         )
@@ -306,8 +316,9 @@ class _Checker:
         if a.key.high is None or b.key.low is None or a.key.high >= b.key.low:
             self.err("bareme-chevauchement", "lignes de barème qui se chevauchent", b.span, notes=note)
         elif a.key.high + 1 < b.key.low:
-            self.err("bareme-lacune", f"aucune ligne ne couvre {a.key.high + 1} à {b.key.low - 1}", b.span,
-                     notes=note)
+            low, high = a.key.high + 1, b.key.low - 1
+            hole = f"la valeur {low}" if low == high else f"les valeurs de {low} à {high}"
+            self.err("bareme-lacune", f"aucune ligne ne couvre {hole}", b.span, notes=note)
 
     # -------------------------------------------------------------- expressions
 
@@ -321,7 +332,9 @@ class _Checker:
             return
         if actual.kind in NUMERIC and expected.kind in NUMERIC:
             return
-        self.err("type", f"attendu {what} ({expected}), trouvé : {actual}", span)
+        hint = "écrivez un montant en euros, par exemple 11 € ou 2,76 €" \
+            if expected.kind == "montant" and actual.kind in NUMERIC else None
+        self.err("type", f"attendu : {what} ; trouvé : {actual}", span, help=hint)
 
     def expr(self, e: s.Expr, scope: dict, module: s.Module) -> tuple[s.Expr, Type]:
         return getattr(self, "_e_" + type(e).__name__)(e, scope, module)
@@ -394,7 +407,7 @@ class _Checker:
         right, rt = self.expr(e.right, scope, module)
         result = _arith_type(e.op, lt, rt)
         if result is None:
-            self.err("type", f"opération « {e.op} » impossible entre {lt} et {rt}", e.span,
+            self.err("type", f"opération « {OPERATOR_WORDS.get(e.op, e.op)} » impossible entre {lt} et {rt}", e.span,
                      help="pour l'écart entre deux dates, écrivez « durée entre A et B »"
                      if lt.kind == rt.kind == "date" else None)
             result = ANY

@@ -33,7 +33,7 @@ def evaluate(program: Program, name: str, data: dict) -> Outcome:
     """Evaluate every requirement and amount of `program` against one dossier's data."""
     run = _Run(program, data)
     requirements = tuple(o for r in program.requirements for o in run.requirement(r))
-    amounts = tuple(run.amount(a) for a in program.amounts)
+    amounts = tuple(run.amount(a) for a in program.amounts.values())
     return Outcome(name, data.get("reference"), _verdict(requirements, amounts), requirements, amounts)
 
 
@@ -278,8 +278,7 @@ class _Run:
         return value, Step(StepKind.DEFINITION, e.span.text, value, e.span, step.children)
 
     def _e_AmountRef(self, e: AmountRef, env):
-        a = next(x for x in self.program.amounts if x.name == e.name)
-        outcome = self.amount(a)
+        outcome = self.amount(self.program.amounts[e.name])
         value = Money(0) if outcome.status is AmountStatus.NOT_APPLICABLE else outcome.value
         return value, Step(StepKind.AMOUNT, e.span.text, value, e.span, outcome.breakdown.children)
 

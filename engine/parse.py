@@ -107,17 +107,17 @@ def _syntax_error(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     hint = None
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         span = source.end_span()
-        found = "la fin du fichier"
+        found = "fin du fichier inattendue"
     elif isinstance(exc, UnexpectedCharacters):
         span = source.span(exc.pos_in_stream, exc.pos_in_stream + 1)
-        found = f"le caractère « {source.text[exc.pos_in_stream]} »"
+        found = f"caractère « {source.text[exc.pos_in_stream]} » inattendu"
     else:
         token = exc.token
         span = source.span(token.start_pos, token.end_pos)
-        found = f"« {token} »"
+        found = f"« {token} » inattendu"
         hint = _mistake(exc)
     expected = _expected_words(exc)
-    message = f"syntaxe : {found} inattendu"
+    message = found
     if expected:
         message += f" ; attendu : {expected}"
     return error("syntaxe", message, span, help=hint)

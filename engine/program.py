@@ -140,6 +140,6 @@ class Program:
 
     requirements: tuple[s.Requirement, ...]
     definitions: dict[str, s.Definition] = attrs.field(eq=False)
-    amounts: tuple[s.Amount, ...]
+    amounts: dict[str, s.Amount] = attrs.field(eq=False)
     tables: dict[str, CompiledTable] = attrs.field(eq=False)
     sources: tuple[SourceFile, ...] = attrs.field(eq=False)

@@ -289,7 +289,7 @@ def test_unrelated_syntax_error_gets_no_hint():
 def test_unexpected_end_of_file_points_at_the_last_character():
     diagnostic = syntax_error("définition x = (1 + 2\n\n")
     assert (diagnostic.span.line, diagnostic.span.column, diagnostic.span.text) == (1, 21, "2")
-    assert "la fin du fichier" in diagnostic.message
+    assert "fin du fichier inattendue" in diagnostic.message
 
 
 def test_impossible_date_is_named_in_the_error():
