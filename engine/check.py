@@ -20,7 +20,8 @@ from .source import Span
 
 REFERENCE_DATE = "date_de_référence"
 OPERATOR_WORDS = {"*": "×", "-": "−"}
-KIND_WORDS = {s.Requirement: "exigence", s.Definition: "définition", s.Amount: "montant", s.Table: "barème"}
+KIND_WORDS = {s.Requirement: "exigence", s.Definition: "définition", s.Amount: "montant", s.Table: "barème",
+              s.Notice: "avis"}
 PIECE_VAR = "pièce"
 HOLDER_VAR = "titulaire"
 
@@ -128,6 +129,7 @@ class _Checker:
             definitions={i.name: i for i in ordered if isinstance(i, s.Definition)},
             amounts={i.name: i for i in ordered if isinstance(i, s.Amount)},
             tables={i.name: i for i in ordered if isinstance(i, CompiledTable)},
+            notices=tuple(i for i in ordered if isinstance(i, s.Notice)),
             sources=tuple({id(i.span.source): i.span.source for i in ordered}.values()),
         )
 
@@ -168,7 +170,7 @@ class _Checker:
         self.stack.append(name)
         handler = {
             s.Requirement: self._requirement, s.Definition: self._definition,
-            s.Amount: self._amount, s.Table: self._table,
+            s.Amount: self._amount, s.Table: self._table, s.Notice: self._notice,
         }[type(item)]
         resolved, type_ = handler(item, module)
         self.stack.pop()
@@ -229,6 +231,11 @@ class _Checker:
             filters.append(f)
         return attrs.evolve(spec, filters=tuple(filters))
 
+    def _notice(self, n: s.Notice, module: s.Module):
+        self._citation(n, "l'avis", n.message)
+        applies = self._condition(n.applies, {}, module) if n.applies else None
+        return attrs.evolve(n, applies=applies), None
+
     def _definition(self, d: s.Definition, module: s.Module):
         value, type_ = self.expr(d.value, {}, module)
         exceptions = self._value_exceptions(d.exceptions, type_, module)
@@ -269,21 +276,51 @@ class _Checker:
 
     def _table(self, t: s.Table, module: s.Module):
         self._citation(t, "le barème")
-        periods = sorted(t.periods, key=lambda p: p.start)
+        if t.groups:
+            versions = self._key_groups(t.groups)
+        else:
+            versions = sorted(t.periods, key=lambda p: p.start)
+            if len({bool(p.rows) for p in versions}) > 1:
+                self.err("bareme-forme", "un barème a soit des lignes dans chaque version, soit une seule "
+                         "valeur par version", t.name_span)
+            self._versions(versions)
+            for p in versions:
+                self._rows(p)
+        value_type = self._table_type(t, versions, module)
+        keyed = bool(t.groups) or any(p.rows for p in versions)
+        textual = bool(t.groups) or any(r.key.text is not None for p in versions for r in p.rows)
+        compiled = CompiledTable(
+            t.name, t.title, t.source, value_type, keyed, textual,
+            periods=() if t.groups else tuple(compile_period(p) for p in versions),
+            groups={g.key: tuple(sorted(g.periods, key=lambda p: p.start)) for g in t.groups},
+            span=t.span,
+        )
+        return compiled, value_type
+
+    def _table_type(self, t: s.Table, versions, module) -> Type:
+        values = [p.value for p in versions if p.value is not None] + [r.value for p in versions for r in p.rows]
+        types = {self.expr(v, {}, module)[1] for v in values if not isinstance(v, s.OutOfScope)}
+        if len(types) > 1:
+            self.err("bareme-type", "les valeurs d'un barème doivent être de même nature : "
+                     + ", ".join(sorted(str(v) for v in types)), t.name_span)
+        return next(iter(types)) if len(types) == 1 else ANY
+
+    def _key_groups(self, groups) -> list[s.Period]:
+        seen: dict[str, s.KeyGroup] = {}
+        for g in groups:
+            if g.key in seen:
+                self.err("bareme-chevauchement", f"clé « {g.key} » répétée", g.span,
+                         notes=(Label(seen[g.key].span, "première occurrence"),))
+            seen[g.key] = g
+            self._versions(sorted(g.periods, key=lambda p: p.start))
+        return [p for g in groups for p in g.periods]
+
+    def _versions(self, periods: list[s.Period]) -> None:
         for p in periods:
             if p.end is not None and p.end < p.start:
                 self.err("bareme-periode", "période de vigueur inversée : la fin précède le début", p.span)
-            self._rows(p)
         for before, after in zip(periods, periods[1:]):
             self._adjacent_periods(before, after)
-        value_types = {self.expr(r.value, {}, module)[1] for p in periods for r in p.rows}
-        value_type = next(iter(value_types)) if len(value_types) == 1 else ANY
-        if len(value_types) > 1:
-            self.err("bareme-type", "les valeurs d'un barème doivent être de même nature : "
-                     + ", ".join(sorted(str(v) for v in value_types)), t.name_span)
-        compiled = CompiledTable(t.name, t.title, t.source, tuple(compile_period(p) for p in periods),
-                                 value_type, t.span)
-        return compiled, value_type
 
     def _adjacent_periods(self, before: s.Period, after: s.Period) -> None:
         note = (Label(before.span, "période précédente"),)
@@ -359,6 +396,40 @@ class _Checker:
 
     def _e_DurationLit(self, e, scope, module):
         return e, DURATION
+
+    def _e_OutOfScope(self, e, scope, module):
+        return e, ANY
+
+    def _e_IsSet(self, e, scope, module):
+        operand, _ = self.expr(e.operand, scope, module)
+        if not isinstance(operand, FieldRef):
+            self.err("type", "« est renseigné » s'applique à un champ du dossier", e.span)
+        return attrs.evolve(e, operand=operand), BOOL
+
+    def _e_Contains(self, e, scope, module):
+        text, tt = self.expr(e.text, scope, module)
+        part, pt = self.expr(e.part, scope, module)
+        self._expect(tt, TEXT, e.text.span, "un texte")
+        self._expect(pt, TEXT, e.part.span, "un texte")
+        return attrs.evolve(e, text=text, part=part), BOOL
+
+    def _e_UnitsBetween(self, e, scope, module):
+        start, st = self.expr(e.start, scope, module)
+        end, et = self.expr(e.end, scope, module)
+        self._expect(st, DATE, e.start.span, "une date")
+        self._expect(et, DATE, e.end.span, "une date")
+        return attrs.evolve(e, start=start, end=end), INT
+
+    def _e_Rank(self, e, scope, module):
+        if e.var not in scope:
+            self.err("nom-inconnu", f"« rang de {e.var} » : « {e.var} » n'est pas un élément de liste parcouru ici",
+                     e.span, help=_suggest(e.var, scope))
+        return e, INT
+
+    def _e_Prefix(self, e, scope, module):
+        operand, t = self.expr(e.operand, scope, module)
+        self._expect(t, TEXT, e.operand.span, "un texte")
+        return attrs.evolve(e, operand=operand), TEXT
 
     def _e_Or(self, e, scope, module):
         return self._logic(e, scope, module)
@@ -448,7 +519,6 @@ class _Checker:
         return self._item_type(self._field(parts, {}, span))
 
     def _e_Lookup(self, e, scope, module):
-        key, kt = self.expr(e.key, scope, module)
         if e.table not in self.items or not isinstance(self.items[e.table][0], s.Table):
             tables = [n for n, (i, _) in self.items.items() if isinstance(i, s.Table)]
             self.err("nom-inconnu", f"barème inconnu : « {e.table} »", e.span, help=_suggest(e.table, tables))
@@ -457,10 +527,22 @@ class _Checker:
         table = self.resolved.get(e.table)
         if not isinstance(table, CompiledTable):
             return e, ANY
-        textual = any(p.texts for p in table.periods)
-        self._expect(kt, TEXT if textual else INT, e.key.span, f"une clé du barème « {e.table} »")
+        key = self._lookup_key(e, table, scope, module)
         date = self._lookup_date(e, scope, module)
         return TableRef(table, key, date, span=e.span), value_type
+
+    def _lookup_key(self, e: s.Lookup, table: CompiledTable, scope, module) -> s.Expr | None:
+        if e.key is None:
+            if table.keyed:
+                self.err("bareme-cle", f"le barème « {e.table} » se consulte par clé : ajoutez « pour … »", e.span)
+            return None
+        key, kt = self.expr(e.key, scope, module)
+        if not table.keyed:
+            self.err("bareme-cle", f"le barème « {e.table} » n'a qu'une valeur par version : retirez « pour … »",
+                     e.key.span)
+        else:
+            self._expect(kt, TEXT if table.textual else INT, e.key.span, f"une clé du barème « {e.table} »")
+        return key
 
     def _lookup_date(self, e: s.Lookup, scope, module) -> s.Expr:
         if e.date is not None:
@@ -492,8 +574,8 @@ class _Checker:
         if name not in self.visible.get(module.path, set()):
             self.err("nom-non-importe", f"« {name} » est défini dans « {self.items[name][1].path} », "
                      "que ce fichier n'importe pas", e.span)
-        if isinstance(item, (s.Requirement, s.Table)):
-            self.err("type", f"« {name} » n'est pas une valeur (c'est une exigence ou un barème)", e.span)
+        if isinstance(item, (s.Requirement, s.Table, s.Notice)):
+            self.err("type", f"« {name} » n'est pas une valeur (c'est une exigence, un avis ou un barème)", e.span)
             return e, ANY
         t = self._resolve_item(name)
         ref = AmountRef if isinstance(item, s.Amount) else DefRef

@@ -10,10 +10,13 @@ import attrs
 
 from . import syntax as s
 from .outcome import (
-    AmountOutcome, AmountStatus, Holder, Outcome, RequirementOutcome, Rule, Status, Step, StepKind, Verdict,
+    AmountOutcome, AmountStatus, Holder, NoticeOutcome, Outcome, RequirementOutcome, Rule, Status, Step, StepKind,
+    Verdict,
 )
 from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
-from .values import Duration, Failure, Money, Unknown, between, calendar_order, first_problem, is_known, shift
+from .values import (
+    Duration, Failure, Money, NotCovered, Unknown, between, calendar_order, first_problem, is_known, shift,
+)
 
 COMPARE = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -34,7 +37,9 @@ def evaluate(program: Program, name: str, data: dict) -> Outcome:
     run = _Run(program, data)
     requirements = tuple(o for r in program.requirements for o in run.requirement(r))
     amounts = tuple(run.amount(a) for a in program.amounts.values())
-    return Outcome(name, data.get("reference"), _verdict(requirements, amounts), requirements, amounts)
+    verdict = _verdict(requirements, amounts)
+    notices = tuple(NoticeOutcome(_rule(n), n.message) for n in program.notices if run.notice(n, verdict))
+    return Outcome(name, data.get("reference"), verdict, requirements, amounts, notices)
 
 
 def _verdict(requirements, amounts) -> Verdict:
@@ -42,14 +47,15 @@ def _verdict(requirements, amounts) -> Verdict:
         return Verdict.REJECTED
     unsettled = (Status.MISSING, Status.UNKNOWN, Status.ERROR)
     if any(o.status in unsettled for o in requirements) or any(
-        a.status in (AmountStatus.UNKNOWN, AmountStatus.ERROR) for a in amounts
+        a.status in (AmountStatus.UNKNOWN, AmountStatus.ERROR, AmountStatus.NOT_COVERED) for a in amounts
     ):
         return Verdict.INCOMPLETE
     return Verdict.COMPLETE
 
 
 def _rule(item) -> Rule:
-    return Rule(item.name, getattr(item, "kind", "montant"), item.title, item.source,
+    kind = item.kind if isinstance(item, s.Requirement) else "avis" if isinstance(item, s.Notice) else "montant"
+    return Rule(item.name, kind, item.title, item.source,
                 f"{item.span.path}:{item.span.line}")
 
 
@@ -189,6 +195,13 @@ class _Run:
         note = f"pièce du {date:%d/%m/%Y} ; acceptée du {earliest:%d/%m/%Y} au {reference:%d/%m/%Y}"
         return value, Step(StepKind.FILTER, f.span.text, value, f.span, (ref_step,), note)
 
+    # -------------------------------------------------------------- notices
+
+    def notice(self, n: s.Notice, verdict: Verdict) -> bool:
+        if n.when_incomplete and verdict is not Verdict.INCOMPLETE:
+            return False
+        return n.applies is None or self.eval(n.applies, {})[0] is True
+
     # -------------------------------------------------------------- amounts
 
     def amount(self, a: s.Amount) -> AmountOutcome:
@@ -197,7 +210,9 @@ class _Run:
         steps = []
         result = self._amount_value(a, steps)
         missing = _missing(result)
-        if isinstance(result, Failure):
+        if isinstance(result, NotCovered):
+            status, error = AmountStatus.NOT_COVERED, result.message
+        elif isinstance(result, Failure):
             status, error = AmountStatus.ERROR, result.message
         elif isinstance(result, Unknown):
             status, error = AmountStatus.UNKNOWN, None
@@ -283,23 +298,53 @@ class _Run:
         return value, Step(StepKind.AMOUNT, e.span.text, value, e.span, outcome.breakdown.children)
 
     def _e_TableRef(self, e: TableRef, env):
-        key, key_step = self.eval(e.key, env)
+        key, children = None, []
+        if e.key is not None:
+            key, key_step = self.eval(e.key, env)
+            children.append(key_step)
         day, day_step = self.eval(e.date, env)
-        children = (key_step, day_step)
+        children.append(day_step)
         problem = first_problem(key, day)
         if problem is not None:
-            return problem, Step(StepKind.LOOKUP, e.span.text, problem, e.span, children)
-        period = e.table.period_for(day)
-        if period is None:
-            failure = Failure(f"aucune version du barème « {e.table.name} » n'est en vigueur le {day:%d/%m/%Y}")
-            return failure, Step(StepKind.LOOKUP, e.span.text, failure, e.span, children)
-        row = period.row_for(key)
-        if row is None:
-            failure = Failure(f"le barème « {e.table.name} » n'a pas de ligne pour « {key} »")
-            return failure, Step(StepKind.LOOKUP, e.span.text, failure, e.span, children)
-        value = row.value.value
-        note = f"ligne « {row.span.text} » ({row.span.path}:{row.span.line})"
-        return value, Step(StepKind.LOOKUP, e.span.text, value, e.span, children, note)
+            return problem, Step(StepKind.LOOKUP, e.span.text, problem, e.span, tuple(children))
+        found = e.table.find(key, day)
+        if isinstance(found, str):
+            failure = Failure(found)
+            return failure, Step(StepKind.LOOKUP, e.span.text, failure, e.span, tuple(children))
+        cell = found.value
+        value = NotCovered(cell.message) if isinstance(cell, s.OutOfScope) else cell.value
+        what = "ligne" if isinstance(found, s.Row) else "version"
+        note = f"{what} « {' '.join(found.span.text.split())} » ({found.span.path}:{found.span.line})"
+        return value, Step(StepKind.LOOKUP, e.span.text, value, e.span, tuple(children), note)
+
+    def _e_OutOfScope(self, e, env):
+        value = NotCovered(e.message)
+        return value, Step(StepKind.LITERAL, e.span.text, value, e.span)
+
+    def _e_IsSet(self, e, env):
+        value = is_known(self._field_value(e.operand, env))
+        return value, Step(StepKind.FIELD, e.span.text, value, e.span)
+
+    def _e_Contains(self, e, env):
+        (text, ts), (part, ps) = self.eval(e.text, env), self.eval(e.part, env)
+        problem = first_problem(text, part)
+        value = problem if problem is not None else part in text
+        return value, Step(StepKind.COMPARE, e.span.text, value, e.span, (ts, ps))
+
+    def _e_UnitsBetween(self, e, env):
+        (start, ss), (end, es) = self.eval(e.start, env), self.eval(e.end, env)
+        problem = first_problem(start, end)
+        value = problem if problem is not None else _whole_units(e.unit, start, end)
+        return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (ss, es))
+
+    def _e_Rank(self, e, env):
+        value = env[e.var].index + 1
+        return value, Step(StepKind.FIELD, e.span.text, value, e.span)
+
+    def _e_Prefix(self, e, env):
+        text, step = self.eval(e.operand, env)
+        value = text[: e.count] if is_known(text) else text
+        return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (step,))
 
     def _e_Or(self, e, env):
         return self._logic(e, env, True)
@@ -395,6 +440,15 @@ def _convert(node, e: FieldRef, pointer: str):
     if kind == "décimal" and isinstance(node, int):
         return Decimal(node)
     return node
+
+
+def _whole_units(unit: str, start: datetime.date, end: datetime.date) -> int:
+    if unit.startswith("jour"):
+        return (end - start).days
+    months = between(start, end).months
+    if unit == "mois":
+        return months
+    return months // 12 if months >= 0 else -(-months // 12)
 
 
 def _compare(op: str, left, right) -> bool:

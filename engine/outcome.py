@@ -26,6 +26,7 @@ class Status(enum.StrEnum):
 class AmountStatus(enum.StrEnum):
     COMPUTED = "computed"
     NOT_APPLICABLE = "not_applicable"
+    NOT_COVERED = "not_covered"
     UNKNOWN = "unknown"
     ERROR = "error"
 
@@ -102,9 +103,16 @@ class AmountOutcome:
 
 
 @attrs.frozen
+class NoticeOutcome:
+    rule: Rule
+    message: str
+
+
+@attrs.frozen
 class Outcome:
     dossier: str
     reference: str | None
     verdict: Verdict
     requirements: tuple[RequirementOutcome, ...]
     amounts: tuple[AmountOutcome, ...]
+    notices: tuple[NoticeOutcome, ...] = ()

@@ -44,6 +44,11 @@ EXPECTED_WORDS = {
     "_A_PARTIR_DE": "« à partir de »",
     "_A_LA_DATE": "« à la date »",
     "_AU_MOINS_UN": "« au moins un »",
+    "_EST_RENSEIGNE": "« est renseigné »",
+    "_N_EST_PAS_RENSEIGNE": "« n'est pas renseigné »",
+    "_QUAND_INCOMPLET": "« quand le dossier est incomplet »",
+    "_HORS_BAREME": "« hors barème »",
+    "_PREMIERS_CARACTERES": "« premiers caractères »",
 }
 
 # Frequent mistakes, recognised by the parser state they lead to (Lark's match_examples).
@@ -282,18 +287,57 @@ class _Builder(Transformer):
     def table(self, meta, children):
         name = children[0]
         periods = tuple(c for c in children if isinstance(c, s.Period))
-        return s.Table(str(name), periods=periods, span=self._span(meta), name_span=self._tok(name),
-                       **self._clauses(children))
+        groups = tuple(c for c in children if isinstance(c, s.KeyGroup))
+        return s.Table(str(name), periods=periods, groups=groups, span=self._span(meta),
+                       name_span=self._tok(name), **self._clauses(children))
 
     def period(self, meta, children):
-        dates = [c for c in children if isinstance(c, Token) and c.type == "DATE"]
-        start = self._date(dates[0])
-        end = self._date(dates[1]) if len(dates) > 1 else None
+        if isinstance(children[0], s.Period):  # a dated value: already built
+            return children[0]
+        start, end = self._validity(children)
         rows = tuple(c for c in children if isinstance(c, s.Row))
         return s.Period(start, end, rows, span=self._span(meta))
 
+    def dated_value(self, meta, children):
+        start, end = self._validity(children)
+        value = next(c for c in children if isinstance(c, s.Expr))
+        source = next((c[1] for c in children if isinstance(c, tuple)), None)
+        return s.Period(start, end, value=value, source=source, span=self._span(meta))
+
+    def _validity(self, children):
+        dates = [self._date(c) for c in children if isinstance(c, Token) and c.type == "DATE"]
+        return dates[0], dates[1] if len(dates) > 1 else None
+
+    def key_group(self, meta, children):
+        key, *periods = children
+        return s.KeyGroup(_text(key), tuple(periods), span=self._span(meta))
+
     def row(self, meta, children):
-        return s.Row(children[0], children[1], span=self._span(meta))
+        source = children[2][1] if len(children) > 2 else None
+        return s.Row(children[0], children[1], source, span=self._span(meta))
+
+    def row_source(self, meta, children):
+        return ("row_source", _text(children[0]), None)
+
+    def out_of_scope(self, meta, children):
+        return s.OutOfScope(_text(children[0]), span=self._span(meta))
+
+    # -------------------------------------------------------------- notices
+    def notice(self, meta, children):
+        name = children[0]
+        clauses = {c[0]: c[1] for c in children if isinstance(c, tuple)}
+        return s.Notice(
+            name=str(name),
+            applies=clauses.get("applies"),
+            when_incomplete=clauses.get("when_incomplete", False),
+            message=clauses.get("message", ""),
+            span=self._span(meta),
+            name_span=self._tok(name),
+            **self._clauses(children),
+        )
+
+    def when_incomplete(self, meta, children):
+        return ("when_incomplete", True, None)
 
     def _integer_key(self, number: s.Number) -> int:
         if not isinstance(number.value, int):
@@ -369,8 +413,34 @@ class _Builder(Transformer):
         return s.Count(collection, str(var), condition, span=self._span(meta))
 
     def lookup(self, meta, children):
-        name, key, *date = children
-        return s.Lookup(str(name), key, date[0] if date else None, span=self._span(meta))
+        parts = {c[0]: c[1] for c in children[1:]}
+        return s.Lookup(str(children[0]), parts.get("key"), parts.get("date"), span=self._span(meta))
+
+    def lookup_key(self, meta, children):
+        return ("key", children[0])
+
+    def lookup_date(self, meta, children):
+        return ("date", children[0])
+
+    def is_set(self, meta, children):
+        return s.IsSet(children[0], span=self._span(meta))
+
+    def is_not_set(self, meta, children):
+        return s.Not(s.IsSet(children[0], span=self._span(meta)), span=self._span(meta))
+
+    def contains(self, meta, children):
+        return s.Contains(children[0], children[1], span=self._span(meta))
+
+    def units_between(self, meta, children):
+        unit, start, end = children
+        return s.UnitsBetween(str(unit), start, end, span=self._span(meta))
+
+    def rank(self, meta, children):
+        return s.Rank(str(children[0]), span=self._span(meta))
+
+    def prefix(self, meta, children):
+        count, operand = children
+        return s.Prefix(int(count), operand, span=self._span(meta))
 
     def path(self, meta, children):
         return s.Path(tuple(str(c) for c in children), span=self._span(meta))

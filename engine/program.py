@@ -73,25 +73,28 @@ class TableRef(s.Expr):
     """A barème lookup whose table is already compiled and whose date is explicit."""
 
     table: CompiledTable
-    key: s.Expr
+    key: s.Expr | None
     date: s.Expr
     span: Span = attrs.field(eq=False, kw_only=True, repr=False)
 
 
 # ------------------------------------------------------------------ tables
 
+OPEN_LOW = -(10**18)
+
+
+def _covers(period: s.Period, day: datetime.date) -> bool:
+    return period.start <= day and (period.end is None or day <= period.end)
+
 
 @attrs.frozen
 class CompiledPeriod:
-    start: datetime.date
-    end: datetime.date | None
-    lows: tuple[int, ...]  # range rows sorted by lower bound (None → -inf as a very small int)
+    """One version of a keyed grid: range rows sorted by lower bound, text rows by key."""
+
+    period: s.Period
+    lows: tuple[int, ...]
     ranges: tuple[s.Row, ...]
     texts: dict[str, s.Row] = attrs.field(eq=False)
-    span: Span = attrs.field(eq=False)
-
-    def covers(self, day: datetime.date) -> bool:
-        return self.start <= day and (self.end is None or day <= self.end)
 
     def row_for(self, key) -> s.Row | None:
         if isinstance(key, str):
@@ -103,32 +106,46 @@ class CompiledPeriod:
         return row if row.key.high is None or key <= row.key.high else None
 
 
-OPEN_LOW = -(10**18)
-
-
-@attrs.frozen
-class CompiledTable:
-    name: str
-    title: str
-    source: str
-    periods: tuple[CompiledPeriod, ...]
-    value_type: Type
-    span: Span = attrs.field(eq=False)
-
-    def period_for(self, day: datetime.date) -> CompiledPeriod | None:
-        return next((p for p in self.periods if p.covers(day)), None)
-
-
 def compile_period(period: s.Period) -> CompiledPeriod:
     ranges = sorted((r for r in period.rows if r.key.text is None), key=lambda r: _low(r.key))
     texts = {r.key.text: r for r in period.rows if r.key.text is not None}
-    return CompiledPeriod(
-        period.start, period.end, tuple(_low(r.key) for r in ranges), tuple(ranges), texts, period.span
-    )
+    return CompiledPeriod(period, tuple(_low(r.key) for r in ranges), tuple(ranges), texts)
 
 
 def _low(key: s.Key) -> int:
     return OPEN_LOW if key.low is None else key.low
+
+
+@attrs.frozen
+class CompiledTable:
+    """A barème ready for lookups: versions by date, then rows by key (or one value per version)."""
+
+    name: str
+    title: str
+    source: str
+    value_type: Type
+    keyed: bool
+    textual: bool
+    periods: tuple[CompiledPeriod, ...] = ()
+    groups: dict[str, tuple[s.Period, ...]] = attrs.field(factory=dict, eq=False)
+    span: Span = attrs.field(default=None, eq=False)
+
+    def find(self, key, day: datetime.date) -> s.Row | s.Period | str:
+        """The row or dated value that applies, or a French sentence saying why none does."""
+        when = f"{day:%d/%m/%Y}"
+        if self.groups:
+            versions = self.groups.get(key)
+            if versions is None:
+                return f"le barème « {self.name} » n'a pas de clé « {key} »"
+            found = next((p for p in versions if _covers(p, day)), None)
+            return found or f"le barème « {self.name} » n'a pas de valeur en vigueur le {when} pour « {key} »"
+        version = next((p for p in self.periods if _covers(p.period, day)), None)
+        if version is None:
+            return f"aucune version du barème « {self.name} » n'est en vigueur le {when}"
+        if not self.keyed:
+            return version.period
+        row = version.row_for(key)
+        return row or f"le barème « {self.name} » n'a pas de ligne pour « {key} »"
 
 
 # ------------------------------------------------------------------ the program
@@ -142,4 +159,5 @@ class Program:
     definitions: dict[str, s.Definition] = attrs.field(eq=False)
     amounts: dict[str, s.Amount] = attrs.field(eq=False)
     tables: dict[str, CompiledTable] = attrs.field(eq=False)
+    notices: tuple[s.Notice, ...]
     sources: tuple[SourceFile, ...] = attrs.field(eq=False)

@@ -14,6 +14,13 @@ VERDICT_WORDS = {
     Verdict.INCOMPLETE: "INCOMPLET",
     Verdict.REJECTED: "REJETÉ",
 }
+# The state the ANTS online procedure shows for a request in each case (seed « Immatriculer un
+# véhicule d'occasion sur le site de l'ANTS », note 3: the states of an online request).
+ANTS_STATUS = {
+    Verdict.COMPLETE: "En cours / Analyse par le service instructeur",
+    Verdict.INCOMPLETE: "En attente télédéclarant",
+    Verdict.REJECTED: "Rejetée",
+}
 STATUS_WORDS = {
     Status.SATISFIED: "satisfaite",
     Status.MISSING: "manquant",
@@ -92,9 +99,11 @@ def outcome_json(o: Outcome) -> dict:
         "dossier": o.dossier,
         "reference": o.reference,
         "verdict": str(o.verdict),
+        "ants_status": ANTS_STATUS[o.verdict],
         "summary": counts,
         "requirements": [requirement_json(r) for r in o.requirements],
         "amounts": [amount_json(a) for a in o.amounts],
+        "notices": [{**_rule_json(n.rule), "message": n.message} for n in o.notices],
     }
 
 
@@ -175,6 +184,8 @@ def _amount_line(a: AmountOutcome) -> str:
         shown = str(a.value)
     elif a.status is AmountStatus.NOT_APPLICABLE:
         shown = "sans objet"
+    elif a.status is AmountStatus.NOT_COVERED:
+        shown = f"non couvert : {a.error}"
     elif a.status is AmountStatus.UNKNOWN:
         shown = "à compléter : " + ", ".join(a.missing_fields)
     else:
@@ -188,11 +199,14 @@ def render_text(o: Outcome, explain: bool = False) -> str:
     rejected = [r for r in by[Status.MISSING] if r.rule.kind == "recevabilité"]
     missing = [r for r in by[Status.MISSING] if r.rule.kind != "recevabilité"]
     name = f"{o.reference} ({o.dossier})" if o.reference else o.dossier
-    lines = [f"Dossier {name}", f"Verdict : {VERDICT_WORDS[o.verdict]}"]
+    lines = [f"Dossier {name}", f"Verdict : {VERDICT_WORDS[o.verdict]}",
+             f"Statut ANTS attendu : {ANTS_STATUS[o.verdict]}"]
     lines += _section("Demande irrecevable", rejected, "✗", True)
     lines += _section("Pièces manquantes", missing, "✗", explain)
     lines += _section("Informations à compléter", by[Status.UNKNOWN], "?", True)
     lines += _section("Erreurs dans l'application des règles", by[Status.ERROR], "!", True)
+    if o.notices:
+        lines += ["", "À savoir"] + [f"  • {n.rule.title} : {n.message}" for n in o.notices]
     if o.amounts:
         lines += ["", "Montants"] + [_amount_line(a) for a in o.amounts]
     lines += _section("Exigences satisfaites", by[Status.SATISFIED], "✓", explain)

@@ -157,11 +157,63 @@ class Count(Expr):
 
 @_node
 class Lookup(Expr):
-    """« barème T pour K [à la date D] »."""
+    """« barème T [pour K] [à la date D] »: a barème without keys holds one dated value."""
 
     table: str
-    key: Expr
+    key: Expr | None = None
     date: Expr | None = None
+    span: Span = _span()
+
+
+@_node
+class IsSet(Expr):
+    """« X est renseigné »: whether the dossier gives X; never unknown, unlike X itself."""
+
+    operand: Expr
+    span: Span = _span()
+
+
+@_node
+class Contains(Expr):
+    """« X contient "…" »: X includes the text."""
+
+    text: Expr
+    part: Expr
+    span: Span = _span()
+
+
+@_node
+class UnitsBetween(Expr):
+    """« mois entre A et B »: whole calendar units (jours, mois, ans) elapsed from A to B."""
+
+    unit: str
+    start: Expr
+    end: Expr
+    span: Span = _span()
+
+
+@_node
+class Rank(Expr):
+    """« rang de titulaire »: the position of a loop variable's element, counting from 1."""
+
+    var: str
+    span: Span = _span()
+
+
+@_node
+class Prefix(Expr):
+    """« les N premiers caractères de X »."""
+
+    count: int
+    operand: Expr
+    span: Span = _span()
+
+
+@_node
+class OutOfScope(Expr):
+    """« hors barème "raison" »: a barème row the regime does not cover, with the reason to show."""
+
+    message: str
     span: Span = _span()
 
 
@@ -296,14 +348,28 @@ class Key:
 class Row:
     key: Key
     value: Expr
+    source: str | None = None
     span: Span = _span()
 
 
 @_node
 class Period:
+    """A version in force from `start` to `end` (None: still in force): rows, or one value."""
+
     start: datetime.date
     end: datetime.date | None
-    rows: tuple[Row, ...]
+    rows: tuple[Row, ...] = ()
+    value: Expr | None = None
+    source: str | None = None
+    span: Span = _span()
+
+
+@_node
+class KeyGroup:
+    """The history of one key's value: « clé "84" » followed by its dated values."""
+
+    key: str
+    periods: tuple[Period, ...]
     span: Span = _span()
 
 
@@ -312,7 +378,26 @@ class Table:
     name: str
     title: str
     source: str
-    periods: tuple[Period, ...]
+    periods: tuple[Period, ...] = ()
+    groups: tuple[KeyGroup, ...] = ()
+    span: Span = _span()
+    name_span: Span = _span()
+    source_span: Span = _span()
+
+
+# ------------------------------------------------------------------ notices
+
+
+@_node
+class Notice:
+    """« avis »: information for the applicant when its condition holds; never changes the verdict."""
+
+    name: str
+    title: str
+    source: str
+    applies: Expr | None
+    when_incomplete: bool
+    message: str
     span: Span = _span()
     name_span: Span = _span()
     source_span: Span = _span()
@@ -327,7 +412,7 @@ class Import:
     span: Span = _span()
 
 
-Item = Requirement | Definition | Amount | Table
+Item = Requirement | Definition | Amount | Table | Notice
 
 
 @_node

@@ -28,6 +28,11 @@ class Failure:
     message: str
 
 
+@attrs.frozen
+class NotCovered(Failure):
+    """A case the regime does not cover (« hors barème »): reported as such, not as a rule error."""
+
+
 def is_known(value) -> bool:
     return not isinstance(value, (Unknown, Failure))
 
