@@ -280,7 +280,9 @@ class _Checker:
             versions = self._key_groups(t.groups)
         else:
             versions = sorted(t.periods, key=lambda p: p.start)
-            if len({bool(p.rows) for p in versions}) > 1:
+            # A keyed grid may still say a whole version is « hors barème ».
+            shapes = {bool(p.rows) for p in versions if not isinstance(p.value, s.OutOfScope)}
+            if len(shapes) > 1:
                 self.err("bareme-forme", "un barème a soit des lignes dans chaque version, soit une seule "
                          "valeur par version", t.name_span)
             self._versions(versions)
@@ -406,6 +408,12 @@ class _Checker:
             self.err("type", "« est renseigné » s'applique à un champ du dossier", e.span)
         return attrs.evolve(e, operand=operand), BOOL
 
+    def _e_Default(self, e, scope, module):
+        operand, t = self.expr(e.operand, scope, module)
+        fallback, ft = self.expr(e.fallback, scope, module)
+        self._expect(ft, t, e.fallback.span, f"une valeur de même nature que « {e.operand.span.text} »")
+        return attrs.evolve(e, operand=operand, fallback=fallback), t
+
     def _e_Contains(self, e, scope, module):
         text, tt = self.expr(e.text, scope, module)
         part, pt = self.expr(e.part, scope, module)
@@ -425,6 +433,10 @@ class _Checker:
             self.err("nom-inconnu", f"« rang de {e.var} » : « {e.var} » n'est pas un élément de liste parcouru ici",
                      e.span, help=_suggest(e.var, scope))
         return e, INT
+
+    def _e_First(self, e, scope, module):
+        collection, item = self._collection(e.collection, scope, module)
+        return attrs.evolve(e, collection=collection), item
 
     def _e_Prefix(self, e, scope, module):
         operand, t = self.expr(e.operand, scope, module)
@@ -566,8 +578,20 @@ class _Checker:
             return FieldRef(head, tuple(rest), t, span=e.span), t
         if head in self.items and not rest:
             return self._item_ref(e, head, module)
+        if head in self.items and isinstance(self.items[head][0], s.Definition):
+            return self._definition_field(e, module)
         t = self._field(e.parts, scope, e.span, names=set(scope) | self.visible.get(module.path, set()))
         return FieldRef(None, e.parts, t, span=e.span), t
+
+    def _definition_field(self, e: s.Path, module: s.Module):
+        """« titulaire_principal.adresse » : a field of the list element a definition names."""
+        head = s.Path(e.parts[:1], span=e.span)
+        ref, t = self._item_ref(head, e.parts[0], module)
+        if t.kind not in ("objet", "inconnu"):
+            self.err("type", f"« {e.parts[0]} » ({t}) n'a pas de champ « {e.parts[1]} »", e.span)
+            return e, ANY
+        field = self._field(e.parts, {e.parts[0]: t}, e.span)
+        return FieldRef(e.parts[0], e.parts[1:], field, span=e.span, definition=True), field
 
     def _item_ref(self, e: s.Path, name: str, module: s.Module):
         item = self.items[name][0]
@@ -641,6 +665,10 @@ def _conjuncts(e: s.Expr) -> tuple[s.Expr, ...]:
 
 def _exclusive(a: s.Expr, b: s.Expr) -> bool:
     """True when the two conditions provably cannot both hold (a sound, incomplete test)."""
+    if isinstance(a, s.Or):
+        return all(_exclusive(x, b) for x in a.operands)
+    if isinstance(b, s.Or):
+        return all(_exclusive(a, y) for y in b.operands)
     return any(_atoms_exclusive(x, y) for x in _conjuncts(a) for y in _conjuncts(b))
 
 

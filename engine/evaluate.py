@@ -124,6 +124,11 @@ class _Run:
         demand = holding[0][0].demand if holding else req.demand
         satisfied, step = self._demand(demand, env)
         steps.append(step)
+        for exc, _ in pending if not holding else ():
+            if exc is not None and exc.demand is not None and satisfied is True:
+                # An undecided exception that would demand something else must be met as well.
+                satisfied, step = self._demand(exc.demand, env)
+                steps.append(step)
         if satisfied is True:
             return outcome(Status.SATISFIED, _root(req, steps, True), demand=demand)
         if pending:
@@ -209,6 +214,8 @@ class _Run:
             return self.amount_memo[a.name]
         steps = []
         result = self._amount_value(a, steps)
+        if isinstance(result, Money):
+            result = result.rounded()  # an amount due is a number of cents
         missing = _missing(result)
         if isinstance(result, NotCovered):
             status, error = AmountStatus.NOT_COVERED, result.message
@@ -272,7 +279,10 @@ class _Run:
         if e.base is None:
             node, base = self.data, ""
         else:
-            node, base = env[e.base].data, env[e.base].pointer
+            item = self.eval(DefRef(e.base, span=e.span), env)[0] if e.definition else env[e.base]
+            if not isinstance(item, Item):
+                return item
+            node, base = item.data, item.pointer
         for part in e.parts:
             if not isinstance(node, dict) or node.get(part) is None:
                 # Name the field that was asked for, not the first absent parent: that is what to fill in.
@@ -325,6 +335,14 @@ class _Run:
         value = is_known(self._field_value(e.operand, env))
         return value, Step(StepKind.FIELD, e.span.text, value, e.span)
 
+    def _e_Default(self, e, env):
+        value, step = self.eval(e.operand, env)
+        children = (step,)
+        if isinstance(value, Unknown):
+            value, fallback = self.eval(e.fallback, env)
+            children += (fallback,)
+        return value, Step(StepKind.LOGIC, e.span.text, value, e.span, children)
+
     def _e_Contains(self, e, env):
         (text, ts), (part, ps) = self.eval(e.text, env), self.eval(e.part, env)
         problem = first_problem(text, part)
@@ -340,6 +358,12 @@ class _Run:
     def _e_Rank(self, e, env):
         value = env[e.var].index + 1
         return value, Step(StepKind.FIELD, e.span.text, value, e.span)
+
+    def _e_First(self, e, env):
+        items, step = self.eval(e.collection, env)
+        if isinstance(items, list):
+            items = items[0] if items else Unknown(frozenset({"/" + "/".join(e.collection.parts)}))
+        return items, Step(StepKind.FIELD, e.span.text, items, e.span, (step,))
 
     def _e_Prefix(self, e, env):
         text, step = self.eval(e.operand, env)

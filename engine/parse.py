@@ -49,6 +49,7 @@ EXPECTED_WORDS = {
     "_QUAND_INCOMPLET": "« quand le dossier est incomplet »",
     "_HORS_BAREME": "« hors barème »",
     "_PREMIERS_CARACTERES": "« premiers caractères »",
+    "_A_DEFAUT": "« à défaut »",
 }
 
 # Frequent mistakes, recognised by the parser state they lead to (Lark's match_examples).
@@ -428,6 +429,9 @@ class _Builder(Transformer):
     def is_not_set(self, meta, children):
         return s.Not(s.IsSet(children[0], span=self._span(meta)), span=self._span(meta))
 
+    def default(self, meta, children):
+        return s.Default(children[0], children[1], span=self._span(meta))
+
     def contains(self, meta, children):
         return s.Contains(children[0], children[1], span=self._span(meta))
 
@@ -437,6 +441,9 @@ class _Builder(Transformer):
 
     def rank(self, meta, children):
         return s.Rank(str(children[0]), span=self._span(meta))
+
+    def first(self, meta, children):
+        return s.First(children[0], span=self._span(meta))
 
     def prefix(self, meta, children):
         count, operand = children

@@ -48,6 +48,7 @@ class FieldRef(s.Expr):
     parts: tuple[str, ...]
     type: Type
     span: Span = attrs.field(eq=False, kw_only=True, repr=False)
+    definition: bool = attrs.field(default=False, kw_only=True)  # base names a definition, not a loop variable
 
 
 @attrs.frozen
@@ -142,7 +143,7 @@ class CompiledTable:
         version = next((p for p in self.periods if _covers(p.period, day)), None)
         if version is None:
             return f"aucune version du barème « {self.name} » n'est en vigueur le {when}"
-        if not self.keyed:
+        if not self.keyed or version.period.value is not None:
             return version.period
         row = version.row_for(key)
         return row or f"le barème « {self.name} » n'a pas de ligne pour « {key} »"

@@ -174,6 +174,15 @@ class IsSet(Expr):
 
 
 @_node
+class Default(Expr):
+    """« X à défaut V »: V when the dossier does not give X (a claim not made, such as an exemption)."""
+
+    operand: Expr
+    fallback: Expr
+    span: Span = _span()
+
+
+@_node
 class Contains(Expr):
     """« X contient "…" »: X includes the text."""
 
@@ -197,6 +206,14 @@ class Rank(Expr):
     """« rang de titulaire »: the position of a loop variable's element, counting from 1."""
 
     var: str
+    span: Span = _span()
+
+
+@_node
+class First(Expr):
+    """« premier de L »: the first element of a list, e.g. the titulaire principal."""
+
+    collection: Path
     span: Span = _span()
 
 
