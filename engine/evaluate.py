@@ -55,8 +55,7 @@ def _verdict(requirements, amounts) -> Verdict:
 
 def _rule(item) -> Rule:
     kind = item.kind if isinstance(item, s.Requirement) else "avis" if isinstance(item, s.Notice) else "montant"
-    return Rule(item.name, kind, item.title, item.source,
-                f"{item.span.path}:{item.span.line}")
+    return Rule(item.name, kind, item.title, item.source, f"{item.span.path}:{item.span.line}", item.span)
 
 
 def _missing(value) -> tuple[str, ...]:
@@ -324,8 +323,8 @@ class _Run:
         cell = found.value
         value = NotCovered(cell.message) if isinstance(cell, s.OutOfScope) else cell.value
         what = "ligne" if isinstance(found, s.Row) else "version"
-        note = f"{what} « {' '.join(found.span.text.split())} » ({found.span.path}:{found.span.line})"
-        return value, Step(StepKind.LOOKUP, e.span.text, value, e.span, tuple(children), note)
+        children.append(Step(StepKind.LITERAL, f"{what} « {' '.join(found.span.text.split())} »", value, found.span))
+        return value, Step(StepKind.LOOKUP, e.span.text, value, e.span, tuple(children))
 
     def _e_OutOfScope(self, e, env):
         value = NotCovered(e.message)

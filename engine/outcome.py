@@ -78,6 +78,7 @@ class Rule:
     title: str
     source: str
     location: str  # file:line
+    span: Span = attrs.field(eq=False, repr=False)
 
 
 @attrs.frozen

@@ -164,7 +164,8 @@ def _requirement_block(o: RequirementOutcome, mark: str, explain: bool) -> list[
         lines.append("      Informations à compléter : " + ", ".join(o.missing_fields))
     if o.error:
         lines.append(f"      Erreur : {o.error}")
-    lines.append(f"      Source : {o.rule.source}")
+    if explain or o.status not in (Status.SATISFIED, Status.NOT_APPLICABLE):
+        lines.append(f"      Source : {o.rule.source}")
     if explain:
         lines += ["      " + line for line in step_lines(o.reason)]
     return lines
