@@ -546,11 +546,11 @@ class _Checker:
     def _lookup_key(self, e: s.Lookup, table: CompiledTable, scope, module) -> s.Expr | None:
         if e.key is None:
             if table.keyed:
-                self.err("bareme-cle", f"le barème « {e.table} » se consulte par clé : ajoutez « pour … »", e.span)
+                self.err("bareme-consultation", f"le barème « {e.table} » se consulte par clé : ajoutez « pour … »", e.span)
             return None
         key, kt = self.expr(e.key, scope, module)
         if not table.keyed:
-            self.err("bareme-cle", f"le barème « {e.table} » n'a qu'une valeur par version : retirez « pour … »",
+            self.err("bareme-consultation", f"le barème « {e.table} » n'a qu'une valeur par version : retirez « pour … »",
                      e.key.span)
         else:
             self._expect(kt, TEXT if table.textual else INT, e.key.span, f"une clé du barème « {e.table} »")

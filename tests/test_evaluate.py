@@ -438,7 +438,8 @@ def test_barème_lookup_explains_the_row_used(validate):
                       vehicule={"co2_g_km": 133, "date_premiere_immatriculation": "2021-02-01"})
     lookup = step(amount(report, "malus")["breakdown"],
                   "barème malus_co2 pour vehicule.co2_g_km à la date vehicule.date_premiere_immatriculation")
-    assert lookup["note"] == "ligne « 133 : 50 € » (tests/evaluate/montants.immat:58)"
+    row = lookup["children"][-1]
+    assert (row["text"], row["location"]) == ("ligne « 133 : 50 € »", "tests/evaluate/montants.immat:58")
 
 
 def test_date_no_version_covers_is_an_error_not_zero(validate):

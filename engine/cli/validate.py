@@ -1,4 +1,4 @@
-"""The `immat` command: click commands, exit codes and terminal concerns; no rule logic."""
+"""Commands for instructors: validate dossiers, print schemas."""
 
 from __future__ import annotations
 
@@ -10,46 +10,11 @@ from pathlib import Path
 
 import click
 
-from . import diagnostics as diag
-from . import report
-from .pipeline import Checked, Unreadable, load_rules, unreadable_file, validate_many
-from .dossier import dossier_schema
-
-OK, FOUND, BAD_INPUT = 0, 1, 2
-# Errors that mean the input itself could not be read, as opposed to rules that read but are wrong.
-UNREADABLE_CODES = {"syntaxe", "date", "duree", "bareme-cle", "lecture", "regles-introuvables"}
-
-EXIT_CODES = """
-\b
-Codes de sortie :
-  0  succès (tous les dossiers complets, ou règles sans erreur)
-  1  la vérification a trouvé des problèmes (dossier incomplet ou rejeté, erreur dans les règles)
-  2  mauvaise utilisation ou entrée illisible (JSON mal formé, dossier non conforme au schéma,
-     erreur de syntaxe dans un fichier de règles)
-"""
-
-rules_option = click.option(
-    "--rules", "rules", type=click.Path(path_type=Path), default=None,
-    help="Dossier (ou fichier) de règles ; par défaut, le paquet de règles livré avec immat.",
-)
-
-
-@click.group(epilog=EXIT_CODES)
-@click.version_option(package_name="immat")
-def main() -> None:
-    """Vérifie les dossiers de demande de certificat d'immatriculation (carte grise) au regard de règles
-    lisibles par un juriste, et explique chaque résultat avec sa source légale."""
-
-
-def _load(rules: Path | None) -> Checked:
-    checked = load_rules(rules)
-    if not checked.ok:
-        for d in checked.diagnostics:
-            click.echo(diag.render_text(d), err=True)
-        click.echo("Les règles contiennent des erreurs : lancez « immat check » pour le détail.", err=True)
-        sys.exit(BAD_INPUT)
-    return checked
-
+from .. import diagnostics as diag
+from .. import report
+from ..dossier import dossier_schema
+from ..pipeline import Unreadable, unreadable_file, validate_many
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, main, rules_option
 
 # ------------------------------------------------------------------ validate
 
@@ -117,37 +82,6 @@ def validate(paths, fmt, explain, rules) -> None:
     sys.exit(FOUND if counts["incomplete"] or counts["rejected"] else OK)
 
 
-# ------------------------------------------------------------------ check
-
-
-@main.command(epilog="""
-\b
-Exemples :
-  immat check
-  immat check rules/ --format json
-  immat check --format gnu ma_copie_des_regles/
-""" + EXIT_CODES)
-@click.argument("rules_path", required=False, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "gnu", "json"]), default="text", show_default=True)
-@rules_option
-def check(rules_path, fmt, rules) -> None:
-    """Analyse les règles sans évaluer de dossier : syntaxe, noms, champs du dossier, types, cycles,
-    sources manquantes, barèmes. Signale toutes les erreurs, chacune avec fichier:ligne:colonne."""
-    checked = load_rules(rules_path or rules)
-    if fmt == "json":
-        click.echo(diag.render_json(checked.diagnostics), nl=False)
-    else:
-        render = diag.gnu_line if fmt == "gnu" else diag.render_text
-        for d in checked.diagnostics:
-            click.echo(render(d))
-    errors = [d for d in checked.diagnostics if d.is_error]
-    if fmt == "text":
-        click.echo(f"{len(errors)} erreur(s), {len(checked.diagnostics) - len(errors)} avertissement(s)", err=True)
-    if any(d.code in UNREADABLE_CODES for d in errors):
-        sys.exit(BAD_INPUT)
-    sys.exit(FOUND if errors else OK)
-
-
 # ------------------------------------------------------------------ schema
 
 
@@ -160,7 +94,3 @@ def schema(which) -> None:
     else:
         document = json.loads(importlib.resources.files("immat").joinpath("schemas/report.schema.json").read_text())
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,5 @@
+"""`python -m immat.cli`: the same as the `immat` command."""
+
+from . import main
+
+main()
