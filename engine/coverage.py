@@ -102,7 +102,7 @@ def _reached(outcomes: Iterable[Outcome]) -> set[tuple[str, int]]:
 def _walk(step: Step, keys: set) -> None:
     if step.value is True and step.kind in (StepKind.EXCEPTION, StepKind.ALTERNATIVE):
         keys.add(_key(step.span))
-    if step.kind is StepKind.LITERAL and step.span is not None:
+    if step.kind is StepKind.ROW:
         keys.add(_key(step.span))
     for child in step.children:
         _walk(child, keys)

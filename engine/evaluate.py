@@ -299,7 +299,7 @@ class _Run:
             value, steps = self._with_value_exceptions(d.value, d.exceptions)
             self.memo[e.name] = (value, Step(StepKind.DEFINITION, e.name, value, d.span, tuple(steps)))
         value, step = self.memo[e.name]
-        return value, Step(StepKind.DEFINITION, e.span.text, value, e.span, step.children)
+        return value, Step(StepKind.DEFINITION, e.name, value, e.span, step.children)
 
     def _e_AmountRef(self, e: AmountRef, env):
         outcome = self.amount(self.program.amounts[e.name])
@@ -323,7 +323,8 @@ class _Run:
         cell = found.value
         value = NotCovered(cell.message) if isinstance(cell, s.OutOfScope) else cell.value
         what = "ligne" if isinstance(found, s.Row) else "version"
-        children.append(Step(StepKind.LITERAL, f"{what} « {' '.join(found.span.text.split())} »", value, found.span))
+        shown = " ".join(found.span.text.split()).split(' source "')[0]  # the citation is in the rule, not here
+        children.append(Step(StepKind.ROW, f"{what} « {shown} »", value, found.span))
         return value, Step(StepKind.LOOKUP, e.span.text, value, e.span, tuple(children))
 
     def _e_OutOfScope(self, e, env):
@@ -332,7 +333,7 @@ class _Run:
 
     def _e_IsSet(self, e, env):
         value = is_known(self._field_value(e.operand, env))
-        return value, Step(StepKind.FIELD, e.span.text, value, e.span)
+        return value, Step(StepKind.FIELD, f"{e.operand.span.text} est renseigné", value, e.span)
 
     def _e_Default(self, e, env):
         value, step = self.eval(e.operand, env)

@@ -46,6 +46,7 @@ class StepKind(enum.StrEnum):
     DEFINITION = "definition"
     AMOUNT = "amount"
     LOOKUP = "lookup"
+    ROW = "row"  # the barème line or version a lookup used
     QUANTIFIER = "quantifier"
     COUNT = "count"
     LITERAL = "literal"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
+import itertools
+import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import attrs
@@ -116,3 +119,55 @@ def validate_many(program: Program, documents: Iterable[tuple[str, str] | Unread
             yield validate(program, text, name)
         except DiagnosticError as exc:
             yield Unreadable(name, exc.diagnostics)
+
+
+@attrs.frozen
+class Rendered:
+    """A dossier's report already rendered, as a batch worker hands it back."""
+
+    name: str
+    verdict: str
+    text: str
+
+
+_WORKER_PROGRAM: Program | None = None
+
+
+def _start_worker(rules) -> None:
+    global _WORKER_PROGRAM
+    _WORKER_PROGRAM = load_rules(rules).program
+
+
+def _render_one(program: Program, render: Callable[[Outcome], str], document) -> Rendered | Unreadable:
+    result = next(validate_many(program, [document]))
+    if isinstance(result, Unreadable):
+        return result
+    return Rendered(result.dossier, str(result.verdict), render(result))
+
+
+def _render_in_worker(render: Callable[[Outcome], str], document) -> Rendered | Unreadable:
+    return _render_one(_WORKER_PROGRAM, render, document)
+
+
+def render_many(rules, program: Program, documents: Iterable, render: Callable[[Outcome], str],
+                jobs: int = 1, window: int = 512) -> Iterator[Rendered | Unreadable]:
+    """Validate and render a stream of dossiers on `jobs` processes, in input order.
+
+    The input is read a window at a time, so memory stays flat however long the stream; each
+    worker loads and checks the rules once. `render` must be picklable (a module-level function
+    or a functools.partial of one).
+    """
+    if jobs <= 1:
+        yield from (_render_one(program, render, d) for d in documents)
+        return
+    documents = iter(documents)
+    first = list(itertools.islice(documents, window))
+    if len(first) < window:  # a small batch is not worth starting processes for
+        yield from render_many(rules, program, first, render, 1)
+        return
+    work = functools.partial(_render_in_worker, render)
+    with multiprocessing.get_context("spawn").Pool(jobs, _start_worker, (rules,)) as pool:
+        batch = first
+        while batch:
+            yield from pool.imap(work, batch, chunksize=max(1, len(batch) // (jobs * 4)))
+            batch = list(itertools.islice(documents, window))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import html
 import json
 from decimal import Decimal
 
-from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status, Step, Verdict
+import attrs
+
+from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status, Step, StepKind, Verdict
 from .values import Duration, Failure, Money, Unknown, format_number
 
 VERDICT_WORDS = {
@@ -53,12 +56,27 @@ def value_json(value):
     return {"item": getattr(value, "pointer", str(value))}
 
 
-def step_json(step: Step) -> dict:
+SHOWN_ABOVE = "détaillé plus haut"
+
+
+def _expanded(step: Step, seen: set) -> tuple[tuple[Step, ...], str | None]:
+    """A definition is detailed where it first appears in a tree; later uses point back to it."""
+    if step.kind is not StepKind.DEFINITION or not step.children:
+        return step.children, step.note
+    if step.text in seen:
+        return (), SHOWN_ABOVE
+    seen.add(step.text)
+    return step.children, step.note
+
+
+def step_json(step: Step, seen: set | None = None) -> dict:
+    seen = set() if seen is None else seen
+    children, note = _expanded(step, seen)
     out = {"kind": str(step.kind), "text": step.text, "value": value_json(step.value)}
     out["location"] = f"{step.span.path}:{step.span.line}" if step.span is not None else None
-    if step.note:
-        out["note"] = step.note
-    out["children"] = [step_json(c) for c in step.children]
+    if note:
+        out["note"] = note
+    out["children"] = [step_json(c, seen) for c in children]
     return out
 
 
@@ -136,16 +154,19 @@ def value_text(value) -> str:
     return str(value)
 
 
-def step_lines(step: Step, depth: int = 0) -> list[str]:
+def step_lines(step: Step, depth: int = 0, seen: set | None = None) -> list[str]:
     """The reasoning tree: the rule's own words, their value, and where they are written."""
+    seen = set() if seen is None else seen
+    children, note = _expanded(step, seen)
     where = f" ({step.span.path}:{step.span.line})" if step.span is not None and depth == 0 else ""
     text = " ".join(step.text.split())
     line = f"{'  ' * depth}{text} : {value_text(step.value)}{where}"
-    if step.note:
-        line += f" — {step.note}"
+    if note:
+        line += f" — {note}"
     lines = [line]
-    for child in step.children:
-        lines += step_lines(child, depth + 1)
+    for child in children:
+        if child.kind is not StepKind.LITERAL:  # a literal's value is already in its parent's words
+            lines += step_lines(child, depth + 1, seen)
     return lines
 
 
@@ -154,62 +175,149 @@ def _label(o: RequirementOutcome) -> str:
     return f"{o.rule.title}{holder} [{o.rule.id}]"
 
 
-def _requirement_block(o: RequirementOutcome, mark: str, explain: bool) -> list[str]:
-    lines = [f"  {mark} {_label(o)}"]
+@attrs.frozen
+class Entry:
+    """One line of a report section, with its details and, when asked, its reasoning tree."""
+
+    mark: str
+    label: str
+    details: tuple[str, ...] = ()
+    reason: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Section:
+    title: str
+    entries: tuple[Entry, ...]
+    counted: bool = True
+
+
+def _requirement_entry(o: RequirementOutcome, mark: str, explain: bool) -> Entry:
+    details = []
     if o.status in (Status.MISSING, Status.UNKNOWN):
-        lines.append(f"      {o.message}")
+        details.append(o.message)
     if o.pieces and o.status is Status.MISSING:
-        lines.append("      Pièces acceptées : " + " ou ".join(o.pieces))
+        details.append("Pièces acceptées : " + " ou ".join(o.pieces))
     if o.missing_fields:
-        lines.append("      Informations à compléter : " + ", ".join(o.missing_fields))
+        details.append("Informations à compléter : " + ", ".join(o.missing_fields))
     if o.error:
-        lines.append(f"      Erreur : {o.error}")
+        details.append(f"Erreur : {o.error}")
     if explain or o.status not in (Status.SATISFIED, Status.NOT_APPLICABLE):
-        lines.append(f"      Source : {o.rule.source}")
-    if explain:
-        lines += ["      " + line for line in step_lines(o.reason)]
-    return lines
+        details.append(f"Source : {o.rule.source}")
+    reason = tuple(step_lines(o.reason)) if explain else ()
+    return Entry(mark, _label(o), tuple(details), reason)
 
 
-def _section(title: str, outcomes, mark: str, explain: bool) -> list[str]:
-    if not outcomes:
-        return []
-    lines = ["", f"{title} ({len(outcomes)})"]
-    for o in outcomes:
-        lines += _requirement_block(o, mark, explain)
-    return lines
-
-
-def _amount_line(a: AmountOutcome) -> str:
+def _amount_value(a: AmountOutcome) -> str:
     if a.status is AmountStatus.COMPUTED:
-        shown = str(a.value)
-    elif a.status is AmountStatus.NOT_APPLICABLE:
-        shown = "sans objet"
-    elif a.status is AmountStatus.NOT_COVERED:
-        shown = f"non couvert : {a.error}"
-    elif a.status is AmountStatus.UNKNOWN:
-        shown = "à compléter : " + ", ".join(a.missing_fields)
-    else:
-        shown = f"erreur : {a.error}"
-    return f"  {a.rule.title} : {shown}"
+        return str(a.value)
+    if a.status is AmountStatus.NOT_APPLICABLE:
+        return "sans objet"
+    if a.status is AmountStatus.NOT_COVERED:
+        return f"non couvert : {a.error}"
+    if a.status is AmountStatus.UNKNOWN:
+        return "à compléter : " + ", ".join(a.missing_fields)
+    return f"erreur : {a.error}"
+
+
+def sections(o: Outcome, explain: bool = False) -> list[Section]:
+    """Verdict first (in the header), then what is missing and what to do, then the rest."""
+    by = {s: [r for r in o.requirements if r.status is s] for s in Status}
+
+    def section(title, outcomes, mark, show_reason):
+        return Section(title, tuple(_requirement_entry(r, mark, show_reason) for r in outcomes))
+
+    found = [
+        section("Demande irrecevable", [r for r in by[Status.MISSING] if r.rule.kind == "recevabilité"], "✗", True),
+        section("Pièces manquantes", [r for r in by[Status.MISSING] if r.rule.kind != "recevabilité"], "✗", explain),
+        section("Informations à compléter", by[Status.UNKNOWN], "?", True),
+        section("Erreurs dans l'application des règles", by[Status.ERROR], "!", True),
+        Section("À savoir", tuple(Entry("•", f"{n.rule.title} : {n.message}") for n in o.notices), False),
+        Section("Montants", tuple(Entry("", f"{a.rule.title} : {_amount_value(a)}",
+                                        reason=tuple(step_lines(a.breakdown)) if explain else ())
+                                  for a in o.amounts), False),
+        section("Exigences satisfaites", by[Status.SATISFIED], "✓", explain),
+        section("Sans objet pour ce dossier", by[Status.NOT_APPLICABLE], "–", explain),
+    ]
+    return [sec for sec in found if sec.entries]
+
+
+def _heading(o: Outcome) -> tuple[str, str, str]:
+    name = f"{o.reference} ({o.dossier})" if o.reference else o.dossier
+    return f"Dossier {name}", f"Verdict : {VERDICT_WORDS[o.verdict]}", f"Statut ANTS attendu : {ANTS_STATUS[o.verdict]}"
+
+
+def _section_title(sec: Section) -> str:
+    return f"{sec.title} ({len(sec.entries)})" if sec.counted else sec.title
 
 
 def render_text(o: Outcome, explain: bool = False) -> str:
-    """Verdict first, then what is missing and what to do, then the rest."""
-    by = {s: [r for r in o.requirements if r.status is s] for s in Status}
-    rejected = [r for r in by[Status.MISSING] if r.rule.kind == "recevabilité"]
-    missing = [r for r in by[Status.MISSING] if r.rule.kind != "recevabilité"]
-    name = f"{o.reference} ({o.dossier})" if o.reference else o.dossier
-    lines = [f"Dossier {name}", f"Verdict : {VERDICT_WORDS[o.verdict]}",
-             f"Statut ANTS attendu : {ANTS_STATUS[o.verdict]}"]
-    lines += _section("Demande irrecevable", rejected, "✗", True)
-    lines += _section("Pièces manquantes", missing, "✗", explain)
-    lines += _section("Informations à compléter", by[Status.UNKNOWN], "?", True)
-    lines += _section("Erreurs dans l'application des règles", by[Status.ERROR], "!", True)
-    if o.notices:
-        lines += ["", "À savoir"] + [f"  • {n.rule.title} : {n.message}" for n in o.notices]
-    if o.amounts:
-        lines += ["", "Montants"] + [_amount_line(a) for a in o.amounts]
-    lines += _section("Exigences satisfaites", by[Status.SATISFIED], "✓", explain)
-    lines += _section("Sans objet pour ce dossier", by[Status.NOT_APPLICABLE], "–", explain)
+    lines = list(_heading(o))
+    for sec in sections(o, explain):
+        lines += ["", _section_title(sec)]
+        for entry in sec.entries:
+            lines.append(f"  {entry.mark} {entry.label}" if entry.mark else f"  {entry.label}")
+            lines += [f"      {d}" for d in entry.details]
+            lines += [f"      {r}" for r in entry.reason]
     return "\n".join(lines) + "\n"
+
+
+def render_markdown(o: Outcome, explain: bool = False) -> str:
+    title, verdict, ants = _heading(o)
+    lines = [f"# {title}", "", f"**{verdict}** — {ants}"]
+    for sec in sections(o, explain):
+        lines += ["", f"## {_section_title(sec)}", ""]
+        for entry in sec.entries:
+            mark = f"{entry.mark} " if entry.mark else ""
+            lines.append(f"- {mark}**{_md(entry.label)}**")
+            lines += [f"  - {_md(d)}" for d in entry.details]
+            if entry.reason:
+                lines += ["", "  ```text"] + [f"  {r}" for r in entry.reason] + ["  ```"]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    # Square brackets and stars would turn ids and citations into links or emphasis.
+    return text.replace("[", "\\[").replace("]", "\\]").replace("*", "\\*")
+
+
+HTML_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #1b1b1b; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; border-bottom: 1px solid #ccc; margin-top: 2rem; }
+.verdict { font-size: 1.2rem; font-weight: bold; padding: .5rem .8rem; border-radius: .3rem; display: inline-block; }
+.complete { background: #e3f4e1; } .incomplete { background: #fff2cc; } .rejected { background: #fadbd8; }
+li { margin: .4rem 0; } .details { color: #444; font-size: .92rem; } pre { background: #f6f6f6; padding: .5rem;
+overflow-x: auto; font-size: .8rem; } @media print { body { margin: 0; max-width: none; } pre { white-space: pre-wrap; } }
+"""
+
+
+def render_html(o: Outcome, explain: bool = False) -> str:
+    """A self-contained page for one dossier, to print or send."""
+    title, verdict, ants = _heading(o)
+    body = [f"<h1>{html.escape(title)}</h1>",
+            f'<p class="verdict {o.verdict}">{html.escape(verdict)}</p>', f"<p>{html.escape(ants)}</p>"]
+    for sec in sections(o, explain):
+        body.append(f"<h2>{html.escape(_section_title(sec))}</h2><ul>")
+        for entry in sec.entries:
+            details = "".join(f'<div class="details">{html.escape(d)}</div>' for d in entry.details)
+            reason = f"<pre>{html.escape(chr(10).join(entry.reason))}</pre>" if entry.reason else ""
+            body.append(f"<li>{html.escape(entry.mark)} <strong>{html.escape(entry.label)}</strong>"
+                        f"{details}{reason}</li>")
+        body.append("</ul>")
+    return ('<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title><style>{HTML_STYLE}</style></head>"
+            f"<body>{''.join(body)}</body></html>\n")
+
+
+def explanations(o: Outcome, rule_id: str | None = None) -> list[str]:
+    """The reasoning tree of each requirement (per holder), amount or notice named `rule_id`, or of all."""
+    trees = []
+    for r in o.requirements:
+        if rule_id in (None, r.rule.id):
+            head = f"{_label(r)} : {STATUS_WORDS[r.status]}"
+            trees.append("\n".join([head, f"Source : {r.rule.source}"] + step_lines(r.reason)))
+    for a in o.amounts:
+        if rule_id in (None, a.rule.id):
+            head = f"{a.rule.title} [{a.rule.id}] : {_amount_value(a)}"
+            trees.append("\n".join([head, f"Source : {a.rule.source}"] + step_lines(a.breakdown)))
+    return trees

@@ -145,7 +145,7 @@ def test_batch_goes_on_after_a_bad_dossier_and_keeps_input_order(immat, tmp_path
     references = [json.loads(line)["reference"] for line in result.stdout.splitlines()]
     assert references == ["EXEMPLE-2021-001", "EXEMPLE-C"]
     assert "b.json:1:2: erreur[json-invalide]" in result.stderr
-    assert "2 incomplete" in result.stderr and "1 unreadable" in result.stderr
+    assert "2 incomplet(s)" in result.stderr and "1 illisible(s)" in result.stderr
 
 
 def test_json_lines_input_gives_one_report_per_line(immat, tmp_path):
