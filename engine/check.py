@@ -12,6 +12,7 @@ import attrs
 
 from . import syntax as s
 from .diagnostics import Diagnostic, Label, error
+from .logic import exclusive
 from .program import (
     ANY, BOOL, DATE, DECIMAL, DURATION, INT, MONEY, NUMERIC, TEXT,
     AmountRef, CompiledTable, DefRef, FieldRef, Program, TableRef, Type, VarRef, compile_period,
@@ -263,7 +264,7 @@ class _Checker:
     def _conflicts(self, exceptions, conclusion) -> None:
         """Two exceptions that may hold together must conclude the same (Catala's default logic)."""
         for a, b in itertools.combinations(exceptions, 2):
-            if conclusion(a) != conclusion(b) and not _exclusive(a.condition, b.condition):
+            if conclusion(a) != conclusion(b) and not exclusive(a.condition, b.condition):
                 self.err(
                     "conflit-exceptions",
                     "deux exceptions peuvent s'appliquer ensemble avec des conclusions différentes",
@@ -657,30 +658,3 @@ def _arith_type(op: str, lt: Type, rt: Type) -> Type | None:
     if op == "/" and lt.kind == "montant" and rt.kind in NUMERIC:
         return MONEY
     return None
-
-
-def _conjuncts(e: s.Expr) -> tuple[s.Expr, ...]:
-    return e.operands if isinstance(e, s.And) else (e,)
-
-
-def _exclusive(a: s.Expr, b: s.Expr) -> bool:
-    """True when the two conditions provably cannot both hold (a sound, incomplete test)."""
-    if isinstance(a, s.Or):
-        return all(_exclusive(x, b) for x in a.operands)
-    if isinstance(b, s.Or):
-        return all(_exclusive(a, y) for y in b.operands)
-    return any(_atoms_exclusive(x, y) for x in _conjuncts(a) for y in _conjuncts(b))
-
-
-def _atoms_exclusive(x: s.Expr, y: s.Expr) -> bool:
-    if isinstance(x, s.Not) and x.operand == y or isinstance(y, s.Not) and y.operand == x:
-        return True
-    if not (isinstance(x, s.Compare) and isinstance(y, s.Compare) and x.left == y.left):
-        return False
-    literal = (s.Text, s.Number, s.Boolean, s.DateLit)
-    if not (isinstance(x.right, literal) and isinstance(y.right, literal)):
-        return False
-    ops = {x.op, y.op}
-    if ops == {"="}:
-        return x.right != y.right
-    return ops == {"=", "!="} and x.right == y.right

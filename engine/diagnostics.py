@@ -143,3 +143,43 @@ def to_json(d: Diagnostic) -> dict:
 
 def render_json(diagnostics) -> str:
     return json.dumps([to_json(d) for d in diagnostics], ensure_ascii=False, indent=2) + "\n"
+
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+
+
+def _sarif_result(d: Diagnostic) -> dict:
+    path, line, column = d.position()
+    region = {"startLine": max(line, 1), "startColumn": max(column, 1)}
+    if d.span is not None:
+        region["endLine"], region["endColumn"] = d.span.end_position
+    message = d.message + (f" ({d.help})" if d.help else "")
+    return {
+        "ruleId": d.code,
+        "level": "error" if d.is_error else "warning",
+        "message": {"text": message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": path}, "region": region}}],
+    }
+
+
+def render_sarif(diagnostics) -> str:
+    """SARIF 2.1.0, which code hosts read to annotate the lines of a pull request."""
+    codes = sorted({d.code for d in diagnostics})
+    run = {
+        "tool": {"driver": {"name": "immat", "rules": [{"id": code} for code in codes]}},
+        "results": [_sarif_result(d) for d in diagnostics],
+    }
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]},
+                      ensure_ascii=False, indent=2) + "\n"
+
+
+def render_github(d: Diagnostic) -> str:
+    """A GitHub Actions workflow command: the message appears on the line of the pull request."""
+    path, line, column = d.position()
+    kind = "error" if d.is_error else "warning"
+    text = (d.message + (f" — {d.help}" if d.help else "")).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    where = f"file={path},line={max(line, 1)},col={max(column, 1)}"
+    if d.span is not None:
+        end_line, end_col = d.span.end_position
+        where += f",endLine={end_line},endColumn={end_col}"
+    return f"::{kind} {where},title=immat {d.code}::{text}"

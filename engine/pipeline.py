@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import json
+import time
 import importlib.resources
 import itertools
 import multiprocessing
@@ -13,6 +15,9 @@ from pathlib import Path
 import attrs
 
 from .check import check, import_path
+from .coverage import Coverage, coverage
+from .expectations import FixtureResult, compare, compare_unreadable
+from .lint import lint
 from .diagnostics import Diagnostic, DiagnosticError, error, sorted_diagnostics
 from .dossier import dossier_schema, parse_dossier
 from .evaluate import evaluate
@@ -171,3 +176,47 @@ def render_many(rules, program: Program, documents: Iterable, render: Callable[[
         while batch:
             yield from pool.imap(work, batch, chunksize=max(1, len(batch) // (jobs * 4)))
             batch = list(itertools.islice(documents, window))
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@attrs.frozen
+class FixtureRun:
+    """Every fixture of a folder checked against its attendu.json, and what the fixtures reached."""
+
+    results: tuple[FixtureResult, ...]
+    coverage: Coverage
+
+
+def fixture_folders(root: str | os.PathLike) -> list[Path]:
+    """Fixtures are folders holding a dossier.json and the attendu.json that states its outcome."""
+    return sorted(p.parent for p in Path(root).glob("*/dossier.json"))
+
+
+def run_fixtures(program: Program, root: str | os.PathLike) -> FixtureRun:
+    results, outcomes = [], []
+    for folder in fixture_folders(root):
+        started = time.perf_counter()
+        name = _display(folder)
+        text = (folder / "dossier.json").read_text("utf-8")
+        expected_path = folder / "attendu.json"
+        expected = json.loads(expected_path.read_text("utf-8")) if expected_path.exists() else None
+        try:
+            outcome = validate(program, text, f"{name}/dossier.json")
+        except DiagnosticError as exc:
+            failures = compare_unreadable([d.pointer or "" for d in exc.diagnostics], expected or {"verdict": "?"})
+        else:
+            outcomes.append(outcome)
+            failures = compare(outcome, expected) if expected else ["attendu.json manquant"]
+        results.append(FixtureResult(name, tuple(failures), time.perf_counter() - started))
+    return FixtureRun(tuple(results), coverage(program, outcomes))
+
+
+def check_rules(rules=None, fixtures: str | os.PathLike | None = None) -> Checked:
+    """Static checks, then lint; with fixtures, also the rules no fixture exercises."""
+    checked = load_rules(rules)
+    if not checked.ok:
+        return checked
+    covered = run_fixtures(checked.program, fixtures).coverage if fixtures is not None else None
+    return Checked(checked.program, sorted_diagnostics(checked.diagnostics + lint(checked.program, covered)))

@@ -83,7 +83,9 @@ def test_good_file_opens_with_a_comment_saying_what_it_shows(path):
 def test_good_file_checks_without_error(path, cli):
     result = cli("check", relative(path))
     assert result.exit_code == 0, result.output
-    assert result.output == "0 erreur(s), 0 avertissement(s)\n"
+    # A file that shows one feature may leave a definition unused: a lint warning, not an error.
+    assert "erreur[" not in result.output
+    assert result.output.splitlines()[-1].startswith("0 erreur(s)")
 
 
 def test_requirement_with_piece_alternatives_parses_to_its_tree():

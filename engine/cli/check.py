@@ -1,4 +1,4 @@
-"""Commands for CI pipelines: static checks of the rules."""
+"""Commands for CI pipelines: static checks and lint of the rules, rule tests with coverage."""
 
 from __future__ import annotations
 
@@ -8,10 +8,18 @@ from pathlib import Path
 import click
 
 from .. import diagnostics as diag
-from ..pipeline import load_rules
+from ..pipeline import check_rules
 from . import BAD_INPUT, EXIT_CODES, FOUND, OK, UNREADABLE_CODES, main, rules_option
 
 # ------------------------------------------------------------------ check
+
+RENDERERS = {
+    "text": lambda ds: "".join(diag.render_text(d) + "\n" for d in ds),
+    "gnu": lambda ds: "".join(diag.gnu_line(d) + "\n" for d in ds),
+    "json": diag.render_json,
+    "sarif": diag.render_sarif,
+    "github": lambda ds: "".join(diag.render_github(d) + "\n" for d in ds),
+}
 
 
 @main.command(epilog="""
@@ -19,26 +27,28 @@ from . import BAD_INPUT, EXIT_CODES, FOUND, OK, UNREADABLE_CODES, main, rules_op
 Exemples :
   immat check
   immat check rules/ --format json
-  immat check --format gnu ma_copie_des_regles/
+  immat check --fixtures fixtures --strict
+  immat check --format sarif > immat.sarif
+  immat check --format github          (annotations d'un workflow GitHub Actions)
 """ + EXIT_CODES)
 @click.argument("rules_path", required=False, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "gnu", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text", show_default=True,
+              help="text : lisible, avec extrait ; gnu : une ligne fichier:ligne:colonne ; json ; sarif (SARIF 2.1.0) ; "
+                   "github : annotations de workflow.")
+@click.option("--fixtures", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="Dossier de fixtures : signale aussi les exigences, exceptions et alternatives qu'aucune n'atteint.")
+@click.option("--strict", is_flag=True, help="Les avertissements font aussi échouer (code 1).")
 @rules_option
-def check(rules_path, fmt, rules) -> None:
+def check(rules_path, fmt, fixtures, strict, rules) -> None:
     """Analyse les règles sans évaluer de dossier : syntaxe, noms, champs du dossier, types, cycles,
-    sources manquantes, barèmes. Signale toutes les erreurs, chacune avec fichier:ligne:colonne."""
-    checked = load_rules(rules_path or rules)
-    if fmt == "json":
-        click.echo(diag.render_json(checked.diagnostics), nl=False)
-    else:
-        render = diag.gnu_line if fmt == "gnu" else diag.render_text
-        for d in checked.diagnostics:
-            click.echo(render(d))
+    sources manquantes, barèmes ; puis signale les définitions inutilisées, les exigences qui ne peuvent
+    jamais s'appliquer et les exceptions qui ne peuvent jamais jouer. Toutes les erreurs, chacune avec
+    fichier:ligne:colonne."""
+    checked = check_rules(rules_path or rules, fixtures)
+    click.echo(RENDERERS[fmt](checked.diagnostics), nl=False)
     errors = [d for d in checked.diagnostics if d.is_error]
     if fmt == "text":
         click.echo(f"{len(errors)} erreur(s), {len(checked.diagnostics) - len(errors)} avertissement(s)", err=True)
     if any(d.code in UNREADABLE_CODES for d in errors):
         sys.exit(BAD_INPUT)
-    sys.exit(FOUND if errors else OK)
-
-
+    sys.exit(FOUND if errors or (strict and checked.diagnostics) else OK)
