@@ -1,0 +1,103 @@
+"""`immat test`: every fixture against its stated expectation, with JUnit XML and coverage."""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import click
+
+from ..coverage import Coverage
+from ..pipeline import FixtureRun, run_fixtures
+from . import EXIT_CODES, FOUND, OK, _load, main
+
+RULE_KINDS = ("exigence", "exception", "alternative", "montant", "avis", "barème")
+
+
+def _junit(run: FixtureRun, path: Path) -> None:
+    failed = [r for r in run.results if not r.passed]
+    suite = ET.Element("testsuite", name="immat", tests=str(len(run.results)), failures=str(len(failed)),
+                       time=f"{sum(r.seconds for r in run.results):.3f}")
+    for r in run.results:
+        case = ET.SubElement(suite, "testcase", classname="fixtures", name=r.name, time=f"{r.seconds:.3f}")
+        if r.failures:
+            failure = ET.SubElement(case, "failure", message=r.failures[0])
+            failure.text = "\n".join(r.failures)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _percent(covered: Coverage, kinds) -> tuple[float, int, int]:
+    keys = [k for k, t in covered.targets.items() if t.kind in kinds]
+    reached = sum(k in covered.reached for k in keys)
+    return 100.0 * reached / max(len(keys), 1), reached, len(keys)
+
+
+def _coverage_lines(covered: Coverage) -> list[str]:
+    percent, reached, total = _percent(covered, RULE_KINDS)
+    lines = [f"Couverture des règles : {percent:.1f} % ({reached}/{total})"]
+    lines += [f"  non atteint : {t.location} {t.kind} « {t.label} »" for t in covered.missed(RULE_KINDS)]
+    rows = collections.defaultdict(lambda: [0, 0, ""])
+    for key, t in covered.targets.items():
+        if t.kind == "ligne":
+            counts = rows[t.label.split(" : ", 1)[0]]
+            counts[0] += key in covered.reached
+            counts[1] += 1
+            counts[2] = counts[2] or t.location.rsplit(":", 1)[0]
+    percent, reached, total = _percent(covered, ("ligne",))
+    lines.append(f"Lignes de barème atteintes : {percent:.1f} % ({reached}/{total})")
+    lines += [f"  {name} ({where}) : {hit}/{count}" for name, (hit, count, where) in sorted(rows.items())]
+    return lines
+
+
+def _json(run: FixtureRun) -> str:
+    covered = run.coverage
+    document = {
+        "fixtures": [{"name": r.name, "passed": r.passed, "failures": list(r.failures)} for r in run.results],
+        "coverage": {
+            "rules_percent": round(_percent(covered, RULE_KINDS)[0], 1),
+            "rows_percent": round(_percent(covered, ("ligne",))[0], 1),
+            "targets": [{"kind": t.kind, "label": t.label, "location": t.location, "reached": k in covered.reached}
+                        for k, t in sorted(covered.targets.items())],
+        },
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+@main.command("test", epilog="""
+\b
+Exemples :
+  immat test
+  immat test rules/ fixtures/ --junit rapport-junit.xml
+  immat test --coverage --fail-under 95
+""" + EXIT_CODES)
+@click.argument("rules_path", required=False, type=click.Path(path_type=Path, exists=True))
+@click.argument("fixtures", required=False, type=click.Path(path_type=Path, exists=True, file_okay=False),
+                default="fixtures")
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help="Écrit aussi un rapport JUnit XML.")
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Dit quelles exigences, exceptions, alternatives et lignes de barème aucune fixture n'atteint.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
+              help="Échoue (code 1) si la couverture des règles (hors lignes de barème) est sous ce pourcentage.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rule_tests(rules_path, fixtures, junit, show_coverage, fail_under, fmt) -> None:
+    """Vérifie chaque fixture (dossier.json) au regard de ce que son attendu.json annonce : verdict, pièces
+    manquantes, informations à compléter, montants, avis."""
+    program = _load(rules_path).program
+    run = run_fixtures(program, fixtures)
+    if junit:
+        _junit(run, junit)
+    failed = [r for r in run.results if not r.passed]
+    if fmt == "json":
+        click.echo(_json(run), nl=False)
+    else:
+        for r in run.results:
+            click.echo(f"{'ok ' if r.passed else 'ÉCHEC'} {r.name}")
+            click.echo("".join(f"      {f}\n" for f in r.failures), nl=False)
+        click.echo(f"{len(run.results) - len(failed)} passed, {len(failed)} failed")
+        if show_coverage or fail_under is not None:
+            click.echo("\n".join(_coverage_lines(run.coverage)))
+    too_low = fail_under is not None and _percent(run.coverage, RULE_KINDS)[0] < fail_under
+    sys.exit(FOUND if failed or too_low else OK)
