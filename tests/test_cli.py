@@ -172,3 +172,18 @@ def test_installed_command_works_from_any_directory(tmp_path):
     )
     assert result.returncode == 1, result.stderr
     assert "Verdict : INCOMPLET" in result.stdout
+
+
+def test_parallel_batch_keeps_input_order_and_reports_bad_lines(immat, tmp_path):
+    dossier = example_json()
+    lines = []
+    for n in range(600):  # more than one window of work, so worker processes really run
+        dossier["reference"] = f"LOT-{n:04d}"
+        lines.append(json.dumps(dossier) if n != 300 else "{pas du json")
+    batch = tmp_path / "lot.jsonl"
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = immat("validate", "--format", "jsonl", "--jobs", "2", str(batch))
+    assert result.exit_code == 2
+    references = [json.loads(line)["reference"] for line in result.stdout.splitlines()]
+    assert references == [f"LOT-{n:04d}" for n in range(600) if n != 300]
+    assert f"{batch}:301" in result.stderr
