@@ -1,0 +1,189 @@
+"""Commands for rule authors in CI: what a rule change does to real dossiers, before it merges."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from .. import diagnostics as diag
+from .. import impact
+from ..pipeline import Unreadable, load_rules, validate_many
+from ..program import Program
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, main, rules_option
+from .validate import _documents
+
+DEFAULT_CORPUS = Path("fixtures")
+DEFAULT_RULES_IN_REPOSITORY = "rules"
+RENDERERS = {"text": impact.render_text, "json": impact.render_json, "markdown": impact.render_markdown}
+
+
+class UsageProblem(Exception):
+    """A bad --base or --corpus, told in one French sentence."""
+
+
+# ------------------------------------------------------------------ the base rules: a folder or a git revision
+
+
+def _git(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    except OSError as exc:
+        raise UsageProblem(f"git est introuvable ({exc})") from exc
+
+
+def _repository(base: str) -> Path:
+    found = _git(["rev-parse", "--show-toplevel"])
+    if found.returncode != 0:
+        raise UsageProblem(f"--base « {base} » n'est ni un dossier de règles ni une révision git : "
+                           "le dossier courant n'est pas dans un dépôt git")
+    return Path(found.stdout.decode().strip())
+
+
+def _commit(base: str, root: Path) -> str:
+    found = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}"], cwd=root)
+    if found.returncode != 0:
+        raise UsageProblem(f"--base « {base} » n'est ni un dossier de règles ni une révision git connue "
+                           f"du dépôt {root}")
+    return found.stdout.decode().strip()
+
+
+def _rules_in_repository(rules: Path | None, root: Path) -> str:
+    """The rules folder inside the repository: the one --rules names when it lies there, else `rules`."""
+    if rules is None:
+        return DEFAULT_RULES_IN_REPOSITORY
+    try:
+        return rules.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return DEFAULT_RULES_IN_REPOSITORY
+
+
+def _extract(base: str, commit: str, inside: str, root: Path, target: Path) -> None:
+    archive = _git(["archive", "--format=tar", commit, "--", inside], cwd=root)
+    if archive.returncode != 0:
+        raise UsageProblem(f"« {inside} » n'existe pas à la révision « {base} »")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        # The « data » filter (Python 3.11.4+) refuses links and paths that leave the target folder.
+        tar.extractall(target, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+
+
+@contextlib.contextmanager
+def _base_rules(base: str, rules: Path | None) -> Iterator[tuple[Path, str | None]]:
+    """The base rules as a path, and the temporary prefix that diagnostics should show as `REF:`."""
+    if Path(base).exists():
+        yield Path(base), None
+        return
+    root = _repository(base)
+    commit = _commit(base, root)
+    inside = _rules_in_repository(rules, root)
+    with tempfile.TemporaryDirectory(prefix="immat-diff-") as tmp:
+        _extract(base, commit, inside, root, Path(tmp))
+        yield Path(tmp) / inside, f"{Path(tmp).as_posix()}/"
+
+
+# ------------------------------------------------------------------ loading both versions, reading the corpus
+
+
+def _program(rules: Path | None, label: str, prefix: tuple[str, str] | None = None) -> Program | None:
+    """The checked Program, or None after printing its diagnostics as `immat check` would."""
+    checked = load_rules(rules)
+    if checked.ok:
+        return checked.program
+    click.echo(f"Les règles {label} contiennent des erreurs :", err=True)
+    for d in checked.diagnostics:
+        text = diag.render_text(d)
+        click.echo(text.replace(*prefix) if prefix else text, err=True)
+    return None
+
+
+def _corpus(paths: tuple[str, ...]) -> tuple[str, ...]:
+    if not paths:
+        if not DEFAULT_CORPUS.is_dir():
+            raise UsageProblem("pas de corpus : le dossier fixtures/ est introuvable ici ; indiquez --corpus CHEMIN")
+        return tuple(str(p) for p in sorted(DEFAULT_CORPUS.glob("*/dossier.json")))
+    for raw in paths:
+        if raw != "-" and not Path(raw).exists():
+            raise UsageProblem(f"--corpus « {raw} » est introuvable")
+    return paths
+
+
+def _pairs(before: Program, after: Program, paths: tuple[str, ...]):
+    """(name, base outcome, current outcome) per dossier, streamed; (name, None, None) when unreadable."""
+    first, second = itertools.tee(_documents(paths))
+    for old, new in zip(validate_many(before, first), validate_many(after, second)):
+        bad = old if isinstance(old, Unreadable) else new if isinstance(new, Unreadable) else None
+        if bad is None:
+            yield old.dossier, old, new
+            continue
+        for d in bad.diagnostics:
+            click.echo(diag.gnu_line(d), err=True)
+        yield bad.name, None, None
+
+
+def _fail(message: str) -> None:
+    click.echo(f"erreur : {message}", err=True)
+    sys.exit(BAD_INPUT)
+
+
+# ------------------------------------------------------------------ diff
+
+
+@main.command(epilog="""
+\b
+Exemples :
+  immat diff --base main
+  immat diff --base HEAD~1 --rules rules --format markdown > commentaire.md
+  immat diff --base ancienne_version/ --rules rules --corpus lot.jsonl --fail-on-change
+
+\b
+--format json écrit un objet, clés dans cet ordre, identique octet pour octet d'une exécution à l'autre :
+  {"base": "HEAD~1", "current": "rules" ou null (règles livrées),
+   "summary": {"dossiers": 41, "changed": 3, "unreadable": 1},
+   "unreadable": ["corpus/illisible.json"],
+   "verdict": {"dossiers": 2, "changes": [{"dossier": "…", "before": "complete", "after": "incomplete"}]},
+   "rules": [{"id": "controle_technique", "kind": "exigence", "title": "…", "dossiers": 3,
+              "changes": [{"dossier": "…", "holder": null ou {"index": 0, "name": "…"},
+                           "before": "satisfied", "after": "missing"}]}]}
+  Une exigence vaut son statut (satisfied, missing, not_applicable, unknown, error), un montant
+  {"status": "computed", "value": "215.00"} ; null : la règle n'existe pas dans cette version.
+  Les exigences viennent avant les montants, chacune par identifiant ; les dossiers, dans l'ordre du corpus.
+
+\b
+Pour immat diff, le code 1 signale un changement quand --fail-on-change est donné ; un dossier
+illisible est listé une fois et ne change pas le code de sortie.
+""" + EXIT_CODES)
+@click.option("--base", required=True, metavar="RÉVISION|DOSSIER",
+              help="Règles de référence : un dossier de règles, ou une révision git du dépôt courant "
+                   "(dont on lit le dossier de règles, celui de --rules s'il est dans le dépôt, sinon rules/) ; "
+                   "un dossier existant l'emporte sur une révision de même nom.")
+@rules_option
+@click.option("--corpus", multiple=True, metavar="CHEMIN",
+              help="Dossiers à comparer (fichiers .json, dossiers, .jsonl, - ; répétable) ; "
+                   "par défaut fixtures/*/dossier.json du dossier courant.")
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
+@click.option("--fail-on-change", is_flag=True, help="Sortir avec le code 1 si un dossier change.")
+def diff(base, rules, corpus, fmt, fail_on_change) -> None:
+    """Montre ce qu'un changement de règles fait aux dossiers : chaque dossier dont le verdict, le statut
+    d'une exigence ou un montant change entre les règles de base et les règles actuelles, regroupé par règle."""
+    try:
+        paths = _corpus(corpus)
+        with _base_rules(base, rules) as (folder, temporary):
+            before = _program(folder, f"de base « {base} »", temporary and (temporary, f"{base}:"))
+    except UsageProblem as exc:
+        _fail(str(exc))
+    after = _program(rules, "actuelles" if rules is None else f"actuelles « {rules} »")
+    if before is None or after is None:
+        sys.exit(BAD_INPUT)
+    result = impact.compare(_pairs(before, after, paths), base, None if rules is None else str(rules))
+    if result.total == 0:
+        _fail("le corpus ne contient aucun dossier")
+    click.echo(RENDERERS[fmt](result), nl=False)
+    sys.exit(FOUND if fail_on_change and result.changed else OK)

@@ -1,0 +1,260 @@
+"""Two outcomes per dossier → the changes between rule versions, and their French text, JSON and Markdown forms.
+
+A rule that exists in one version only is compared as if the other version had it « sans objet »: a new
+requirement that applies to no dossier changes nothing, one that a dossier now meets or misses is a change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+import attrs
+
+from .outcome import AmountOutcome, AmountStatus, Holder, Outcome, Rule, Status, Verdict
+from .report import STATUS_WORDS, VERDICT_WORDS
+from .values import Money, format_euros
+
+
+@attrs.frozen
+class AmountState:
+    """What a reader compares in an amount: its status and, when computed, its value to the cent."""
+
+    status: AmountStatus
+    value: str | None = None
+
+    @staticmethod
+    def of(amount: AmountOutcome) -> AmountState:
+        value = amount.value.decimal_string() if isinstance(amount.value, Money) else None
+        return AmountState(amount.status, value if amount.status is AmountStatus.COMPUTED else None)
+
+
+State = Verdict | Status | AmountState | None  # None: the rule does not exist in that version
+
+
+@attrs.frozen
+class Change:
+    dossier: str
+    holder: Holder | None
+    before: State
+    after: State
+
+
+@attrs.frozen
+class RuleChanges:
+    """One rule (as the current version names it when it has it) and every dossier it now treats differently."""
+
+    id: str
+    kind: str
+    title: str
+    changes: tuple[Change, ...]
+
+    @property
+    def dossiers(self) -> int:
+        return len({c.dossier for c in self.changes})
+
+
+@attrs.frozen
+class Impact:
+    base: str
+    current: str | None  # None: the rules shipped with immat
+    total: int  # dossiers in the corpus, unreadable ones included
+    changed: int
+    unreadable: tuple[str, ...]
+    verdicts: tuple[Change, ...]
+    rules: tuple[RuleChanges, ...]
+
+    @property
+    def verdict_dossiers(self) -> int:
+        return len({c.dossier for c in self.verdicts})
+
+
+# ------------------------------------------------------------------ comparison
+
+
+def dossier_changes(before: Outcome, after: Outcome) -> list[tuple[Rule | None, Change]]:
+    """Every difference for one dossier, in the current rules' order; the rule is None for the verdict."""
+    found: list[tuple[Rule | None, Change]] = []
+    if before.verdict is not after.verdict:
+        found.append((None, Change(after.dossier, None, before.verdict, after.verdict)))
+    found += _differences(after.dossier, before.requirements, after.requirements,
+                          key=lambda r: (r.rule.id, r.holder.index if r.holder else None),
+                          state=lambda r: r.status, neutral=Status.NOT_APPLICABLE)
+    found += _differences(after.dossier, before.amounts, after.amounts, key=lambda a: (a.rule.id, None),
+                          state=AmountState.of, neutral=AmountState(AmountStatus.NOT_APPLICABLE))
+    return found
+
+
+def _differences(dossier, old_items, new_items, key, state, neutral) -> Iterator[tuple[Rule, Change]]:
+    old = {key(item): item for item in old_items}
+    new = {key(item): item for item in new_items}
+    for k in list(new) + [k for k in old if k not in new]:
+        a, b = old.get(k), new.get(k)
+        sa, sb = (state(a) if a else None), (state(b) if b else None)
+        if (neutral if sa is None else sa) != (neutral if sb is None else sb):
+            shown = b or a
+            yield shown.rule, Change(dossier, getattr(shown, "holder", None), sa, sb)
+
+
+def compare(results: Iterable[tuple[str, Outcome | None, Outcome | None]], base: str,
+            current: str | None) -> Impact:
+    """(name, outcome under the base rules, outcome under the current rules) per dossier, None when unreadable."""
+    total, changed, unreadable, verdicts = 0, 0, [], []
+    rules: dict[str, Rule] = {}
+    changes: dict[str, list[Change]] = {}
+    for name, before, after in results:
+        total += 1
+        if before is None or after is None:
+            unreadable.append(name)
+            continue
+        found = dossier_changes(before, after)
+        changed += bool(found)
+        for rule, change in found:
+            if rule is None:
+                verdicts.append(change)
+                continue
+            rules.setdefault(rule.id, rule)
+            changes.setdefault(rule.id, []).append(change)
+    return Impact(base, current, total, changed, tuple(unreadable), tuple(verdicts), _grouped(rules, changes))
+
+
+def _grouped(rules: dict[str, Rule], changes: dict[str, list[Change]]) -> tuple[RuleChanges, ...]:
+    """Requirements before amounts, each by id: the same order whatever the corpus order."""
+    order = sorted(rules, key=lambda i: (rules[i].kind == "montant", i))
+    return tuple(RuleChanges(i, rules[i].kind, rules[i].title, tuple(changes[i])) for i in order)
+
+
+# ------------------------------------------------------------------ words
+
+AMOUNT_WORDS = {
+    AmountStatus.NOT_APPLICABLE: "sans objet",
+    AmountStatus.NOT_COVERED: "non couvert",
+    AmountStatus.UNKNOWN: "à compléter",
+    AmountStatus.ERROR: "erreur",
+}
+
+
+def state_text(state: State) -> str:
+    if state is None:
+        return "règle absente"
+    if isinstance(state, Verdict):
+        return VERDICT_WORDS[state].lower()
+    if isinstance(state, Status):
+        return STATUS_WORDS[state]
+    if state.status is AmountStatus.COMPUTED:
+        return format_euros(Decimal(state.value))
+    return AMOUNT_WORDS[state.status]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count > 1 else ''}"
+
+
+def summary_text(impact: Impact) -> str:
+    if impact.changed == 0:
+        return (f"Aucun changement : {_plural(impact.total, 'dossier')}, même résultat avec les deux versions "
+                "des règles.")
+    verb = "changent" if impact.changed > 1 else "change"
+    return f"{_plural(impact.changed, 'dossier')} sur {impact.total} {verb}."
+
+
+def _current_words(impact: Impact) -> str:
+    return impact.current if impact.current is not None else "règles livrées avec immat"
+
+
+def _who(change: Change) -> str:
+    return change.dossier + (f" — {change.holder.name}" if change.holder else "")
+
+
+def _transition(change: Change) -> str:
+    return f"{state_text(change.before)} → {state_text(change.after)}"
+
+
+def _groups(impact: Impact) -> Iterator[tuple[str, str, int, tuple[Change, ...]]]:
+    """(id, title, dossiers, changes): the verdict first, then each rule."""
+    if impact.verdicts:
+        yield "verdict", "Verdict du dossier", impact.verdict_dossiers, impact.verdicts
+    for rule in impact.rules:
+        yield rule.id, rule.title, rule.dossiers, rule.changes
+
+
+# ------------------------------------------------------------------ French text
+
+
+def render_text(impact: Impact) -> str:
+    lines = [f"Règles comparées : {impact.base} (base) → {_current_words(impact)}", summary_text(impact)]
+    for rule_id, title, dossiers, changes in _groups(impact):
+        lines += ["", f"{rule_id} — {title} ({_plural(dossiers, 'dossier')})"]
+        lines += [f"  {_who(c)} : {_transition(c)}" for c in changes]
+    if impact.unreadable:
+        lines += ["", f"Illisibles, non comparés ({len(impact.unreadable)})"]
+        lines += [f"  {name}" for name in impact.unreadable]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ JSON
+
+
+def _state_json(state: State):
+    if state is None or isinstance(state, (Verdict, Status)):
+        return None if state is None else str(state)
+    return {"status": str(state.status), "value": state.value}
+
+
+def _change_json(change: Change, with_holder: bool = True) -> dict:
+    out = {"dossier": change.dossier}
+    if with_holder:
+        out["holder"] = None if change.holder is None else {"index": change.holder.index, "name": change.holder.name}
+    return {**out, "before": _state_json(change.before), "after": _state_json(change.after)}
+
+
+def impact_json(impact: Impact) -> dict:
+    return {
+        "base": impact.base,
+        "current": impact.current,
+        "summary": {"dossiers": impact.total, "changed": impact.changed, "unreadable": len(impact.unreadable)},
+        "unreadable": list(impact.unreadable),
+        "verdict": {"dossiers": impact.verdict_dossiers,
+                    "changes": [_change_json(c, with_holder=False) for c in impact.verdicts]},
+        "rules": [{"id": r.id, "kind": r.kind, "title": r.title, "dossiers": r.dossiers,
+                   "changes": [_change_json(c) for c in r.changes]} for r in impact.rules],
+    }
+
+
+def render_json(impact: Impact) -> str:
+    return json.dumps(impact_json(impact), ensure_ascii=False, indent=2) + "\n"
+
+
+# ------------------------------------------------------------------ Markdown (a pull-request comment)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _markdown_table(impact: Impact) -> list[str]:
+    lines = ["| règle | titre | dossiers |", "|---|---|---:|"]
+    for rule_id, title, dossiers, _ in _groups(impact):
+        lines.append(f"| `{rule_id}` | {_cell(title)} | {dossiers} |")
+    return lines
+
+
+def _markdown_details(impact: Impact) -> list[str]:
+    lines = ["<details>", "<summary>Détail par règle</summary>"]
+    for rule_id, title, _, changes in _groups(impact):
+        lines += ["", f"#### `{rule_id}` — {title}", ""]
+        lines += [f"- `{c.dossier}`{f' — {c.holder.name}' if c.holder else ''} : {_transition(c)}" for c in changes]
+    return lines + ["", "</details>"]
+
+
+def render_markdown(impact: Impact) -> str:
+    lines = ["### immat diff : effet du changement de règles", "",
+             f"Base : `{impact.base}` → actuelles : `{_current_words(impact)}`", "",
+             f"**{summary_text(impact)}**"]
+    if impact.changed:
+        lines += [""] + _markdown_table(impact) + [""] + _markdown_details(impact)
+    if impact.unreadable:
+        lines += ["", f"Illisibles, non comparés ({len(impact.unreadable)}) : "
+                  + ", ".join(f"`{name}`" for name in impact.unreadable)]
+    return "\n".join(lines) + "\n"
