@@ -26,7 +26,7 @@ ANTS_STATUS = {
 }
 STATUS_WORDS = {
     Status.SATISFIED: "satisfaite",
-    Status.MISSING: "manquant",
+    Status.MISSING: "manquante",
     Status.NOT_APPLICABLE: "sans objet",
     Status.UNKNOWN: "information à compléter",
     Status.ERROR: "erreur",

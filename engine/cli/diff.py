@@ -19,7 +19,7 @@ from .. import impact
 from ..pipeline import Unreadable, load_rules, validate_many
 from ..program import Program
 from . import BAD_INPUT, EXIT_CODES, FOUND, OK, main, rules_option
-from .validate import _documents
+from .validate import read_documents
 
 DEFAULT_CORPUS = Path("fixtures")
 DEFAULT_RULES_IN_REPOSITORY = "rules"
@@ -117,7 +117,7 @@ def _corpus(paths: tuple[str, ...]) -> tuple[str, ...]:
 
 def _pairs(before: Program, after: Program, paths: tuple[str, ...]):
     """(name, base outcome, current outcome) per dossier, streamed; (name, None, None) when unreadable."""
-    first, second = itertools.tee(_documents(paths))
+    first, second = itertools.tee(read_documents(paths))
     for old, new in zip(validate_many(before, first), validate_many(after, second)):
         bad = old if isinstance(old, Unreadable) else new if isinstance(new, Unreadable) else None
         if bad is None:

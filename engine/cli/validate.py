@@ -26,16 +26,21 @@ from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, main, rules_option
 # ------------------------------------------------------------------ validate
 
 
-def _documents(paths: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+def read_documents(paths: tuple[str, ...]) -> Iterator[tuple[str, str]]:
     """(name, text) for each dossier, streamed: JSON Lines files are read a line at a time."""
     for raw in paths:
         if raw == "-":
             yield "<stdin>", sys.stdin.read()
             continue
         path = Path(raw)
-        files = sorted(p for p in path.rglob("*") if p.suffix in (".json", ".jsonl")) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*") if _is_dossier_file(p)) if path.is_dir() else [path]
         for f in files:
             yield from _file_documents(f)
+
+
+def _is_dossier_file(path: Path) -> bool:
+    # A fixture folder holds its expectation beside the dossier: attendu.json is not a dossier.
+    return path.suffix in (".json", ".jsonl") and path.name != "attendu.json"
 
 
 def _file_documents(path: Path) -> Iterator[tuple[str, str]]:
@@ -100,7 +105,7 @@ def validate(paths, fmt, explain, jobs, rules) -> None:
     program = _load(rules).program
     console = Console(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() else None
     counts = {"complete": 0, "incomplete": 0, "rejected": 0, "unreadable": 0}
-    results = render_many(rules, program, _documents(paths), _renderer(fmt, explain), jobs)
+    results = render_many(rules, program, read_documents(paths), _renderer(fmt, explain), jobs)
     with _progress() as advance:
         for result in results:
             advance()
@@ -149,7 +154,7 @@ Exemples :
 def explain(dossier, rule_id, rules) -> None:
     """Montre le raisonnement complet, en arbre, pour une exigence ou un montant (toutes les règles sans --rule)."""
     program = _load(rules).program
-    document = next(_documents((dossier,)))
+    document = next(read_documents((dossier,)))
     result = next(validate_many(program, [document]))
     if isinstance(result, Unreadable):
         for d in result.diagnostics:
