@@ -57,6 +57,7 @@ def value_json(value):
 
 
 SHOWN_ABOVE = "détaillé plus haut"
+# Renderings leave out literal steps: a literal's value is already in its parent's words.
 
 
 def _expanded(step: Step, seen: set) -> tuple[tuple[Step, ...], str | None]:
@@ -76,7 +77,7 @@ def step_json(step: Step, seen: set | None = None) -> dict:
     out["location"] = f"{step.span.path}:{step.span.line}" if step.span is not None else None
     if note:
         out["note"] = note
-    out["children"] = [step_json(c, seen) for c in children]
+    out["children"] = [step_json(c, seen) for c in children if c.kind is not StepKind.LITERAL]
     return out
 
 
@@ -165,7 +166,7 @@ def step_lines(step: Step, depth: int = 0, seen: set | None = None) -> list[str]
         line += f" — {note}"
     lines = [line]
     for child in children:
-        if child.kind is not StepKind.LITERAL:  # a literal's value is already in its parent's words
+        if child.kind is not StepKind.LITERAL:
             lines += step_lines(child, depth + 1, seen)
     return lines
 
