@@ -17,6 +17,7 @@ import attrs
 from .check import check, import_path
 from .coverage import Coverage, coverage
 from .expectations import FixtureResult, compare, compare_unreadable
+from .format import comments, format_module
 from .lint import lint
 from .diagnostics import Diagnostic, DiagnosticError, error, sorted_diagnostics
 from .dossier import dossier_schema, parse_dossier
@@ -220,3 +221,27 @@ def check_rules(rules=None, fixtures: str | os.PathLike | None = None) -> Checke
         return checked
     covered = run_fixtures(checked.program, fixtures).coverage if fixtures is not None else None
     return Checked(checked.program, sorted_diagnostics(checked.diagnostics + lint(checked.program, covered)))
+
+
+# ------------------------------------------------------------------ formatting
+
+
+def format_rules(name: str, text: str) -> str:
+    """A rule file's text in canonical layout; DiagnosticError if it does not parse or would change meaning."""
+    module = parse_module(SourceFile(name, text))
+    new = format_module(module, text)
+    # A file is rewritten only if it provably means the same and keeps every comment: a formatter
+    # bug must never cost an author their rules.
+    if not _faithful(module, name, text, new):
+        message = ("la mise en forme changerait le sens de ce fichier ou perdrait un commentaire : "
+                   "il est laissé tel quel (anomalie d'immat, à signaler)")
+        raise DiagnosticError([error("formatage", message, file=name)])
+    return new
+
+
+def _faithful(module, name: str, old: str, new: str) -> bool:
+    try:
+        same_tree = parse_module(SourceFile(name, new)) == module
+    except DiagnosticError:
+        return False
+    return same_tree and sorted(c.text for c in comments(new)) == sorted(c.text for c in comments(old))

@@ -73,7 +73,7 @@ def _expanded(step: Step, seen: set) -> tuple[tuple[Step, ...], str | None]:
 def step_json(step: Step, seen: set | None = None) -> dict:
     seen = set() if seen is None else seen
     children, note = _expanded(step, seen)
-    out = {"kind": str(step.kind), "text": step.text, "value": value_json(step.value)}
+    out = {"kind": str(step.kind), "text": " ".join(step.text.split()), "value": value_json(step.value)}
     out["location"] = f"{step.span.path}:{step.span.line}" if step.span is not None else None
     if note:
         out["note"] = note

@@ -1,0 +1,103 @@
+"""Commands for rule authors: one canonical layout for rule files."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+
+import click
+
+from .. import diagnostics as diag
+from ..diagnostics import DiagnosticError, error
+from ..pipeline import format_rules
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, main
+
+DEFAULT_FOLDER = Path("rules")
+
+# ------------------------------------------------------------------ fmt
+
+
+@main.command(epilog="""
+\b
+Exemples :
+  immat fmt                          réécrit tous les .immat sous rules/
+  immat fmt rules/frais.immat        réécrit un seul fichier
+  immat fmt --check --diff           en CI : ce qui changerait, sans rien réécrire (code 1 s'il y a lieu)
+""" + EXIT_CODES)
+@click.argument("files", nargs=-1, metavar="[FICHIERS]...", type=click.Path(exists=True, path_type=Path))
+@click.option("--check", is_flag=True,
+              help="Ne réécrit rien : affiche les fichiers qui changeraient ; code de sortie 1 s'il y en a.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Affiche le diff unifié de chaque fichier qui changerait, sans rien réécrire.")
+def fmt(files, check, show_diff) -> None:
+    """Réécrit des fichiers de règles dans leur disposition canonique : mots-clés en français, clauses
+    indentées de deux espaces, une clause par ligne, alternatives « ou une pièce » et filtres de pièce
+    alignés, nombres groupés (30 000 €, 2,76 €), une ligne vide entre les éléments ; les commentaires
+    sont conservés.
+
+    FICHIERS : des fichiers .immat, ou des dossiers (tous les .immat qu'ils contiennent) ; sans argument,
+    tous les .immat sous rules/ du dossier courant. Un fichier qui ne se lit pas (erreur de syntaxe)
+    est signalé et laissé tel quel ; les autres sont traités."""
+    paths = _rule_files(files)
+    changed, unreadable = 0, 0
+    for path in paths:
+        name = _display(path)
+        try:
+            old = _read(path)
+            new = format_rules(name, old)
+        except DiagnosticError as exc:
+            for d in exc.diagnostics:
+                click.echo(diag.render_text(d), err=True)
+            unreadable += 1
+            continue
+        if new == old:
+            continue
+        changed += 1
+        _report(path, name, old, new, check, show_diff)
+    verb = "à reformater" if check or show_diff else "reformaté(s)"
+    click.echo(f"{changed} fichier(s) {verb} sur {len(paths)}", err=True)
+    if unreadable:
+        sys.exit(BAD_INPUT)
+    sys.exit(FOUND if check and changed else OK)
+
+
+def _rule_files(paths: tuple[Path, ...]) -> list[Path]:
+    if not paths:
+        if not DEFAULT_FOLDER.is_dir():
+            raise click.UsageError("aucun fichier indiqué, et pas de dossier rules/ ici")
+        paths = (DEFAULT_FOLDER,)
+    files = []
+    for path in paths:
+        files += sorted(path.rglob("*.immat")) if path.is_dir() else [path]
+    return files
+
+
+def _display(path: Path) -> str:
+    """Relative to the working directory when inside it, as `immat check` shows paths."""
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _read(path: Path) -> str:
+    try:
+        # newline="": a file with CRLF line ends is reported as changing, not silently equal.
+        with path.open(encoding="utf-8", newline="") as stream:
+            return stream.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DiagnosticError([error("lecture", f"lecture impossible : {exc}", file=_display(path))]) from None
+
+
+def _report(path: Path, name: str, old: str, new: str, check: bool, show_diff: bool) -> None:
+    if check:
+        click.echo(name)
+    if show_diff:
+        lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                     f"a/{name}", f"b/{name}")
+        click.echo("".join(line if line.endswith("\n") else line + "\n" for line in lines), nl=False)
+    if not (check or show_diff):
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            stream.write(new)
+        click.echo(f"reformaté : {name}", err=True)
