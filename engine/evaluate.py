@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import operator
 from decimal import Decimal, DivisionByZero, InvalidOperation
 
@@ -343,17 +344,18 @@ class _Run:
             children += (fallback,)
         return value, Step(StepKind.LOGIC, e.span.text, value, e.span, children)
 
+    def _binary(self, e, env, left: s.Expr, right: s.Expr, kind: StepKind, compute) -> tuple[object, Step]:
+        """Both operands, then `compute` on their values unless one is unknown or failed."""
+        (a, a_step), (b, b_step) = self.eval(left, env), self.eval(right, env)
+        problem = first_problem(a, b)
+        value = problem if problem is not None else compute(a, b)
+        return value, Step(kind, e.span.text, value, e.span, (a_step, b_step))
+
     def _e_Contains(self, e, env):
-        (text, ts), (part, ps) = self.eval(e.text, env), self.eval(e.part, env)
-        problem = first_problem(text, part)
-        value = problem if problem is not None else part in text
-        return value, Step(StepKind.COMPARE, e.span.text, value, e.span, (ts, ps))
+        return self._binary(e, env, e.text, e.part, StepKind.COMPARE, lambda text, part: part in text)
 
     def _e_UnitsBetween(self, e, env):
-        (start, ss), (end, es) = self.eval(e.start, env), self.eval(e.end, env)
-        problem = first_problem(start, end)
-        value = problem if problem is not None else _whole_units(e.unit, start, end)
-        return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (ss, es))
+        return self._binary(e, env, e.start, e.end, StepKind.ARITHMETIC, functools.partial(_whole_units, e.unit))
 
     def _e_Rank(self, e, env):
         value = env[e.var].index + 1
@@ -387,16 +389,10 @@ class _Run:
         return result, Step(StepKind.LOGIC, e.span.text, result, e.span, (step,))
 
     def _e_Compare(self, e, env):
-        (left, ls), (right, rs) = self.eval(e.left, env), self.eval(e.right, env)
-        problem = first_problem(left, right)
-        value = problem if problem is not None else _compare(e.op, left, right)
-        return value, Step(StepKind.COMPARE, e.span.text, value, e.span, (ls, rs))
+        return self._binary(e, env, e.left, e.right, StepKind.COMPARE, functools.partial(_compare, e.op))
 
     def _e_Arith(self, e, env):
-        (left, ls), (right, rs) = self.eval(e.left, env), self.eval(e.right, env)
-        problem = first_problem(left, right)
-        value = problem if problem is not None else _arith(e.op, left, right)
-        return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (ls, rs))
+        return self._binary(e, env, e.left, e.right, StepKind.ARITHMETIC, functools.partial(_arith, e.op))
 
     def _e_Negate(self, e, env):
         value, step = self.eval(e.operand, env)
@@ -405,10 +401,7 @@ class _Run:
         return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (step,))
 
     def _e_Between(self, e, env):
-        (start, ss), (end, es) = self.eval(e.start, env), self.eval(e.end, env)
-        problem = first_problem(start, end)
-        value = problem if problem is not None else between(start, end)
-        return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (ss, es))
+        return self._binary(e, env, e.start, e.end, StepKind.ARITHMETIC, between)
 
     def _e_Quantifier(self, e, env):
         items, results, step = self._each(e.collection, e.var, e.condition, env)
