@@ -50,4 +50,4 @@ def _load(rules: Path | None) -> Checked:
 
 
 # Importing the command modules registers their commands on `main`.
-from . import check, diff, fmt, rule_tests, validate  # noqa: E402,F401
+from . import check, diff, docs, fmt, rule_tests, validate  # noqa: E402,F401

@@ -1,0 +1,75 @@
+"""Commands for the people who read the rules: the rule pack as a documentation site."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .. import docs
+from ..dossier import dossier_schema
+from ..pipeline import Unreadable, validate_many
+from . import BAD_INPUT, EXIT_CODES, OK, _load, main, rules_option
+
+DEFAULT_FIXTURES = Path("fixtures")
+
+
+def _examples(program, folder: Path | None) -> tuple[list[docs.Example], int]:
+    """Each fixture folder (dossier.json + attendu.json) as a worked example; unreadable ones are counted."""
+    if folder is None or not folder.is_dir():
+        return [], 0
+    found = sorted(p.parent for p in folder.glob("*/dossier.json"))
+    documents, descriptions = [], {}
+    for case in found:
+        try:
+            documents.append((case.name, (case / "dossier.json").read_text(encoding="utf-8")))
+            expected = case / "attendu.json"
+            if expected.is_file():
+                descriptions[case.name] = str(json.loads(expected.read_text(encoding="utf-8")).get("description", ""))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            descriptions.setdefault(case.name, "")
+    examples, skipped = [], 0
+    for result in validate_many(program, documents):
+        if isinstance(result, Unreadable):
+            skipped += 1  # a fixture that shows a malformed dossier illustrates no rule
+            continue
+        examples.append(docs.Example(result.dossier, descriptions.get(result.dossier, ""), result))
+    return examples, skipped
+
+
+@main.command("docs", epilog="""
+\b
+Exemples :
+  immat docs -o site/
+  immat docs -o doc-md/ --format markdown
+  immat docs -o site/ --rules mes_regles/ --fixtures mes_dossiers/
+""" + EXIT_CODES)
+@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Dossier où écrire les pages (créé au besoin ; les pages existantes sont remplacées).")
+@click.option("--format", "fmt", type=click.Choice(sorted(docs.FORMATS)), default="html", show_default=True,
+              help="html : site autonome, lisible hors ligne et imprimable ; markdown : les mêmes pages en Markdown.")
+@click.option("--fixtures", "fixtures", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Dossiers d'exemple (un sous-dossier par cas : dossier.json, attendu.json) ; "
+                   "par défaut, ./fixtures s'il existe.")
+@rules_option
+def docs_command(output, fmt, fixtures, rules) -> None:
+    """Écrit la documentation des règles pour un juriste : une page par exigence, avis, montant, définition et
+    barème, en français, avec leurs sources, et un index par cas d'achat et par pièce."""
+    program = _load(rules).program
+    if fixtures is not None and not fixtures.is_dir():
+        click.echo(f"dossiers d'exemple introuvables : « {fixtures} »", err=True)
+        sys.exit(BAD_INPUT)
+    examples, skipped = _examples(program, fixtures if fixtures is not None else DEFAULT_FIXTURES)
+    pages = docs.build_site(program, dossier_schema(), examples, fmt)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        for name, text in pages.items():
+            (output / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        click.echo(f"écriture impossible : {exc}", err=True)
+        sys.exit(BAD_INPUT)
+    note = f" ({skipped} dossier(s) d'exemple illisible(s) ignoré(s))" if skipped else ""
+    click.echo(f"{len(pages)} pages écrites dans {output}, {len(examples)} dossier(s) d'exemple{note}", err=True)
+    sys.exit(OK)

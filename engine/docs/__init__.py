@@ -1,0 +1,33 @@
+"""Checked Program + worked examples → the rule pack as a documentation site, in HTML or Markdown.
+
+The pages are written for a lawyer who has never seen the rule syntax: conditions as French sentences,
+dossier fields by their French titles, every rule with its legal source. `build_site` returns the files
+to write (name → text); it reads and writes nothing itself.
+"""
+
+from __future__ import annotations
+
+from ..program import Program
+from .document import HtmlWriter, Link, MarkdownWriter
+from .site import Example, Site, nav
+
+FORMATS = {"html": (HtmlWriter, ".html"), "markdown": (MarkdownWriter, ".md")}
+SITE_TITLE = "Règles de la carte grise"
+
+__all__ = ["Example", "FORMATS", "build_site"]
+
+
+def build_site(program: Program, schema: dict, examples=(), fmt: str = "html") -> dict[str, str]:
+    """Every page of the site as {file name: text}: index, then one page per rule."""
+    writer_class, extension = FORMATS[fmt]
+    site = Site(program, schema, examples)
+
+    def resolve(link: Link) -> str | None:
+        target = site.target(link)
+        if target is None:
+            return None
+        page, _, anchor = target.partition("#")
+        return page + extension + (f"#{anchor}" if anchor else "")
+
+    writer = writer_class(resolve, [(label, resolve(link)) for label, link in nav()], SITE_TITLE)
+    return {page.path + extension: writer.page(page) for page in site.pages()}

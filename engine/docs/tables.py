@@ -1,0 +1,182 @@
+"""Compiled barèmes → their pages: every version as a table with its period, row sources and notes."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from .. import syntax as s
+from ..program import CompiledTable, TableRef
+from ..values import format_number
+from . import french as fr
+from . import links
+from .document import Bullets, Columns, Details, Heading, Page, Para, Phrase, Strong, Table, phrase, plain, sentence
+from .prose import Context
+
+LONG_GRID = 36  # rows beyond which a plain two-column grid is shown in side-by-side slices
+OPEN_UP_TO = 40  # a version with at most this many rows is shown unfolded
+
+
+def table_page(site, table: CompiledTable) -> Page:
+    key = ("barème", table.name)
+    usages = _usages(site, table)
+    blocks: list = [site.source(table.source), *site.note(table.span)]
+    if usages:
+        blocks += [Heading(2, ("Comment il est consulté",)),
+                   Bullets(tuple((Para(phrase(site.link(k), " : ", words, ".")),) for k, words in usages))]
+    blocks += [Heading(2, ("Versions et valeurs",)), *_versions(site, table, _key_header(usages))]
+    blocks += site.relations(key)
+    blocks += site.examples_table("Les lignes du barème utilisées", _examples(site, table))
+    blocks.append(site.where(table.span, table.name))
+    return Page(site.paths[key], table.title, "Barème", tuple(blocks))
+
+
+def _usages(site, table: CompiledTable) -> list[tuple]:
+    found = []
+    for key, item in site.items.items():
+        if key[0] == "barème":
+            continue
+        ctx = site.prose.holder(Context(), getattr(item, "per_holder", False))
+        for node in links.nodes(item):
+            if isinstance(node, TableRef) and node.table.name == table.name:
+                found.append((key, site.prose.value(node, ctx).words))
+    return found
+
+
+def _key_header(usages) -> Phrase:
+    """The key column is named after what the rules look it up by, when they all use the same key."""
+    keys = {_lookup_key(words) for _, words in usages}
+    keys.discard(None)
+    if len(keys) != 1:
+        return ("Clé",)
+    return (fr.upper_first(keys.pop()),)
+
+
+def _lookup_key(words: Phrase) -> str | None:
+    match = re.search(r" pour (.*), dans sa version", plain(words))
+    if not match:
+        return None
+    return re.sub(r"^(le |la |les |l')", "", match.group(1))
+
+
+def _versions(site, table: CompiledTable, key_header: Phrase) -> list:
+    if table.groups:
+        return [_groups_table(site, table, key_header)]
+    if not table.keyed:
+        return [_dated_values(site, [cp.period for cp in table.periods])]
+    total = sum(len(cp.period.rows) for cp in table.periods)
+    blocks = []
+    for i, cp in enumerate(table.periods):
+        period = cp.period
+        if period.value is not None:
+            blocks.append(Para(sentence(Strong(period_label(period)), " : ", _cell(site, period.value))))
+            continue
+        body: list = [_grid(site, period, key_header)]
+        if period.source:
+            body.append(Para(("Source de cette version : " + period.source,), "note"))
+        summary = (period_label(period) + f" — {len(period.rows)} ligne" + ("s" if len(period.rows) > 1 else ""),)
+        opened = total <= OPEN_UP_TO or len(table.periods) == 1 or i == len(table.periods) - 1
+        blocks.append(Details(summary, tuple(body), open=opened))
+    return blocks
+
+
+def period_label(period: s.Period) -> str:
+    if period.end is None:
+        return f"En vigueur depuis le {fr.long_date(period.start)}"
+    return f"En vigueur du {fr.long_date(period.start)} au {fr.long_date(period.end)}"
+
+
+def period_cell(period: s.Period) -> str:
+    """The same period, short, for a table column headed « En vigueur »."""
+    if period.end is None:
+        return f"depuis le {period.start:%d/%m/%Y}"
+    return f"du {period.start:%d/%m/%Y} au {period.end:%d/%m/%Y}"
+
+
+def key_label(key: s.Key) -> str:
+    if key.text is not None:
+        return f"« {key.text} »"
+    if key.low is None and key.high is None:
+        return "toute valeur"
+    if key.low is None:
+        return f"jusqu'à {format_number(key.high)}"
+    if key.high is None:
+        return f"à partir de {format_number(key.low)}"
+    if key.low == key.high:
+        return format_number(key.low)
+    return f"de {format_number(key.low)} à {format_number(key.high)}"
+
+
+def _cell(site, value: s.Expr) -> Phrase:
+    if isinstance(value, s.OutOfScope):
+        return phrase(Strong("hors barème"), " : ", value.message)
+    return site.prose.value(value).words
+
+
+def _grid(site, period: s.Period, key_header: Phrase):
+    notes = [links.line_comment(r.span) for r in period.rows]
+    header = [key_header, ("Valeur",)]
+    has_notes, has_sources = any(notes), any(r.source for r in period.rows)
+    header += [("Note",)] * has_notes + [("Source",)] * has_sources
+    rows = []
+    for row, note in zip(period.rows, notes):
+        cells = [(key_label(row.key),), _cell(site, row.value)]
+        cells += [(note,)] * has_notes + [(row.source or "",)] * has_sources
+        rows.append(tuple(cells))
+    if len(rows) <= LONG_GRID or has_notes or has_sources:
+        return Table(tuple(header), tuple(rows), numeric=(1,))
+    size = math.ceil(len(rows) / 3)
+    slices = (tuple(rows[i:i + size]) for i in range(0, len(rows), size))
+    return Columns(tuple(Table(tuple(header), part, numeric=(1,)) for part in slices))
+
+
+def _dated_values(site, periods) -> Table:
+    has_sources = any(p.source for p in periods)
+    header = [("En vigueur",), ("Valeur",)] + [("Source",)] * has_sources
+    rows = [tuple([(period_cell(p),), _cell(site, p.value)] + [(p.source or "",)] * has_sources) for p in periods]
+    return Table(tuple(header), tuple(rows), numeric=(1,))
+
+
+def _groups_table(site, table: CompiledTable, key_header: Phrase) -> Table:
+    periods = [p for versions in table.groups.values() for p in versions]
+    has_sources = any(p.source for p in periods)
+    notes = {key: _group_comment(versions[0], key) for key, versions in table.groups.items() if versions}
+    has_notes = any(notes.values())
+    header = [key_header] + [("Note",)] * has_notes + [("En vigueur",), ("Valeur",)] + [("Source",)] * has_sources
+    rows, starts = [], []
+    for key, versions in table.groups.items():
+        starts.append(len(rows))
+        for i, p in enumerate(versions):
+            cells = [(f"« {key} »",) if i == 0 else ()] + [(notes.get(key, ""),) if i == 0 else ()] * has_notes
+            cells += [(period_cell(p),), _cell(site, p.value)] + [(p.source or "",)] * has_sources
+            rows.append(tuple(cells))
+    return Table(tuple(header), tuple(rows), numeric=(2 + has_notes,), groups=tuple(starts))
+
+
+def _group_comment(first: s.Period, key: str) -> str:
+    """The comment on the `clé "…"` line that opens a key's history (the région a code stands for)."""
+    source = first.span.source
+    for line in range(first.span.line - 1, max(first.span.line - 4, 0), -1):
+        if re.match(rf'\s*clé\s+"{re.escape(key)}"', source.line_text(line)):
+            return links.line_comment(first.span, line)
+    return ""
+
+
+def _examples(site, table: CompiledTable) -> list:
+    labels = {}
+    versions = [cp.period for cp in table.periods] + [p for group in table.groups.values() for p in group]
+    group_of = {id(p): k for k, group in table.groups.items() for p in group}
+    for version in versions:
+        for line in version.rows or (version,):
+            where = period_label(version).replace("En vigueur", "version en vigueur")
+            if isinstance(line, s.Row):
+                label = f"{key_label(line.key)} ({where})"
+            else:
+                label = (f"« {group_of[id(version)]} », " if id(version) in group_of else "") + where
+            labels[(line.span.path, line.span.start)] = label
+    rows = []
+    for example in site.examples:
+        used = [label for key, label in labels.items() if key in site.reached[example.name]]
+        if used:
+            rows.append(site._example_row(example, ("; ".join(used),)))
+    return rows

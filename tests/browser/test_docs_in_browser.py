@@ -1,0 +1,91 @@
+"""The documentation as a lawyer sees it: headless Chromium opens the index and follows a link."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from immat.cli import main
+from immat.pipeline import load_rules
+
+from ..conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync")
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Chromium absent : apt-get install -y chromium chromium-driver (paquets Debian) pour ce test",
+)
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for flag in FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.TemporaryDirectory()
+    options.add_argument(f"--user-data-dir={profile.name}")
+    options.add_argument("--window-size=1100,1400")
+    options.binary_location = str(CHROMIUM)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        profile.cleanup()
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "aucun_exemple").mkdir()
+    result = CliRunner().invoke(main, ["docs", "-o", str(tmp_path / "site"), "--fixtures",
+                                       str(tmp_path / "aucun_exemple")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return tmp_path / "site"
+
+
+def test_a_reader_follows_the_index_to_the_technical_inspection_page(browser, site, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    requirement = next(r for r in load_rules().program.requirements if r.name == "controle_technique")
+    browser.get((site / "index.html").as_uri())
+    assert browser.title.startswith("Règles de la demande de certificat d'immatriculation")
+    browser.find_element(By.CSS_SELECTOR, 'main a[href="exigence-controle_technique.html"]').click()
+    WebDriverWait(browser, 10).until(expected_conditions.url_contains("exigence-controle_technique.html"))
+
+    assert browser.find_element(By.TAG_NAME, "h1").text == requirement.title
+    source = browser.find_element(By.CSS_SELECTOR, ".callout.source")
+    assert source.is_displayed() and "R. 323-22" in source.text
+    when = browser.find_element(By.XPATH, "//h2[normalize-space()=\"Quand elle s'applique\"]")
+    assert source.location["y"] < when.location["y"]  # the source comes first, framed
+    assert source.value_of_css_property("background-color") not in ("rgba(0, 0, 0, 0)", "transparent")
+
+    text = browser.find_element(By.TAG_NAME, "main").text
+    assert ("Elle s'applique quand la condition « achat d'occasion en France » est remplie et l'âge du véhicule "
+            "est supérieur à 4 ans.") in text
+    assert "Sauf si le véhicule est dispensé de contrôle technique (non déclaré : non)" in text
+    pieces = browser.find_elements(By.CSS_SELECTOR, "ul.alternatives > li:not(.joiner)")
+    assert len(pieces) == 2
+    assert pieces[0].text.startswith("Procès-verbal de contrôle technique")
+    assert "datée d'au plus 6 mois avant la date de la demande" in pieces[0].text
+    assert "dont le résultat du contrôle technique est « favorable »" in pieces[0].text
+    assert browser.find_element(By.CSS_SELECTOR, "ul.alternatives > li.joiner").text.lower() == "ou"
+    field = browser.find_element(By.XPATH, "//span[@class='champ'][contains(., 'date de la demande')]")
+    assert field.get_attribute("title").startswith("Champ /date_demande du dossier")
+    browser.save_screenshot(str(tmp_path / "controle_technique.png"))
+
+    # On paper: no navigation bar, and folded sections are opened before printing.
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    assert not browser.find_element(By.CSS_SELECTOR, "header.site").is_displayed()
