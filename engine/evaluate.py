@@ -39,7 +39,8 @@ def evaluate(program: Program, name: str, data: dict) -> Outcome:
     requirements = tuple(o for r in program.requirements for o in run.requirement(r))
     amounts = tuple(run.amount(a) for a in program.amounts.values())
     verdict = _verdict(requirements, amounts)
-    notices = tuple(NoticeOutcome(_rule(n), n.message) for n in program.notices if run.notice(n, verdict))
+    pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in requirements)
+    notices = tuple(NoticeOutcome(_rule(n), n.message) for n in program.notices if run.notice(n, pieces_missing))
     return Outcome(name, data.get("reference"), verdict, requirements, amounts, notices)
 
 
@@ -202,8 +203,8 @@ class _Run:
 
     # -------------------------------------------------------------- notices
 
-    def notice(self, n: s.Notice, verdict: Verdict) -> bool:
-        if n.when_incomplete and verdict is not Verdict.INCOMPLETE:
+    def notice(self, n: s.Notice, pieces_missing: bool) -> bool:
+        if n.when_pieces_missing and not pieces_missing:
             return False
         return n.applies is None or self.eval(n.applies, {})[0] is True
 

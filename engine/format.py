@@ -258,7 +258,7 @@ TITLE = re.compile(r'(?<![\w.])titre(?=\s*")')
 SOURCE = re.compile(r'(?<![\w.])source(?=\s*")')
 MESSAGE = re.compile(r'(?<![\w.])message(?=\s*")')
 PER_HOLDER = re.compile(r"(?<![\w.])pour\s+chaque\b")
-WHEN_INCOMPLETE = re.compile(r"quand le dossier\b")
+WHEN_PIECES_MISSING = re.compile(r"quand des pièces\b")
 
 
 class _Layout:
@@ -388,9 +388,9 @@ class _Layout:
     def notice(self, n: s.Notice) -> list[_Line]:
         head = self.line(0, f"avis {n.name}", self.at(n.span.start), n.name_span)
         lines = [head, *self.texts(n), *self.applies(n)]
-        if n.when_incomplete:
-            anchor = self.keyword(WHEN_INCOMPLETE, n.span.start, n.span.end)
-            lines.append(self.line(2, "quand le dossier est incomplet", anchor))
+        if n.when_pieces_missing:
+            anchor = self.keyword(WHEN_PIECES_MISSING, n.span.start, n.span.end)
+            lines.append(self.line(2, "quand des pièces manquent", anchor))
         return lines + self.message(n)
 
     def import_(self, i: s.Import) -> list[_Line]:

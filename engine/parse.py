@@ -46,7 +46,7 @@ EXPECTED_WORDS = {
     "_AU_MOINS_UN": "« au moins un »",
     "_EST_RENSEIGNE": "« est renseigné »",
     "_N_EST_PAS_RENSEIGNE": "« n'est pas renseigné »",
-    "_QUAND_INCOMPLET": "« quand le dossier est incomplet »",
+    "_QUAND_PIECES_MANQUENT": "« quand des pièces manquent »",
     "_HORS_BAREME": "« hors barème »",
     "_PREMIERS_CARACTERES": "« premiers caractères »",
     "_A_DEFAUT": "« à défaut »",
@@ -330,15 +330,15 @@ class _Builder(Transformer):
         return s.Notice(
             name=str(name),
             applies=clauses.get("applies"),
-            when_incomplete=clauses.get("when_incomplete", False),
+            when_pieces_missing=clauses.get("when_pieces_missing", False),
             message=clauses.get("message", ""),
             span=self._span(meta),
             name_span=self._tok(name),
             **self._clauses(children),
         )
 
-    def when_incomplete(self, meta, children):
-        return ("when_incomplete", True, None)
+    def when_pieces_missing(self, meta, children):
+        return ("when_pieces_missing", True, None)
 
     def _integer_key(self, number: s.Number) -> int:
         if not isinstance(number.value, int):

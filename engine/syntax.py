@@ -413,7 +413,7 @@ class Notice:
     title: str
     source: str
     applies: Expr | None
-    when_incomplete: bool
+    when_pieces_missing: bool
     message: str
     span: Span = _span()
     name_span: Span = _span()

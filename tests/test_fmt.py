@@ -67,7 +67,7 @@ clé "84" # Auvergne-Rhône-Alpes
 en vigueur depuis le 01/01/2021 : 43 € source "ANTS"
 clé "11"  # Île-de-France
 en vigueur du 01/01/2021 au 31/12/2023 : 46,15 € en vigueur depuis le 01/01/2024 : 54,95 €
-avis cpi titre "CPI" source "ANTS" s'applique si canal = "en_ligne" quand le dossier est incomplet message "Imprimez le CPI."
+avis cpi titre "CPI" source "ANTS" s'applique si canal = "en_ligne" quand des pièces manquent message "Imprimez le CPI."
 
 
 

@@ -283,8 +283,8 @@ class Site:
             blocks.append(Para(("Il est donné pour toutes les demandes.",)))
         else:
             blocks += self.cond_blocks("Il est donné quand ", self.prose.condition(notice.applies))
-        if notice.when_incomplete:
-            blocks.append(Para(("Et seulement quand le dossier est incomplet.",)))
+        if notice.when_pieces_missing:
+            blocks.append(Para(("Et seulement quand une pièce exigée manque.",)))
         blocks += [Heading(2, ("Message",)), Callout("Message", (Para((notice.message,)),), "message")]
         blocks += self.relations(("avis", notice.name))
         rows = [self._example_row(e, (Strong("affiché"),)) for e in self.examples
