@@ -222,8 +222,10 @@ class _Checker:
             if isinstance(f, s.Dated):
                 reference, t = self.expr(f.reference, scope, module)
                 self._expect(t, DATE, f.reference.span, "la date de référence d'une pièce")
+                max_age, age_type = self.expr(f.max_age, scope, module)
+                self._expect(age_type, DURATION, f.max_age.span, "une durée")
                 self._field((PIECE_VAR, "date"), inner, f.span)
-                f = attrs.evolve(f, reference=reference)
+                f = attrs.evolve(f, reference=reference, max_age=max_age)
             elif isinstance(f, s.OfHolder) and not per_holder:
                 self.err("titulaire-hors-boucle", "« du titulaire » n'a de sens que dans une exigence "
                          "« pour chaque titulaire »", f.span)

@@ -190,16 +190,16 @@ class _Run:
         return self._dated(f, item, env)
 
     def _dated(self, f: s.Dated, item: Item, env) -> tuple[object, Step]:
-        reference, ref_step = self.eval(f.reference, env)
+        (reference, ref_step), (max_age, age_step) = self.eval(f.reference, env), self.eval(f.max_age, env)
         raw = item.data.get("date")
         date = datetime.date.fromisoformat(raw) if isinstance(raw, str) else Unknown(frozenset({item.pointer + "/date"}))
-        problem = first_problem(reference, date)
+        problem = first_problem(reference, date, max_age)
         if problem is not None:
-            return problem, Step(StepKind.FILTER, f.span.text, problem, f.span, (ref_step,))
-        earliest = shift(reference, -f.max_age.value)
+            return problem, Step(StepKind.FILTER, f.span.text, problem, f.span, (age_step, ref_step))
+        earliest = shift(reference, -max_age)
         value = earliest <= date <= reference
         note = f"pièce du {date:%d/%m/%Y} ; acceptée du {earliest:%d/%m/%Y} au {reference:%d/%m/%Y}"
-        return value, Step(StepKind.FILTER, f.span.text, value, f.span, (ref_step,), note)
+        return value, Step(StepKind.FILTER, f.span.text, value, f.span, (age_step, ref_step), note)
 
     # -------------------------------------------------------------- notices
 

@@ -442,7 +442,7 @@ def _short_demand(d: s.Demand) -> str:
 
 def _filter(f: s.PieceFilter) -> str:
     if isinstance(f, s.Dated):
-        return f"datée d'au plus {expression(f.max_age)} avant {_sub(f.reference, SUM)}"
+        return f"datée d'au plus {_sub(f.max_age, ATOM)} avant {_sub(f.reference, SUM)}"
     if isinstance(f, s.OfHolder):
         return "du titulaire"
     return f"avec {_sub(f.condition, COMPARISON)}"

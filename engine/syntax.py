@@ -241,7 +241,7 @@ class OutOfScope(Expr):
 class Dated:
     """« datée d'au plus D avant R »: the piece's date lies within D before R, and not after R."""
 
-    max_age: DurationLit
+    max_age: Expr  # a duration: « 6 mois », or a definition that names one
     reference: Expr
     span: Span = _span()
 

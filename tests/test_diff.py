@@ -15,8 +15,8 @@ from immat.cli import main
 
 from .conftest import ROOT
 
-SIX_MONTHS = "datée d'au plus 6 mois"
-THREE_MONTHS = "datée d'au plus 3 mois"
+SIX_MONTHS = "délai_du_contrôle_technique = 6 mois"
+THREE_MONTHS = "délai_du_contrôle_technique = 3 mois"
 
 # A used car bought in France, registered in 2015, requested on 15 June 2021, every piece supplied:
 # complete under the shipped rules. The corpus varies the date of its roadworthiness test (CT).

@@ -543,10 +543,18 @@ class Prose:
 
     # -------------------------------------------------------------- pieces
 
+    def _duration(self, e, ctx: Context) -> Phrase:
+        """A duration as a reader wants it: « 6 mois », even when a definition names it (then named after)."""
+        definition = self.program.definitions.get(e.name) if isinstance(e, DefRef) else None
+        if definition is not None and isinstance(definition.value, s.DurationLit) and not definition.exceptions:
+            named = self.value(e, ctx)
+            return phrase(definition.value.span.text, " (", named.words, ")")
+        return self.value(e, ctx).words
+
     def piece_filter(self, f, ctx: Context) -> Phrase:
         if isinstance(f, s.Dated):
             reference = self.value(f.reference, ctx)
-            return phrase(f"datée d'au plus {f.max_age.count} {f.max_age.unit} avant ", reference.words)
+            return phrase("datée d'au plus ", self._duration(f.max_age, ctx), " avant ", reference.words)
         if isinstance(f, s.OfHolder):
             return ("au nom de ce titulaire",)
         inner = self.piece(ctx)

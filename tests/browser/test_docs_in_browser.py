@@ -79,7 +79,7 @@ def test_a_reader_follows_the_index_to_the_technical_inspection_page(browser, si
     pieces = browser.find_elements(By.CSS_SELECTOR, "ul.alternatives > li:not(.joiner)")
     assert len(pieces) == 2
     assert pieces[0].text.startswith("Procès-verbal de contrôle technique")
-    assert "datée d'au plus 6 mois avant la date de la demande" in pieces[0].text
+    assert "datée d'au plus 6 mois (le délai du contrôle technique) avant la date de la demande" in pieces[0].text
     assert "dont le résultat du contrôle technique est « favorable »" in pieces[0].text
     assert browser.find_element(By.CSS_SELECTOR, "ul.alternatives > li.joiner").text.lower() == "ou"
     field = browser.find_element(By.XPATH, "//span[@class='champ'][contains(., 'date de la demande')]")
