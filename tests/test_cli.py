@@ -187,3 +187,37 @@ def test_parallel_batch_keeps_input_order_and_reports_bad_lines(immat, tmp_path)
     references = [json.loads(line)["reference"] for line in result.stdout.splitlines()]
     assert references == [f"LOT-{n:04d}" for n in range(600) if n != 300]
     assert f"{batch}:301" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_markdown_and_html_reports_snapshot(immat, fmt, text_snapshot):
+    result = immat("validate", "--format", fmt, EXAMPLE)
+    assert result.exit_code == 1
+    assert "En attente télédéclarant" in result.stdout
+    assert result.stdout == text_snapshot
+
+
+def test_html_report_is_a_self_contained_page(immat):
+    page = immat("validate", "--format", "html", EXAMPLE).stdout
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page
+    assert "http" not in page.split("<body>")[0]  # nothing to fetch: it prints and travels as one file
+
+
+def test_explain_shows_the_reasoning_of_one_rule(immat, text_snapshot):
+    result = immat("explain", EXAMPLE, "--rule", "controle_technique")
+    assert result.exit_code == 0
+    assert "datée d'au plus délai_du_contrôle_technique avant date_demande : vrai" in result.stdout
+    assert result.stdout == text_snapshot
+
+
+def test_explain_unknown_rule_suggests_the_right_one(immat):
+    result = immat("explain", EXAMPLE, "--rule", "controle_techniqe")
+    assert result.exit_code == 2
+    assert "vouliez-vous dire « controle_technique » ?" in result.stderr
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_has_help_with_an_example_and_exit_codes(immat, command):
+    result = immat(command, "--help")
+    assert result.exit_code == 0
+    assert "Exemple" in result.stdout and "Codes de sortie" in result.stdout

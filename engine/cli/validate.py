@@ -173,7 +173,12 @@ def explain(dossier, rule_id, rules) -> None:
 # ------------------------------------------------------------------ schema
 
 
-@main.command(epilog="\b\nExemples :\n  immat schema dossier\n  immat schema report > report.schema.json")
+@main.command(epilog="""
+\b
+Exemples :
+  immat schema dossier
+  immat schema report > report.schema.json
+""" + EXIT_CODES)
 @click.argument("which", type=click.Choice(["dossier", "report"]))
 def schema(which) -> None:
     """Affiche le schéma JSON d'un dossier ou d'un rapport."""
