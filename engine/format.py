@@ -408,7 +408,7 @@ class _Layout:
         return lines
 
     def period(self, indent: int, p: s.Period) -> list[_Line]:
-        head, anchor = f"en vigueur {_validity(p)}", self.at(p.span.start)
+        head, anchor = f"en vigueur {validity(p)}", self.at(p.span.start)
         if p.value is not None:
             return [self.line(indent, f"{head} : {expression(p.value)}", anchor, p.value.span),
                     *self.row_source(indent + 2, p.source, p.span)]
@@ -448,7 +448,8 @@ def _filter(f: s.PieceFilter) -> str:
     return f"avec {_sub(f.condition, COMPARISON)}"
 
 
-def _validity(p: s.Period) -> str:
+def validity(p: s.Period) -> str:
+    """« du 01/01/2021 au 31/12/2021 » or « depuis le 01/01/2021 », as rule files write a period."""
     if p.end is None:
         return f"depuis le {date(p.start)}"
     return f"du {date(p.start)} au {date(p.end)}"

@@ -6,6 +6,7 @@ import math
 import re
 
 from .. import syntax as s
+from ..format import validity
 from ..program import CompiledTable, TableRef
 from ..values import format_number
 from . import french as fr
@@ -86,13 +87,6 @@ def period_label(period: s.Period) -> str:
     return f"En vigueur du {fr.long_date(period.start)} au {fr.long_date(period.end)}"
 
 
-def period_cell(period: s.Period) -> str:
-    """The same period, short, for a table column headed « En vigueur »."""
-    if period.end is None:
-        return f"depuis le {period.start:%d/%m/%Y}"
-    return f"du {period.start:%d/%m/%Y} au {period.end:%d/%m/%Y}"
-
-
 def key_label(key: s.Key) -> str:
     if key.text is not None:
         return f"« {key.text} »"
@@ -133,7 +127,7 @@ def _grid(site, period: s.Period, key_header: Phrase):
 def _dated_values(site, periods) -> Table:
     has_sources = any(p.source for p in periods)
     header = [("En vigueur",), ("Valeur",)] + [("Source",)] * has_sources
-    rows = [tuple([(period_cell(p),), _cell(site, p.value)] + [(p.source or "",)] * has_sources) for p in periods]
+    rows = [tuple([(validity(p),), _cell(site, p.value)] + [(p.source or "",)] * has_sources) for p in periods]
     return Table(tuple(header), tuple(rows), numeric=(1,))
 
 
@@ -148,7 +142,7 @@ def _groups_table(site, table: CompiledTable, key_header: Phrase) -> Table:
         starts.append(len(rows))
         for i, p in enumerate(versions):
             cells = [(f"« {key} »",) if i == 0 else ()] + [(notes.get(key, ""),) if i == 0 else ()] * has_notes
-            cells += [(period_cell(p),), _cell(site, p.value)] + [(p.source or "",)] * has_sources
+            cells += [(validity(p),), _cell(site, p.value)] + [(p.source or "",)] * has_sources
             rows.append(tuple(cells))
     return Table(tuple(header), tuple(rows), numeric=(2 + has_notes,), groups=tuple(starts))
 
