@@ -9,6 +9,7 @@ import importlib.resources
 import itertools
 import multiprocessing
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -107,6 +108,17 @@ class Unreadable:
     diagnostics: list[Diagnostic]
 
 
+BATCH_LINE = re.compile(r"^(?P<file>.+\.jsonl):(?P<line>\d+)$")
+
+
+def _in_batch_file(name: str, d: Diagnostic) -> Diagnostic:
+    """A dossier read from line N of a JSON Lines file is located in that file: « lot.jsonl:N:column »."""
+    match = BATCH_LINE.match(name)
+    if match is None or d.line is None:
+        return d
+    return attrs.evolve(d, file=match["file"], line=int(match["line"]) + d.line - 1)
+
+
 def unreadable_file(name: str, exc: Exception) -> Unreadable:
     return Unreadable(name, [error("lecture", f"lecture impossible : {exc}", file=name)])
 
@@ -124,7 +136,7 @@ def validate_many(program: Program, documents: Iterable[tuple[str, str] | Unread
         try:
             yield validate(program, text, name)
         except DiagnosticError as exc:
-            yield Unreadable(name, exc.diagnostics)
+            yield Unreadable(name, [_in_batch_file(name, d) for d in exc.diagnostics])
 
 
 @attrs.frozen

@@ -186,7 +186,7 @@ def test_parallel_batch_keeps_input_order_and_reports_bad_lines(immat, tmp_path)
     assert result.exit_code == 2
     references = [json.loads(line)["reference"] for line in result.stdout.splitlines()]
     assert references == [f"LOT-{n:04d}" for n in range(600) if n != 300]
-    assert f"{batch}:301" in result.stderr
+    assert f"{batch}:301:2: erreur[json-invalide]" in result.stderr  # located in the batch file itself
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "html"])
