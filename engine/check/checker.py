@@ -1,0 +1,212 @@
+"""Syntax trees + dossier schema → a resolved, typed Program, with every static error located."""
+
+from __future__ import annotations
+
+import itertools
+import posixpath
+from collections.abc import Sequence
+
+import attrs
+
+from .. import syntax as s
+from ..diagnostics import Diagnostic, Label, error
+from ..logic import exclusive
+from ..program import ANY, DATE, DURATION, MONEY, CompiledTable, Program, Type
+from ..source import Span
+from .common import HOLDER_VAR, PIECE_VAR, describe, suggest
+from .expressions import ExpressionChecks
+from .schema import DossierSchema
+from .tables import TableChecks
+
+
+def import_path(module_path: str, target: str) -> str:
+    """Imports are relative to the importing file, in POSIX form so reports are portable."""
+    return posixpath.normpath(posixpath.join(posixpath.dirname(module_path), target))
+
+
+def check(modules: Sequence[s.Module], schema: dict, known_paths: set[str] | None = None):
+    """Every static error of every module; a Program only when there is none.
+
+    `known_paths` names files that exist but did not parse, so importing them is not
+    reported a second time as a missing file.
+    """
+    return _Checker(modules, DossierSchema(schema), known_paths or set()).run()
+
+
+class _Checker(ExpressionChecks, TableChecks):
+    def __init__(self, modules: Sequence[s.Module], schema: DossierSchema, known_paths: set[str]) -> None:
+        self.modules = modules
+        self.known_paths = known_paths
+        self.schema = schema
+        self.root_type = Type("objet", schema=schema.root, pointer="")
+        self.diagnostics: list[Diagnostic] = []
+        self.items: dict[str, tuple[s.Item, s.Module]] = {}
+        self.visible: dict[str, set[str]] = {}
+        self.types: dict[str, Type] = {}
+        self.resolved: dict[str, s.Item] = {}
+        self.stack: list[str] = []
+
+    def err(self, code: str, message: str, span: Span | None, **kwargs) -> None:
+        if self.stack and "context" not in kwargs:
+            kwargs["context"] = describe(self.items[self.stack[-1]][0])
+        self.diagnostics.append(error(code, message, span, **kwargs))
+
+    def run(self) -> tuple[Program | None, list[Diagnostic]]:
+        self._collect()
+        for name in self.items:
+            self._resolve_item(name)
+        if any(d.is_error for d in self.diagnostics):
+            return None, self.diagnostics
+        return self._program(), self.diagnostics
+
+    def _program(self) -> Program:
+        ordered = [self.resolved[name] for name in self.items]
+        return Program(
+            requirements=tuple(i for i in ordered if isinstance(i, s.Requirement)),
+            definitions={i.name: i for i in ordered if isinstance(i, s.Definition)},
+            amounts={i.name: i for i in ordered if isinstance(i, s.Amount)},
+            tables={i.name: i for i in ordered if isinstance(i, CompiledTable)},
+            notices=tuple(i for i in ordered if isinstance(i, s.Notice)),
+            sources=tuple({id(i.span.source): i.span.source for i in ordered}.values()),
+        )
+
+    # -------------------------------------------------------------- names
+
+    def _collect(self) -> None:
+        paths = {m.path for m in self.modules} | self.known_paths
+        for module in self.modules:
+            for item in module.items:
+                self._declare(item, module)
+        for module in self.modules:
+            names = {i.name for i in module.items}
+            for imp in module.imports:
+                target = import_path(module.path, imp.target)
+                if target not in paths:
+                    self.err("import-introuvable", f"fichier importé introuvable : « {imp.target} »", imp.span)
+                names |= {i.name for m in self.modules if m.path == target for i in m.items}
+            self.visible[module.path] = names
+
+    def _declare(self, item: s.Item, module: s.Module) -> None:
+        if item.name in self.items:
+            first = self.items[item.name][0]
+            self.err(
+                "identifiant-duplique", f"« {item.name} » est déjà défini", item.name_span,
+                notes=(Label(first.name_span, "première définition ici"),),
+            )
+            return
+        self.items[item.name] = (item, module)
+
+    def _resolve_item(self, name: str) -> Type:
+        if name in self.types:
+            return self.types[name]
+        item, module = self.items[name]
+        if name in self.stack:
+            cycle = self.stack[self.stack.index(name):] + [name]
+            self.err("cycle", "définitions circulaires : " + " → ".join(cycle), item.name_span)
+            return ANY
+        self.stack.append(name)
+        handler = {
+            s.Requirement: self._requirement, s.Definition: self._definition,
+            s.Amount: self._amount, s.Table: self._table, s.Notice: self._notice,
+        }[type(item)]
+        resolved, type_ = handler(item, module)
+        self.stack.pop()
+        self.types[name], self.resolved[name] = type_, resolved
+        return type_
+
+    # -------------------------------------------------------------- items
+
+    def _citation(self, item, what: str, message: str | None = None) -> None:
+        if not item.source.strip():
+            self.err("source-manquante", f"{what} « {item.name} » ne cite pas sa source (ajoutez source \"…\")",
+                     item.name_span)
+        if not item.title.strip():
+            self.err("titre-manquant", f"{what} « {item.name} » n'a pas de titre (ajoutez titre \"…\")",
+                     item.name_span)
+        if message is not None and not message.strip():
+            self.err("message-manquant", f"{what} « {item.name} » ne dit pas quoi faire (ajoutez message \"…\")",
+                     item.name_span)
+
+    def _requirement(self, req: s.Requirement, module: s.Module):
+        self._citation(req, "l'exigence", req.message)
+        scope = {HOLDER_VAR: self._list_item_type(("titulaires",), req.name_span)} if req.per_holder else {}
+        applies = self._condition(req.applies, scope, module) if req.applies else None
+        demand = self._demand(req.demand, scope, module, req.per_holder)
+        exceptions = tuple(
+            attrs.evolve(e, condition=self._condition(e.condition, scope, module),
+                         demand=self._demand(e.demand, scope, module, req.per_holder) if e.demand else None)
+            for e in req.exceptions
+        )
+        self._conflicts(exceptions, lambda e: e.demand)
+        return attrs.evolve(req, applies=applies, demand=demand, exceptions=exceptions), None
+
+    def _demand(self, demand: s.Demand, scope: dict, module: s.Module, per_holder: bool) -> s.Demand:
+        if isinstance(demand, s.ConditionDemand):
+            return attrs.evolve(demand, condition=self._condition(demand.condition, scope, module))
+        alternatives = tuple(self._piece(spec, scope, module, per_holder) for spec in demand.alternatives)
+        return attrs.evolve(demand, alternatives=alternatives)
+
+    def _piece(self, spec: s.PieceSpec, scope: dict, module: s.Module, per_holder: bool) -> s.PieceSpec:
+        piece_type = self._list_item_type(("pieces",), spec.span)
+        kinds = self.schema.type_of(self.schema.properties(piece_type).get("type", {}), "").enum
+        if kinds and spec.piece_type not in kinds:
+            self.err("piece-inconnue", f"type de pièce inconnu : « {spec.piece_type} »", spec.type_span,
+                     help=suggest(spec.piece_type, kinds))
+        inner = {**scope, PIECE_VAR: piece_type}
+        filters = []
+        for f in spec.filters:
+            if isinstance(f, s.Dated):
+                reference, t = self.expr(f.reference, scope, module)
+                self._expect(t, DATE, f.reference.span, "la date de référence d'une pièce")
+                max_age, age_type = self.expr(f.max_age, scope, module)
+                self._expect(age_type, DURATION, f.max_age.span, "une durée")
+                self._field((PIECE_VAR, "date"), inner, f.span)
+                f = attrs.evolve(f, reference=reference, max_age=max_age)
+            elif isinstance(f, s.OfHolder) and not per_holder:
+                self.err("titulaire-hors-boucle", "« du titulaire » n'a de sens que dans une exigence "
+                         "« pour chaque titulaire »", f.span)
+            elif isinstance(f, s.WithCondition):
+                f = attrs.evolve(f, condition=self._condition(f.condition, inner, module))
+            filters.append(f)
+        return attrs.evolve(spec, filters=tuple(filters))
+
+    def _notice(self, n: s.Notice, module: s.Module):
+        self._citation(n, "l'avis", n.message)
+        applies = self._condition(n.applies, {}, module) if n.applies else None
+        return attrs.evolve(n, applies=applies), None
+
+    def _definition(self, d: s.Definition, module: s.Module):
+        value, type_ = self.expr(d.value, {}, module)
+        exceptions = self._value_exceptions(d.exceptions, type_, module)
+        return attrs.evolve(d, value=value, exceptions=exceptions), type_
+
+    def _amount(self, a: s.Amount, module: s.Module):
+        self._citation(a, "le montant")
+        applies = self._condition(a.applies, {}, module) if a.applies else None
+        value, type_ = self.expr(a.value, {}, module)
+        self._expect(type_, MONEY, a.value.span, "un montant")
+        exceptions = self._value_exceptions(a.exceptions, MONEY, module)
+        return attrs.evolve(a, applies=applies, value=value, exceptions=exceptions), MONEY
+
+    def _value_exceptions(self, exceptions, type_: Type, module: s.Module):
+        out = []
+        for e in exceptions:
+            value, t = self.expr(e.value, {}, module)
+            self._expect(t, type_, e.value.span, "la même nature que la valeur de base")
+            out.append(attrs.evolve(e, condition=self._condition(e.condition, {}, module), value=value))
+        self._conflicts(out, lambda e: e.value)
+        return tuple(out)
+
+    # -------------------------------------------------------------- exceptions in conflict
+
+    def _conflicts(self, exceptions, conclusion) -> None:
+        """Two exceptions that may hold together must conclude the same (Catala's default logic)."""
+        for a, b in itertools.combinations(exceptions, 2):
+            if conclusion(a) != conclusion(b) and not exclusive(a.condition, b.condition):
+                self.err(
+                    "conflit-exceptions",
+                    "deux exceptions peuvent s'appliquer ensemble avec des conclusions différentes",
+                    a.span, notes=(Label(b.span, "exception en conflit"),),
+                    help="rendez les conditions exclusives (par exemple x = \"a\" et x = \"b\"), "
+                         "ou donnez-leur la même conclusion",
+                )

@@ -1,0 +1,315 @@
+"""Expression checks: names resolved, dossier fields typed from the schema, operators typed."""
+
+from __future__ import annotations
+
+import attrs
+
+from .. import syntax as s
+from ..program import (
+    ANY, BOOL, DATE, DECIMAL, DURATION, INT, MONEY, NUMERIC, TEXT,
+    AmountRef, CompiledTable, DefRef, FieldRef, TableRef, Type, VarRef,
+)
+from ..source import Span
+from .common import OPERATOR_WORDS, REFERENCE_DATE, suggest
+
+
+class ExpressionChecks:
+    """Mixed into the checker: needs its `err`, `items`, `visible`, `schema`, `_resolve_item`."""
+
+
+    def _condition(self, e: s.Expr, scope: dict, module: s.Module) -> s.Expr:
+        resolved, t = self.expr(e, scope, module)
+        self._expect(t, BOOL, e.span, "une condition (vrai ou faux)")
+        return resolved
+
+    def _expect(self, actual: Type, expected: Type, span: Span, what: str) -> None:
+        if ANY in (actual, expected) or actual.kind == expected.kind:
+            return
+        if actual.kind in NUMERIC and expected.kind in NUMERIC:
+            return
+        hint = "écrivez un montant en euros, par exemple 11 € ou 2,76 €" \
+            if expected.kind == "montant" and actual.kind in NUMERIC else None
+        self.err("type", f"attendu : {what} ; trouvé : {actual}", span, help=hint)
+
+    def expr(self, e: s.Expr, scope: dict, module: s.Module) -> tuple[s.Expr, Type]:
+        return getattr(self, "_e_" + type(e).__name__)(e, scope, module)
+
+    def _e_Number(self, e, scope, module):
+        return e, INT if isinstance(e.value, int) else DECIMAL
+
+    def _e_Text(self, e, scope, module):
+        return e, TEXT
+
+    def _e_DateLit(self, e, scope, module):
+        return e, DATE
+
+    def _e_Boolean(self, e, scope, module):
+        return e, BOOL
+
+    def _e_MoneyLit(self, e, scope, module):
+        return e, MONEY
+
+    def _e_Percent(self, e, scope, module):
+        return e, DECIMAL
+
+    def _e_DurationLit(self, e, scope, module):
+        return e, DURATION
+
+    def _e_OutOfScope(self, e, scope, module):
+        return e, ANY
+
+    def _e_IsSet(self, e, scope, module):
+        operand, _ = self.expr(e.operand, scope, module)
+        if not isinstance(operand, FieldRef):
+            self.err("type", "« est renseigné » s'applique à un champ du dossier", e.span)
+        return attrs.evolve(e, operand=operand), BOOL
+
+    def _e_Default(self, e, scope, module):
+        operand, t = self.expr(e.operand, scope, module)
+        fallback, ft = self.expr(e.fallback, scope, module)
+        self._expect(ft, t, e.fallback.span, f"une valeur de même nature que « {e.operand.span.text} »")
+        return attrs.evolve(e, operand=operand, fallback=fallback), t
+
+    def _e_Contains(self, e, scope, module):
+        text, tt = self.expr(e.text, scope, module)
+        part, pt = self.expr(e.part, scope, module)
+        self._expect(tt, TEXT, e.text.span, "un texte")
+        self._expect(pt, TEXT, e.part.span, "un texte")
+        return attrs.evolve(e, text=text, part=part), BOOL
+
+    def _e_UnitsBetween(self, e, scope, module):
+        start, st = self.expr(e.start, scope, module)
+        end, et = self.expr(e.end, scope, module)
+        self._expect(st, DATE, e.start.span, "une date")
+        self._expect(et, DATE, e.end.span, "une date")
+        return attrs.evolve(e, start=start, end=end), INT
+
+    def _e_Rank(self, e, scope, module):
+        if e.var not in scope:
+            self.err("nom-inconnu", f"« rang de {e.var} » : « {e.var} » n'est pas un élément de liste parcouru ici",
+                     e.span, help=suggest(e.var, scope))
+        return e, INT
+
+    def _e_First(self, e, scope, module):
+        collection, item = self._collection(e.collection, scope, module)
+        return attrs.evolve(e, collection=collection), item
+
+    def _e_Prefix(self, e, scope, module):
+        operand, t = self.expr(e.operand, scope, module)
+        self._expect(t, TEXT, e.operand.span, "un texte")
+        return attrs.evolve(e, operand=operand), TEXT
+
+    def _e_Or(self, e, scope, module):
+        return self._logic(e, scope, module)
+
+    def _e_And(self, e, scope, module):
+        return self._logic(e, scope, module)
+
+    def _logic(self, e, scope, module):
+        operands = tuple(self._condition(o, scope, module) for o in e.operands)
+        return attrs.evolve(e, operands=operands), BOOL
+
+    def _e_Not(self, e, scope, module):
+        return attrs.evolve(e, operand=self._condition(e.operand, scope, module)), BOOL
+
+    def _e_Negate(self, e, scope, module):
+        operand, t = self.expr(e.operand, scope, module)
+        if t.kind not in (*NUMERIC, "montant", "durée", "inconnu"):
+            self.err("type", f"« − » s'applique à un nombre, un montant ou une durée, pas à : {t}", e.span)
+        return attrs.evolve(e, operand=operand), t
+
+    def _e_Compare(self, e, scope, module):
+        left, lt = self.expr(e.left, scope, module)
+        right, rt = self.expr(e.right, scope, module)
+        self._comparable(e, lt, rt)
+        self._enum_literal(lt, e.right)
+        self._enum_literal(rt, e.left)
+        return attrs.evolve(e, left=left, right=right), BOOL
+
+    def _comparable(self, e: s.Compare, lt: Type, rt: Type) -> None:
+        if ANY in (lt, rt):
+            return
+        same = lt.kind == rt.kind or (lt.kind in NUMERIC and rt.kind in NUMERIC)
+        ordered = lt.kind in (*NUMERIC, "montant", "date", "durée")
+        if not same:
+            self.err("type", f"comparaison impossible entre {lt} et {rt}", e.span)
+        elif e.op not in ("=", "!=") and not ordered:
+            self.err("type", f"« {e.op} » ne s'applique pas à : {lt}", e.span)
+
+    def _enum_literal(self, t: Type, other: s.Expr) -> None:
+        if t.enum and isinstance(other, s.Text) and other.value not in t.enum:
+            self.err("valeur-inconnue", f"« {other.value} » n'est pas une valeur possible ; valeurs : "
+                     + ", ".join(t.enum), other.span, help=suggest(other.value, t.enum))
+
+    def _e_Arith(self, e, scope, module):
+        left, lt = self.expr(e.left, scope, module)
+        right, rt = self.expr(e.right, scope, module)
+        result = _arith_type(e.op, lt, rt)
+        if result is None:
+            self.err("type", f"opération « {OPERATOR_WORDS.get(e.op, e.op)} » impossible entre {lt} et {rt}", e.span,
+                     help="pour l'écart entre deux dates, écrivez « durée entre A et B »"
+                     if lt.kind == rt.kind == "date" else None)
+            result = ANY
+        return attrs.evolve(e, left=left, right=right), result
+
+    def _e_Between(self, e, scope, module):
+        start, st = self.expr(e.start, scope, module)
+        end, et = self.expr(e.end, scope, module)
+        self._expect(st, DATE, e.start.span, "une date")
+        self._expect(et, DATE, e.end.span, "une date")
+        return attrs.evolve(e, start=start, end=end), DURATION
+
+    def _e_Quantifier(self, e, scope, module):
+        collection, item = self._collection(e.collection, scope, module)
+        condition = self._condition(e.condition, {**scope, e.var: item}, module)
+        return attrs.evolve(e, collection=collection, condition=condition), BOOL
+
+    def _e_Count(self, e, scope, module):
+        collection, item = self._collection(e.collection, scope, module)
+        condition = None
+        if e.condition is not None:
+            condition = self._condition(e.condition, {**scope, e.var: item}, module)
+        return attrs.evolve(e, collection=collection, condition=condition), INT
+
+    def _collection(self, path: s.Path, scope, module) -> tuple[s.Expr, Type]:
+        resolved, t = self.expr(path, scope, module)
+        if t.kind not in ("liste", "inconnu"):
+            self.err("type", f"« {path.dotted} » n'est pas une liste ({t})", path.span)
+            return resolved, ANY
+        return resolved, self._item_type(t)
+
+    def _item_type(self, t: Type) -> Type:
+        if t is ANY or t.schema is None:
+            return ANY
+        return self.schema.type_of(t.schema, t.pointer + "/*")
+
+    def _list_item_type(self, parts: tuple[str, ...], span: Span) -> Type:
+        return self._item_type(self._field(parts, {}, span))
+
+    def _e_Lookup(self, e, scope, module):
+        if e.table not in self.items or not isinstance(self.items[e.table][0], s.Table):
+            tables = [n for n, (i, _) in self.items.items() if isinstance(i, s.Table)]
+            self.err("nom-inconnu", f"barème inconnu : « {e.table} »", e.span, help=suggest(e.table, tables))
+            return e, ANY
+        value_type = self._resolve_item(e.table)
+        table = self.resolved.get(e.table)
+        if not isinstance(table, CompiledTable):
+            return e, ANY
+        key = self._lookup_key(e, table, scope, module)
+        date = self._lookup_date(e, scope, module)
+        return TableRef(table, key, date, span=e.span), value_type
+
+    def _lookup_key(self, e: s.Lookup, table: CompiledTable, scope, module) -> s.Expr | None:
+        if e.key is None:
+            if table.keyed:
+                self.err("bareme-consultation", f"le barème « {e.table} » se consulte par clé : ajoutez « pour … »", e.span)
+            return None
+        key, kt = self.expr(e.key, scope, module)
+        if not table.keyed:
+            self.err("bareme-consultation", f"le barème « {e.table} » n'a qu'une valeur par version : retirez « pour … »",
+                     e.key.span)
+        else:
+            self._expect(kt, TEXT if table.textual else INT, e.key.span, f"une clé du barème « {e.table} »")
+        return key
+
+    def _lookup_date(self, e: s.Lookup, scope, module) -> s.Expr:
+        if e.date is not None:
+            date, dt = self.expr(e.date, scope, module)
+            self._expect(dt, DATE, e.date.span, "une date")
+            return date
+        if REFERENCE_DATE not in self.items:
+            self.err("date-de-reference", f"« barème {e.table} » sans « à la date … » prend la date de "
+                     f"référence : définissez « {REFERENCE_DATE} »", e.span)
+            return e
+        reference, dt = self.expr(s.Path((REFERENCE_DATE,), span=e.span), scope, module)
+        self._expect(dt, DATE, e.span, f"une date pour « {REFERENCE_DATE} »")
+        return reference
+
+    def _e_Path(self, e, scope, module):
+        head, *rest = e.parts
+        if head in scope:
+            if not rest:
+                return VarRef(head, span=e.span), scope[head]
+            t = self._field(e.parts, scope, e.span)
+            return FieldRef(head, tuple(rest), t, span=e.span), t
+        if head in self.items and not rest:
+            return self._item_ref(e, head, module)
+        if head in self.items and isinstance(self.items[head][0], s.Definition):
+            return self._definition_field(e, module)
+        t = self._field(e.parts, scope, e.span, names=set(scope) | self.visible.get(module.path, set()))
+        return FieldRef(None, e.parts, t, span=e.span), t
+
+    def _definition_field(self, e: s.Path, module: s.Module):
+        """« titulaire_principal.adresse » : a field of the list element a definition names."""
+        head = s.Path(e.parts[:1], span=e.span)
+        ref, t = self._item_ref(head, e.parts[0], module)
+        if t.kind not in ("objet", "inconnu"):
+            self.err("type", f"« {e.parts[0]} » ({t}) n'a pas de champ « {e.parts[1]} »", e.span)
+            return e, ANY
+        field = self._field(e.parts, {e.parts[0]: t}, e.span)
+        return FieldRef(e.parts[0], e.parts[1:], field, span=e.span, definition=True), field
+
+    def _item_ref(self, e: s.Path, name: str, module: s.Module):
+        item = self.items[name][0]
+        if name not in self.visible.get(module.path, set()):
+            self.err("nom-non-importe", f"« {name} » est défini dans « {self.items[name][1].path} », "
+                     "que ce fichier n'importe pas", e.span)
+        if isinstance(item, (s.Requirement, s.Table, s.Notice)):
+            self.err("type", f"« {name} » n'est pas une valeur (c'est une exigence, un avis ou un barème)", e.span)
+            return e, ANY
+        t = self._resolve_item(name)
+        ref = AmountRef if isinstance(item, s.Amount) else DefRef
+        return ref(name, span=e.span), t
+
+    def _field(self, parts, scope: dict, span: Span, names: set | None = None) -> Type:
+        """The type of a dossier path, from the root or from a loop variable in scope."""
+        if parts[0] in scope:
+            t, rest, shown = scope[parts[0]], parts[1:], [parts[0]]
+        else:
+            t, rest, shown = self.root_type, parts, []
+        for part in rest:
+            props = self.schema.properties(t) if t.kind == "objet" else None
+            if props is None or part not in props:
+                self._unknown_field(part, shown, t, props, span, names)
+                return ANY
+            shown.append(part)
+            t = self.schema.type_of(props[part], t.pointer + "/" + part)
+        return t
+
+    def _unknown_field(self, part, shown, t: Type, props, span, names) -> None:
+        if t is ANY:
+            return
+        if props is None:
+            self.err("type", f"« {'.'.join(shown)} » ({t}) n'a pas de champ « {part} »", span)
+            return
+        prefix = ".".join(shown) + "." if shown else ""
+        candidates = {prefix + p for p in props} | (names or set())
+        wanted = prefix + part
+        if not shown and names is not None:
+            self.err("nom-inconnu", f"« {part} » n'est ni une définition, ni un montant, ni un champ du dossier",
+                     span, help=suggest(part, candidates))
+            return
+        self.err("champ-inconnu", f"« {wanted} » n'est pas un champ du dossier", span,
+                 help=suggest(wanted, candidates))
+
+
+def _arith_type(op: str, lt: Type, rt: Type) -> Type | None:
+    if ANY in (lt, rt):
+        return ANY
+    kinds = (lt.kind, rt.kind)
+    numeric = lt.kind in NUMERIC and rt.kind in NUMERIC
+    if numeric:
+        return INT if kinds == ("entier", "entier") and op != "/" else DECIMAL
+    table = {
+        ("+", "montant", "montant"): MONEY, ("-", "montant", "montant"): MONEY,
+        ("+", "date", "durée"): DATE, ("-", "date", "durée"): DATE,
+        ("+", "durée", "durée"): DURATION, ("-", "durée", "durée"): DURATION,
+        ("/", "montant", "montant"): DECIMAL,
+    }
+    if (op, *kinds) in table:
+        return table[(op, *kinds)]
+    if op == "*" and "montant" in kinds and (lt.kind in NUMERIC or rt.kind in NUMERIC):
+        return MONEY
+    if op == "/" and lt.kind == "montant" and rt.kind in NUMERIC:
+        return MONEY
+    return None

@@ -1,0 +1,49 @@
+"""The dossier's JSON Schema read as the rule language's types."""
+
+from __future__ import annotations
+
+import attrs
+
+from ..program import Type
+
+
+@attrs.frozen
+class DossierSchema:
+    root: dict
+
+    def resolve(self, node: dict) -> dict:
+        while "$ref" in node:
+            target = self.root
+            for part in node["$ref"].removeprefix("#").split("/"):
+                target = target[part] if part else target
+            node = target
+        return node
+
+    def type_of(self, node: dict, pointer: str) -> Type:
+        node = self.resolve(node)
+        enum = enum_values(node)
+        kind = node.get("type")
+        if enum:
+            return Type("texte", enum=enum, pointer=pointer)
+        if kind == "string":
+            return Type("date", pointer=pointer) if node.get("format") == "date" else Type("texte", pointer=pointer)
+        simple = {"boolean": "booléen", "integer": "entier", "number": "décimal"}
+        if kind in simple:
+            return Type(simple[kind], pointer=pointer)
+        if kind == "array":
+            return Type("liste", schema=self.resolve(node.get("items", {})), pointer=pointer)
+        return Type("objet", schema=node, pointer=pointer)
+
+    def properties(self, type_: Type) -> dict:
+        return self.resolve(type_.schema or {}).get("properties", {})
+
+
+def enum_values(node: dict) -> tuple[str, ...]:
+    if "enum" in node:
+        return tuple(str(v) for v in node["enum"])
+    alternatives = node.get("oneOf") or node.get("anyOf") or ()
+    consts = [a["const"] for a in alternatives if isinstance(a, dict) and "const" in a]
+    return tuple(consts) if consts and len(consts) == len(alternatives) else ()
+
+
+# ------------------------------------------------------------------ the checker

@@ -1,0 +1,99 @@
+"""Barème checks: periods and rows that neither overlap nor leave gaps, one value type, compiled lookups."""
+
+from __future__ import annotations
+
+import datetime
+
+from .. import syntax as s
+from ..diagnostics import Label
+from ..program import ANY, CompiledTable, Type, compile_period
+
+
+class TableChecks:
+    """Mixed into the checker: needs its `err`, `expr` and `_citation`."""
+
+
+    def _table(self, t: s.Table, module: s.Module):
+        self._citation(t, "le barème")
+        if t.groups:
+            versions = self._key_groups(t.groups)
+        else:
+            versions = sorted(t.periods, key=lambda p: p.start)
+            # A keyed grid may still say a whole version is « hors barème ».
+            shapes = {bool(p.rows) for p in versions if not isinstance(p.value, s.OutOfScope)}
+            if len(shapes) > 1:
+                self.err("bareme-forme", "un barème a soit des lignes dans chaque version, soit une seule "
+                         "valeur par version", t.name_span)
+            self._versions(versions)
+            for p in versions:
+                self._rows(p)
+        value_type = self._table_type(t, versions, module)
+        keyed = bool(t.groups) or any(p.rows for p in versions)
+        textual = bool(t.groups) or any(r.key.text is not None for p in versions for r in p.rows)
+        compiled = CompiledTable(
+            t.name, t.title, t.source, value_type, keyed, textual,
+            periods=() if t.groups else tuple(compile_period(p) for p in versions),
+            groups={g.key: tuple(sorted(g.periods, key=lambda p: p.start)) for g in t.groups},
+            span=t.span,
+        )
+        return compiled, value_type
+
+    def _table_type(self, t: s.Table, versions, module) -> Type:
+        values = [p.value for p in versions if p.value is not None] + [r.value for p in versions for r in p.rows]
+        types = {self.expr(v, {}, module)[1] for v in values if not isinstance(v, s.OutOfScope)}
+        if len(types) > 1:
+            self.err("bareme-type", "les valeurs d'un barème doivent être de même nature : "
+                     + ", ".join(sorted(str(v) for v in types)), t.name_span)
+        return next(iter(types)) if len(types) == 1 else ANY
+
+    def _key_groups(self, groups) -> list[s.Period]:
+        seen: dict[str, s.KeyGroup] = {}
+        for g in groups:
+            if g.key in seen:
+                self.err("bareme-chevauchement", f"clé « {g.key} » répétée", g.span,
+                         notes=(Label(seen[g.key].span, "première occurrence"),))
+            seen[g.key] = g
+            self._versions(sorted(g.periods, key=lambda p: p.start))
+        return [p for g in groups for p in g.periods]
+
+    def _versions(self, periods: list[s.Period]) -> None:
+        for p in periods:
+            if p.end is not None and p.end < p.start:
+                self.err("bareme-periode", "période de vigueur inversée : la fin précède le début", p.span)
+        for before, after in zip(periods, periods[1:]):
+            self._adjacent_periods(before, after)
+
+    def _adjacent_periods(self, before: s.Period, after: s.Period) -> None:
+        note = (Label(before.span, "période précédente"),)
+        if before.end is None or before.end >= after.start:
+            self.err("bareme-chevauchement", "périodes de vigueur qui se chevauchent", after.span, notes=note)
+        elif before.end + datetime.timedelta(days=1) < after.start:
+            self.err("bareme-lacune", f"aucune version en vigueur entre le {before.end:%d/%m/%Y} "
+                     f"et le {after.start:%d/%m/%Y}", after.span, notes=note)
+
+    def _rows(self, period: s.Period) -> None:
+        texts = [r for r in period.rows if r.key.text is not None]
+        ranges = sorted((r for r in period.rows if r.key.text is None),
+                        key=lambda r: (r.key.low is not None, r.key.low or 0))
+        if texts and ranges:
+            self.err("bareme-cles", "un barème a des clés soit textuelles soit numériques, pas les deux", period.span)
+        seen: dict[str, s.Row] = {}
+        for r in texts:
+            if r.key.text in seen:
+                self.err("bareme-chevauchement", f"clé « {r.key.text} » répétée", r.span,
+                         notes=(Label(seen[r.key.text].span, "première ligne"),))
+            seen[r.key.text] = r
+        for r in ranges:
+            if r.key.low is not None and r.key.high is not None and r.key.high < r.key.low:
+                self.err("bareme-intervalle", "intervalle vide : la borne haute précède la borne basse", r.span)
+        for a, b in zip(ranges, ranges[1:]):
+            self._adjacent_rows(a, b)
+
+    def _adjacent_rows(self, a: s.Row, b: s.Row) -> None:
+        note = (Label(a.span, "ligne précédente"),)
+        if a.key.high is None or b.key.low is None or a.key.high >= b.key.low:
+            self.err("bareme-chevauchement", "lignes de barème qui se chevauchent", b.span, notes=note)
+        elif a.key.high + 1 < b.key.low:
+            low, high = a.key.high + 1, b.key.low - 1
+            hole = f"la valeur {low}" if low == high else f"les valeurs de {low} à {high}"
+            self.err("bareme-lacune", f"aucune ligne ne couvre {hole}", b.span, notes=note)
