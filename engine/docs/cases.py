@@ -109,7 +109,3 @@ class _Partial:
             return value
         finally:
             self.stack.pop()
-
-
-def all_cases(found: tuple[Case, ...]) -> bool:
-    return len(found) == len(CASES)
