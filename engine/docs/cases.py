@@ -55,7 +55,11 @@ class CaseFinder:
 
 
 class _Partial:
-    """Three-valued evaluation with two known fields; None is « cannot tell »."""
+    """Three-valued evaluation with two known fields; None is « cannot tell ».
+
+    Not the engine's evaluator: here every other field, even one a rule reads « à défaut », is unknown,
+    because the question is where a rule *may* apply, not what a given dossier gets.
+    """
 
     def __init__(self, program: Program, known: dict[str, str]) -> None:
         self.program = program
