@@ -38,19 +38,18 @@ def evaluate(program: Program, name: str, data: dict) -> Outcome:
     run = _Run(program, data)
     requirements = tuple(o for r in program.requirements for o in run.requirement(r))
     amounts = tuple(run.amount(a) for a in program.amounts.values())
-    verdict = _verdict(requirements, amounts)
+    verdict = _verdict(requirements)
     pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in requirements)
     notices = tuple(NoticeOutcome(_rule(n), n.message) for n in program.notices if run.notice(n, pieces_missing))
     return Outcome(name, data.get("reference"), verdict, requirements, amounts, notices)
 
 
-def _verdict(requirements, amounts) -> Verdict:
+def _verdict(requirements) -> Verdict:
+    """The verdict is about what the applicant must provide; an amount the rules cannot compute is
+    reported with its reason (information to complete, not covered) but does not decide it."""
     if any(o.status is Status.MISSING and o.rule.kind == "recevabilité" for o in requirements):
         return Verdict.REJECTED
-    unsettled = (Status.MISSING, Status.UNKNOWN, Status.ERROR)
-    if any(o.status in unsettled for o in requirements) or any(
-        a.status in (AmountStatus.UNKNOWN, AmountStatus.ERROR, AmountStatus.NOT_COVERED) for a in amounts
-    ):
+    if any(o.status in (Status.MISSING, Status.UNKNOWN, Status.ERROR) for o in requirements):
         return Verdict.INCOMPLETE
     return Verdict.COMPLETE
 
