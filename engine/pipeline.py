@@ -44,7 +44,7 @@ class Checked:
         return self.program is not None
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     """Relative to the working directory when inside it (stable reports), else as given."""
     try:
         return path.resolve().relative_to(Path.cwd()).as_posix()
@@ -65,9 +65,9 @@ def _read_sources(rules: str | os.PathLike | None) -> tuple[dict[str, str], list
     texts, problems = {}, []
     for f in files:
         try:
-            texts[_display(f)] = f.read_text("utf-8")
+            texts[display_path(f)] = f.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(error("lecture", f"lecture impossible : {exc}", file=_display(f)))
+            problems.append(error("lecture", f"lecture impossible : {exc}", file=display_path(f)))
     return texts, problems
 
 
@@ -211,7 +211,7 @@ def run_fixtures(program: Program, root: str | os.PathLike) -> FixtureRun:
     results, outcomes = [], []
     for folder in fixture_folders(root):
         started = time.perf_counter()
-        name = _display(folder)
+        name = display_path(folder)
         text = (folder / "dossier.json").read_text("utf-8")
         expected_path = folder / "attendu.json"
         expected = json.loads(expected_path.read_text("utf-8")) if expected_path.exists() else None

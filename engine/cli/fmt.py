@@ -10,7 +10,7 @@ import click
 
 from .. import diagnostics as diag
 from ..diagnostics import DiagnosticError, error
-from ..pipeline import format_rules
+from ..pipeline import display_path, format_rules
 from . import BAD_INPUT, EXIT_CODES, FOUND, OK, main
 
 DEFAULT_FOLDER = Path("rules")
@@ -42,7 +42,7 @@ def fmt(files, check, show_diff) -> None:
     paths = _rule_files(files)
     changed, unreadable = 0, 0
     for path in paths:
-        name = _display(path)
+        name = display_path(path)
         try:
             old = _read(path)
             new = format_rules(name, old)
@@ -73,21 +73,13 @@ def _rule_files(paths: tuple[Path, ...]) -> list[Path]:
     return files
 
 
-def _display(path: Path) -> str:
-    """Relative to the working directory when inside it, as `immat check` shows paths."""
-    try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 def _read(path: Path) -> str:
     try:
         # newline="": a file with CRLF line ends is reported as changing, not silently equal.
         with path.open(encoding="utf-8", newline="") as stream:
             return stream.read()
     except (OSError, UnicodeDecodeError) as exc:
-        raise DiagnosticError([error("lecture", f"lecture impossible : {exc}", file=_display(path))]) from None
+        raise DiagnosticError([error("lecture", f"lecture impossible : {exc}", file=display_path(path))]) from None
 
 
 def _report(path: Path, name: str, old: str, new: str, check: bool, show_diff: bool) -> None:
