@@ -51,7 +51,8 @@ def generate(count: int, seed: int = 2021) -> list[dict]:
                       "cession_enregistree_par": "vendeur", "code_cession": "ABC123"},
             "vehicule": {"immatriculation": "FX-482-KD", "date_premiere_immatriculation": first.isoformat(),
                          "genre": "VP", "puissance_fiscale": rng.randrange(3, 12), "co2_g_km": rng.randrange(90, 240),
-                         "norme_co2": "wltp", "energie": rng.choice(ENERGIES)},
+                         "norme_co2": "wltp", "energie": rng.choice(ENERGIES),
+                         "masse_ordre_marche": rng.randrange(1000, 1500)},
             "titulaires": holders, "pieces": pieces,
         })
     return dossiers
@@ -87,7 +88,9 @@ class Figures:
         self.electric = self._history(tables["taxe_régionale_électrique"])
         self.genre = {k: r.value.value for k, r in tables["taxe_régionale_par_genre"].periods[0].texts.items()
                       if hasattr(r.value, "value")}
-        self.malus = [(p.period.start, p.period.end, {r.key.low: r.value.value.amount for r in p.ranges})
+        # A gram the pack leaves « hors barème » has no figure: the baseline refuses it, as _usable expects.
+        self.malus = [(p.period.start, p.period.end,
+                       {r.key.low: getattr(r.value, "value", None) for r in p.ranges})
                       for p in tables["malus_co2_wltp"].periods]
 
     @staticmethod
@@ -105,8 +108,29 @@ def _malus(figures: Figures, co2: int, day: datetime.date) -> Decimal:
         if start <= day and (end is None or day <= end):
             grams = [k for k in grid if k is not None]
             first, last = min(grams), max(grams)
-            return Decimal(0) if co2 < first else grid[min(co2, last)]
+            if co2 < first:
+                return Decimal(0)
+            money = grid[min(co2, last)]
+            if money is None:
+                raise LookupError(co2)
+            return money.amount
     raise LookupError(day)
+
+
+_WEIGHT_2024 = ((1600, 1800, 10), (1800, 1900, 15), (1900, 2000, 20), (2000, 2100, 25), (2100, 10**6, 30))
+
+
+def _weight_malus(mass: int, first: datetime.date) -> Decimal:
+    """CIBS L421-75: nothing before 2022; 10 €/kg over 1 800 kg in 2022-2023; tranches from 1 600 kg in 2024-2025."""
+    if first.year < 2022:
+        return Decimal(0)
+    if first.year < 2024:
+        return Decimal(max(0, mass - 1800) * 10)
+    if first.year < 2026:
+        return Decimal(sum(max(0, min(mass, high) - low) * rate for low, high, rate in _WEIGHT_2024))
+    if mass <= 1500:
+        return Decimal(0)
+    raise LookupError(first)  # 2026 tranches over 1 500 kg: « hors barème »
 
 
 def baseline(figures: Figures, d: dict) -> dict:
@@ -139,7 +163,8 @@ def baseline(figures: Figures, d: dict) -> dict:
     regional = (vehicule["puissance_fiscale"] * _in_force(figures.tariffs[region], request).amount * coefficient)
     malus = Decimal(0)
     if not used or not france:
-        malus = _malus(figures, vehicule["co2_g_km"], request if not used else first)
+        day = request if not used else first
+        malus = _malus(figures, vehicule["co2_g_km"], day) + _weight_malus(vehicule["masse_ordre_marche"], day)
     total = regional + Decimal(11) + Decimal("2.76") + malus
     out["total"] = total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return out

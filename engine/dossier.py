@@ -32,10 +32,15 @@ def dossier_schema() -> dict:
 
 
 @functools.cache
+def _checked_schema() -> dict:
+    return _as_enums(dossier_schema())
+
+
+@functools.cache
 def _validator() -> Draft202012Validator:
     # jsonschema only asserts "format" when given a checker; its "date" checker
     # rejects impossible days such as 2021-02-30 (a test guards this).
-    return Draft202012Validator(_as_enums(dossier_schema()), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(_checked_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _as_enums(node):
@@ -54,12 +59,69 @@ def _as_enums(node):
     return {key: _as_enums(value) for key, value in node.items()}
 
 
+# Marks a field whose values may be written in any case: the certificate prints its codes
+# in capitals, and people and case-management systems copy them in any case.
+CASE_INSENSITIVE = "x-casse-indifferente"
+
+
+@functools.cache
+def _spellings() -> tuple[tuple[tuple[str, ...], dict[str, str]], ...]:
+    """(path, value in folded case → its spelling in the enumeration) of each field marked case-insensitive.
+
+    Read from the schema once, so that a dossier costs one lookup per marked field; "*" in a
+    path stands for each item of a list.
+    """
+    return tuple(
+        (path, {value.casefold(): value for value in node["enum"]})
+        for path, node in _fields(_checked_schema(), ())
+        if node.get(CASE_INSENSITIVE)
+    )
+
+
+def _fields(node: dict, path: tuple):
+    yield path, node
+    for key, child in node.get("properties", {}).items():
+        yield from _fields(child, path + (key,))
+    if "items" in node:
+        yield from _fields(node["items"], path + ("*",))
+
+
+def _in_listed_case(data: dict) -> None:
+    """Write each value of a case-insensitive field as the enumeration spells it, in place, so that
+    the rules, which compare it with literal spellings, and the report see one spelling.
+
+    Surrounding spaces are not forgiven: case is how the certificate and people write the same code,
+    but a padded value comes from a faulty copy (a fixed-width export, a stray cell) that is better
+    fixed where it was made, and no other field of the dossier is trimmed either. The error's hint
+    gives the listed spelling.
+    """
+    for path, spellings in _spellings():
+        *parents, key = path
+        for parent in _objects_at(data, parents):
+            value = parent.get(key)
+            if isinstance(value, str):
+                parent[key] = spellings.get(value.casefold(), value)
+
+
+def _objects_at(data: dict, path: list[str]) -> list[dict]:
+    """The objects found at `path` ("*": each item of a list); a part of another type is skipped,
+    the schema reports it."""
+    nodes: list = [data]
+    for key in path:
+        if key == "*":
+            nodes = [item for node in nodes if isinstance(node, list) for item in node]
+        else:
+            nodes = [node[key] for node in nodes if isinstance(node, dict) and key in node]
+    return [node for node in nodes if isinstance(node, dict)]
+
+
 def parse_dossier(text: str, name: str) -> Dossier:
     """Parse and validate; raise DiagnosticError carrying every problem found."""
     data, diagnostics = _load_json(text, name)
     if not isinstance(data, dict):
         message = f"le dossier doit être un objet JSON {{ … }} ; reçu {_describe_value(data)}"
         raise DiagnosticError([error("schema", message, file=name, pointer="")])
+    _in_listed_case(data)
     diagnostics += _schema_diagnostics(data, name)
     diagnostics += _plate_diagnostics(data, name)
     diagnostics += _holder_index_diagnostics(data, name)
@@ -247,7 +309,7 @@ def _unknown_fields(e: ValidationError, path: tuple) -> list[_Finding]:
     found = []
     for key in e.instance:
         if key not in allowed:
-            suggestion = _closest(key, allowed)
+            suggestion = closest(key, allowed)
             if suggestion:
                 hint = f"vouliez-vous dire « {suggestion} » ?"
             else:
@@ -290,9 +352,21 @@ def _choice_message(e: ValidationError) -> tuple[str, str | None]:
         allowed = [branch["const"] for branch in e.validator_value]
     else:
         return "valeur non conforme : elle ne correspond à aucune des formes admises", None
-    message = f"valeur « {_show(e.instance)} » non autorisée ; valeurs possibles : {', '.join(map(_show, allowed))}"
-    suggestion = _closest(_show(e.instance), [str(a) for a in allowed])
+    message = f"valeur « {_show(e.instance)} » non autorisée ; valeurs possibles : {allowed_values(allowed)}"
+    # Stripped, so that a padded value is pointed to its listed spelling.
+    suggestion = closest(_show(e.instance).strip(), [str(a) for a in allowed])
     return message, f"vouliez-vous dire « {suggestion} » ?" if suggestion else None
+
+
+def allowed_values(allowed) -> str:
+    """The values of an enumeration in one readable line: beside words, its codes (in capitals) are summed up."""
+    codes = [value for value in allowed if isinstance(value, str) and value.isupper()]
+    words = [value for value in allowed if value not in codes]
+    if not codes or not words:
+        return ", ".join(map(_show, allowed))
+    examples = ", ".join(codes[:3])
+    return (f"{', '.join(map(_show, words))}, ou l'un des {len(codes)} codes du certificat "
+            f"({examples}…, liste complète : immat schema dossier)")
 
 
 def _format_message(e: ValidationError) -> tuple[str, str | None]:
@@ -355,7 +429,7 @@ def _describe_value(value: object) -> str:
     return {dict: "un objet", list: "une liste", type(None): "null"}.get(type(value), _show(value))
 
 
-def _closest(word: str, choices: list[str]) -> str | None:
+def closest(word: str, choices: list[str]) -> str | None:
     """The allowed spelling nearest to `word`, ignoring case (vp → VP)."""
     by_folded = {choice.casefold(): choice for choice in choices}
     matches = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.6)

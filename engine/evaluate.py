@@ -195,9 +195,11 @@ class _Run:
         problem = first_problem(reference, date, max_age)
         if problem is not None:
             return problem, Step(StepKind.FILTER, f.span.text, problem, f.span, (age_step, ref_step))
-        earliest = shift(reference, -max_age)
-        value = earliest <= date <= reference
-        note = f"pièce du {date:%d/%m/%Y} ; acceptée du {earliest:%d/%m/%Y} au {reference:%d/%m/%Y}"
+        # A legal period runs from its starting event (code de procédure civile, art. 641): the piece is
+        # valid up to its date plus the period, not from the reference minus it, which differ at month ends.
+        valid_until = shift(date, max_age)
+        value = date <= reference <= valid_until
+        note = f"pièce du {date:%d/%m/%Y}, valable jusqu'au {valid_until:%d/%m/%Y} ; date de référence {reference:%d/%m/%Y}"
         return value, Step(StepKind.FILTER, f.span.text, value, f.span, (age_step, ref_step), note)
 
     # -------------------------------------------------------------- notices
@@ -225,10 +227,16 @@ class _Run:
             status, error = AmountStatus.UNKNOWN, None
         else:
             status, error = (AmountStatus.NOT_APPLICABLE if result is None else AmountStatus.COMPUTED), None
+        # A sum of amounts (the total) names the parts it lacks, so that it never reads as a final figure.
+        unsettled = self._unsettled_parts(a) if status in _UNSETTLED else ()
         breakdown = Step(StepKind.AMOUNT, a.title or a.name, result, a.span, tuple(steps))
-        outcome = AmountOutcome(_rule(a), status, result, missing, breakdown, error)
+        outcome = AmountOutcome(_rule(a), status, result, missing, breakdown, error, unsettled)
         self.amount_memo[a.name] = outcome
         return outcome
+
+    def _unsettled_parts(self, a: s.Amount) -> tuple[AmountOutcome, ...]:
+        names = dict.fromkeys(_amount_refs((a.value, a.exceptions)))
+        return tuple(self.amount_memo[n] for n in names if self.amount_memo[n].status in _UNSETTLED)
 
     def _amount_value(self, a: s.Amount, steps: list):
         if a.applies is not None:
@@ -325,7 +333,8 @@ class _Run:
         value = NotCovered(cell.message) if isinstance(cell, s.OutOfScope) else cell.value
         what = "ligne" if isinstance(found, s.Row) else "version"
         shown = " ".join(found.span.text.split()).split(' source "')[0]  # the citation is in the rule, not here
-        children.append(Step(StepKind.ROW, f"{what} « {shown} »", value, found.span))
+        label = e.table.labels.get(key)  # a key group's version does not show its key: say what it stands for
+        children.append(Step(StepKind.ROW, f"{what} « {shown} »" + (f" ({label})" if label else ""), value, found.span))
         return value, Step(StepKind.LOOKUP, e.span.text, value, e.span, tuple(children))
 
     def _e_OutOfScope(self, e, env):
@@ -448,6 +457,22 @@ def _piece_types(demand: s.Demand) -> tuple[str, ...]:
     return ()
 
 
+_UNSETTLED = frozenset({AmountStatus.UNKNOWN, AmountStatus.NOT_COVERED, AmountStatus.ERROR})
+
+
+def _amount_refs(node):
+    """The amounts an expression adds up, in the order it names them."""
+    if isinstance(node, AmountRef):
+        yield node.name
+    elif isinstance(node, tuple):
+        for child in node:
+            yield from _amount_refs(child)
+    elif attrs.has(type(node)):
+        for field in attrs.fields(type(node)):
+            if field.name != "span":
+                yield from _amount_refs(getattr(node, field.name))
+
+
 def _convert(node, e: FieldRef, pointer: str):
     kind = e.type.kind
     if kind == "date":
@@ -456,6 +481,8 @@ def _convert(node, e: FieldRef, pointer: str):
         return [Item(f"{pointer}/{i}", v, i) for i, v in enumerate(node)]
     if kind == "décimal" and isinstance(node, int):
         return Decimal(node)
+    if kind == "montant":
+        return Money(node)
     return node
 
 

@@ -21,8 +21,9 @@ QUANTIFIED, OR, AND, NOT, COMPARISON, SUM, PRODUCT, ATOM = range(8)
 
 OPERATORS = {"!=": "≠", "<=": "≤", ">=": "≥", "*": "×", "-": "−"}
 
-# A string or a comment, whichever starts first: a « # » inside a string is text, a « " » inside a comment too.
-_STRING_OR_COMMENT = re.compile(r'"[^"\n]*"|#[^\n]*')
+# A string, a key's « label » or a comment, whichever starts first: a « # » inside a string or a label is
+# text, a « " » inside a comment too.
+_STRING_OR_COMMENT = re.compile(r'"[^"\n]*"|«[^«»\n]*»|#[^\n]*')
 
 
 # ------------------------------------------------------------------ literals
@@ -234,10 +235,10 @@ def _line_starts(text: str) -> list[int]:
 
 
 def _masked(text: str) -> str:
-    """The text with string contents and comments blanked, so keywords can be searched for safely."""
+    """The text with string and label contents and comments blanked, so keywords can be searched for safely."""
     def blank(match: re.Match) -> str:
         token = match.group()
-        return f'"{" " * (len(token) - 2)}"' if token.startswith('"') else " " * len(token)
+        return " " * len(token) if token.startswith("#") else f'{token[0]}{" " * (len(token) - 2)}{token[-1]}'
     return _STRING_OR_COMMENT.sub(blank, text)
 
 
@@ -301,7 +302,8 @@ class _Layout:
         return lines
 
     def texts(self, item) -> list[_Line]:
-        """The `titre` and `source` clauses; an empty one was not written (the checker reports it)."""
+        """The `titre` and `source` clauses (an empty one was not written: the checker reports it), then the
+        notes and « non traité » in that order."""
         lines = []
         if item.title:
             anchor = self.keyword(TITLE, item.name_span.end, item.span.end)
@@ -310,7 +312,8 @@ class _Layout:
             span = item.source_span
             anchor = self.at(span.start) if span is not None else self.keyword(SOURCE, item.span.start, item.span.end)
             lines.append(self.line(2, f'source "{item.source}"', anchor))
-        return lines
+        lines += [self.line(2, f'note "{n.text}"', self.at(n.span.start)) for n in item.notes]
+        return lines + [self.line(2, f'non traité "{n.text}"', self.at(n.span.start)) for n in item.not_handled]
 
     def applies(self, item) -> list[_Line]:
         if item.applies is None:
@@ -403,7 +406,7 @@ class _Layout:
         for period in t.periods:
             lines += self.period(2, period)
         for group in t.groups:
-            lines.append(self.line(2, f'clé "{group.key}"', self.at(group.span.start)))
+            lines.append(self.line(2, f'clé {_text_key(group.key, group.label)}', self.at(group.span.start)))
             lines += [line for period in group.periods for line in self.period(4, period)]
         return lines
 
@@ -455,9 +458,13 @@ def validity(p: s.Period) -> str:
     return f"du {date(p.start)} au {date(p.end)}"
 
 
+def _text_key(text: str, label: str | None) -> str:
+    return f'"{text}"' if label is None else f'"{text}" « {label} »'
+
+
 def _key(k: s.Key) -> str:
     if k.text is not None:
-        return f'"{k.text}"'
+        return _text_key(k.text, k.label)
     if k.low is None:
         return f"jusqu'à {number(k.high)}"
     if k.high is None:

@@ -102,6 +102,7 @@ class AmountOutcome:
     missing_fields: tuple[str, ...]
     breakdown: Step
     error: str | None = None
+    unsettled: tuple[AmountOutcome, ...] = ()  # for a sum of amounts: the parts that keep it from a figure
 
 
 @attrs.frozen

@@ -50,7 +50,19 @@ EXPECTED_WORDS = {
     "_HORS_BAREME": "« hors barème »",
     "_PREMIERS_CARACTERES": "« premiers caractères »",
     "_A_DEFAUT": "« à défaut »",
+    "_NON_TRAITE": "« non traité »",
+    "LABEL": "un libellé entre guillemets français « … »",
 }
+
+UNCLOSED_LABEL = "le libellé d'une clé s'écrit après elle, entre « et » sur la même ligne : \"84\" « Auvergne »"
+
+# Where a value or a clause may end, for the mistake of a « note » written after it: the parser state after
+# the last token of each, whatever rule it is in.
+_ENDINGS = ("1", "6 mois", "a", "a.b", '"a"', "vrai", "(a)", "50 %", "1 €", "01/01/2020", "rang de t",
+            "nombre de l", "barème t", 'hors barème "x"', "a est renseigné")
+_CLAUSE_ENDINGS = ('exigence e pour chaque titulaire', 'exigence e exige une pièce "p"',
+                   'exigence e exige une pièce "p" du titulaire', 'exigence e exige que a message "m"',
+                   'avis a quand des pièces manquent')
 
 # Frequent mistakes, recognised by the parser state they lead to (Lark's match_examples).
 COMMON_MISTAKES = {
@@ -79,6 +91,11 @@ COMMON_MISTAKES = {
     "une date s'écrit JJ/MM/AAAA, par exemple 01/07/2020": [
         "barème t en vigueur du 2021",
         "barème t en vigueur depuis le 2021",
+    ],
+    "« note » et « non traité » se placent juste après la source ; une définition n'en a pas (écrivez un "
+    "commentaire « # » au-dessus)": [
+        f"{lead} {clause} \"n\"" for lead in [f"définition x = {v}" for v in _ENDINGS] + list(_CLAUSE_ENDINGS)
+        for clause in ("note", "non traité")
     ],
 }
 
@@ -117,6 +134,8 @@ def _syntax_error(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     elif isinstance(exc, UnexpectedCharacters):
         span = source.span(exc.pos_in_stream, exc.pos_in_stream + 1)
         found = f"caractère « {source.text[exc.pos_in_stream]} » inattendu"
+        if source.text[exc.pos_in_stream] == "«":
+            hint = UNCLOSED_LABEL
     else:
         token = exc.token
         span = source.span(token.start_pos, token.end_pos)
@@ -177,6 +196,12 @@ def _text(token: Token) -> str:
     return str(token)[1:-1]
 
 
+def _label(children) -> str | None:
+    """The « … » label of a key, if written: its words without the spaces inside the guillemets."""
+    label = next((c for c in children if isinstance(c, Token) and c.type == "LABEL"), None)
+    return None if label is None else _text(label).strip()
+
+
 @v_args(meta=True)
 class _Builder(Transformer):
     """One short method per grammar rule, named after it."""
@@ -215,12 +240,20 @@ class _Builder(Transformer):
     def applies(self, meta, children):
         return ("applies", children[0], None)
 
+    def note(self, meta, children):
+        return s.Note(_text(children[0]), span=self._span(meta))
+
+    def not_handled(self, meta, children):
+        return s.NotHandled(_text(children[0]), span=self._span(meta))
+
     def _clauses(self, children) -> dict:
         clauses = {c[0]: c for c in children if isinstance(c, tuple)}
         return {
             "title": clauses.get("title", (None, ""))[1],
             "source": clauses.get("source", (None, ""))[1],
             "source_span": clauses["source"][2] if "source" in clauses else None,
+            "notes": tuple(c for c in children if isinstance(c, s.Note)),
+            "not_handled": tuple(c for c in children if isinstance(c, s.NotHandled)),
         }
 
     def requirement(self, meta, children):
@@ -272,13 +305,12 @@ class _Builder(Transformer):
 
     def amount(self, meta, children):
         name = children[0]
-        rest = [c for c in children[1:] if not isinstance(c, tuple)]
         clauses = {c[0]: c[1] for c in children if isinstance(c, tuple)}
         return s.Amount(
             name=str(name),
             applies=clauses.get("applies"),
-            value=rest[0],
-            exceptions=tuple(rest[1:]),
+            value=next(c for c in children if isinstance(c, s.Expr)),
+            exceptions=tuple(c for c in children if isinstance(c, s.ValueException)),
             span=self._span(meta),
             name_span=self._tok(name),
             **self._clauses(children),
@@ -310,8 +342,8 @@ class _Builder(Transformer):
         return dates[0], dates[1] if len(dates) > 1 else None
 
     def key_group(self, meta, children):
-        key, *periods = children
-        return s.KeyGroup(_text(key), tuple(periods), span=self._span(meta))
+        periods = tuple(c for c in children if isinstance(c, s.Period))
+        return s.KeyGroup(_text(children[0]), periods, _label(children), span=self._span(meta))
 
     def row(self, meta, children):
         source = children[2][1] if len(children) > 2 else None
@@ -351,7 +383,7 @@ class _Builder(Transformer):
         return s.Key(low=value, high=value, span=self._span(meta))
 
     def key_text(self, meta, children):
-        return s.Key(text=_text(children[0]), span=self._span(meta))
+        return s.Key(text=_text(children[0]), label=_label(children), span=self._span(meta))
 
     def key_range(self, meta, children):
         low, high = (self._integer_key(c) for c in children)

@@ -129,6 +129,9 @@ class CompiledTable:
     textual: bool
     periods: tuple[CompiledPeriod, ...] = ()
     groups: dict[str, tuple[s.Period, ...]] = attrs.field(factory=dict, eq=False)
+    labels: dict[str, str] = attrs.field(factory=dict, eq=False)  # what a group's key stands for
+    notes: tuple[s.Note, ...] = ()
+    not_handled: tuple[s.NotHandled, ...] = ()
     span: Span = attrs.field(default=None, eq=False)
 
     def find(self, key, day: datetime.date) -> s.Row | s.Period | str:
@@ -162,3 +165,7 @@ class Program:
     tables: dict[str, CompiledTable] = attrs.field(eq=False)
     notices: tuple[s.Notice, ...]
     sources: tuple[SourceFile, ...] = attrs.field(eq=False)
+
+    def reported(self, name: str) -> s.Requirement | s.Amount | s.Notice | None:
+        """The requirement, amount or notice a report calls `name`."""
+        return self.amounts.get(name) or next((i for i in (*self.requirements, *self.notices) if i.name == name), None)

@@ -10,6 +10,7 @@ from decimal import Decimal
 import attrs
 
 from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status, Step, StepKind, Verdict
+from .program import Program
 from .values import Duration, Failure, Money, Unknown, format_number
 
 VERDICT_WORDS = {
@@ -106,6 +107,7 @@ def amount_json(o: AmountOutcome) -> dict:
         "value": o.value.decimal_string() if isinstance(o.value, Money) else None,
         "missing_fields": list(o.missing_fields),
         "error": o.error,
+        "unsettled_parts": [{"id": p.rule.id, "status": str(p.status)} for p in o.unsettled],
         "breakdown": step_json(o.breakdown),
     }
 
@@ -210,6 +212,8 @@ def _requirement_entry(o: RequirementOutcome, mark: str, explain: bool) -> Entry
 
 
 def _amount_value(a: AmountOutcome) -> str:
+    if a.unsettled:
+        return "non calculé, faute de : " + " ; ".join(f"{p.rule.title} ({_part_state(p)})" for p in a.unsettled)
     if a.status is AmountStatus.COMPUTED:
         return str(a.value)
     if a.status is AmountStatus.NOT_APPLICABLE:
@@ -219,6 +223,12 @@ def _amount_value(a: AmountOutcome) -> str:
     if a.status is AmountStatus.UNKNOWN:
         return "à compléter : " + ", ".join(a.missing_fields)
     return f"erreur : {a.error}"
+
+
+def _part_state(a: AmountOutcome) -> str:
+    if a.status is AmountStatus.UNKNOWN:
+        return "à compléter : " + ", ".join(a.missing_fields)
+    return "non couvert" if a.status is AmountStatus.NOT_COVERED else "erreur"
 
 
 def sections(o: Outcome, explain: bool = False) -> list[Section]:
@@ -310,15 +320,27 @@ def render_html(o: Outcome, explain: bool = False) -> str:
             f"<body>{''.join(body)}</body></html>\n")
 
 
-def explanations(o: Outcome, rule_id: str | None = None) -> list[str]:
-    """The reasoning tree of each requirement (per holder), amount or notice named `rule_id`, or of all."""
+def explanations(o: Outcome, rule_id: str | None = None, program: Program | None = None) -> list[str]:
+    """The reasoning tree of each requirement (per holder), amount or notice named `rule_id`, or of all.
+
+    With the `program`, each rule's source is followed by its notes and « non traité » clauses: the full
+    reasoning is for the person who asks for it, not part of the instructor's report.
+    """
     trees = []
     for r in o.requirements:
         if rule_id in (None, r.rule.id):
             head = f"{_label(r)} : {STATUS_WORDS[r.status]}"
-            trees.append("\n".join([head, f"Source : {r.rule.source}"] + step_lines(r.reason)))
+            trees.append("\n".join([head, *_cited(r.rule, program)] + step_lines(r.reason)))
     for a in o.amounts:
         if rule_id in (None, a.rule.id):
             head = f"{a.rule.title} [{a.rule.id}] : {_amount_value(a)}"
-            trees.append("\n".join([head, f"Source : {a.rule.source}"] + step_lines(a.breakdown)))
+            trees.append("\n".join([head, *_cited(a.rule, program)] + step_lines(a.breakdown)))
     return trees
+
+
+def _cited(rule, program: Program | None) -> list[str]:
+    item = program.reported(rule.id) if program is not None else None
+    lines = [f"Source : {rule.source}"]
+    if item is not None:
+        lines += [f"Note : {n.text}" for n in item.notes] + [f"Non traité : {n.text}" for n in item.not_handled]
+    return lines

@@ -234,6 +234,25 @@ class OutOfScope(Expr):
     span: Span = _span()
 
 
+# ------------------------------------------------------------------ what lawyers read
+
+
+@_node
+class Note:
+    """« note "…" »: a drafting note or judgement call, for the lawyers' site; never in a report."""
+
+    text: str
+    span: Span = _span()
+
+
+@_node
+class NotHandled:
+    """« non traité "…" »: what a rule deliberately leaves out, and what the report does instead."""
+
+    text: str
+    span: Span = _span()
+
+
 # ------------------------------------------------------------------ requirements
 
 
@@ -309,6 +328,8 @@ class Requirement:
     exceptions: tuple[Exception_, ...]
     demand: Demand
     message: str
+    notes: tuple[Note, ...] = ()
+    not_handled: tuple[NotHandled, ...] = ()
     span: Span = _span()
     name_span: Span = _span()
     source_span: Span = _span()
@@ -343,6 +364,8 @@ class Amount:
     applies: Expr | None
     value: Expr
     exceptions: tuple[ValueException, ...]
+    notes: tuple[Note, ...] = ()
+    not_handled: tuple[NotHandled, ...] = ()
     span: Span = _span()
     name_span: Span = _span()
     source_span: Span = _span()
@@ -353,11 +376,15 @@ class Amount:
 
 @_node
 class Key:
-    """A row key: a text, or an integer range with open ends as None (a single value is lo = hi)."""
+    """A row key: a text, or an integer range with open ends as None (a single value is lo = hi).
+
+    A text key may carry a `label` for the reader (« Auvergne-Rhône-Alpes » for "84"); lookups ignore it.
+    """
 
     text: str | None = None
     low: int | None = None
     high: int | None = None
+    label: str | None = None
     span: Span = _span()
 
 
@@ -387,6 +414,7 @@ class KeyGroup:
 
     key: str
     periods: tuple[Period, ...]
+    label: str | None = None
     span: Span = _span()
 
 
@@ -397,6 +425,8 @@ class Table:
     source: str
     periods: tuple[Period, ...] = ()
     groups: tuple[KeyGroup, ...] = ()
+    notes: tuple[Note, ...] = ()
+    not_handled: tuple[NotHandled, ...] = ()
     span: Span = _span()
     name_span: Span = _span()
     source_span: Span = _span()
@@ -415,6 +445,8 @@ class Notice:
     applies: Expr | None
     when_pieces_missing: bool
     message: str
+    notes: tuple[Note, ...] = ()
+    not_handled: tuple[NotHandled, ...] = ()
     span: Span = _span()
     name_span: Span = _span()
     source_span: Span = _span()

@@ -87,6 +87,7 @@ def test_gnu_format_prints_one_line_per_error(cli):
     ("champ_inconnu", "vehicule.dispense_controle_technique"),
     ("nom_inconnu", "âge_du_véhicule"),
     ("valeur_inconnue", "occasion"),
+    ("valeur_inconnue_casse", "EL"),
     ("piece_inconnue", "justificatif_domicile"),
 ])
 def test_unknown_name_comes_with_a_suggestion(case, suggestion, cli):

@@ -92,8 +92,8 @@ def test_check_reports_every_error_of_a_broken_copy(immat, tmp_path, text_snapsh
     shutil.copytree(ROOT / "rules", broken, ignore=shutil.ignore_patterns("__*"))
     _break(broken / "controle_technique.immat", "sauf si vehicule.dispense_controle_technique",
            "sauf si vehicule.dispense_ct")
-    _break(broken / "canal.immat", 'exige que canal = "en_ligne"', 'exige que canal = "internet"')
-    _break(broken / "frais.immat", '  source "Service-public.fr : « taxe fixe', '  # source "…')
+    _break(broken / "canal.immat", 'canal à défaut "en_ligne") ≠ "en_ligne"', 'canal à défaut "en_ligne") ≠ "internet"')
+    _break(broken / "frais.immat", '  source "CIBS, art. L421-30 1°', '  # source "…')
     result = immat("check", "--format", "json", str(broken))
     assert result.exit_code == 1
     found = sorted((Path(d["file"]).name, d["line"], d["column"], d["code"]) for d in json.loads(result.stdout))

@@ -46,7 +46,7 @@ def immat(monkeypatch):
 def expected_pages(program, extension: str) -> set[str]:
     from immat.docs.links import slug
 
-    names = {"index"}
+    names = {"index", "non-couvert"}
     names |= {f"exigence-{slug(r.name)}" for r in program.requirements}
     names |= {f"avis-{slug(n.name)}" for n in program.notices}
     names |= {f"montant-{slug(n)}" for n in program.amounts}
@@ -103,17 +103,20 @@ class _Anchors(HTMLParser):
         super().__init__()
         self.hrefs: list[str] = []
         self.ids: set[str] = set()
-        self.external: list[str] = []
+        self.external: list[str] = []  # resources the page would load from elsewhere
+        self.web: list[str] = []  # links a reader may follow out of the site
 
     def handle_starttag(self, tag, attrs_):
         values = dict(attrs_)
         if "id" in values:
             self.ids.add(values["id"])
-        if "href" in values:
-            self.hrefs.append(values["href"])
-        for name in ("href", "src"):
-            if re.match(r"(https?:)?//", values.get(name) or ""):
-                self.external.append(values[name])
+        href = values.get("href") or ""
+        if tag == "a" and re.match(r"(https?:)?//", href):
+            self.web.append(href)
+        elif href:
+            self.hrefs.append(href)
+        if re.match(r"(https?:)?//", values.get("src") or ""):
+            self.external.append(values["src"])
         if tag == "link" or (tag == "script" and "src" in values):
             self.external.append(str(values))
 
@@ -131,8 +134,10 @@ def test_every_link_of_the_site_leads_to_a_page_and_anchor_that_exist(html_site)
         parsed[name] = parser
     for name, parser in parsed.items():
         assert not parser.external, f"{name} charge une ressource externe : {parser.external}"
+        assert all(href.startswith("https://www.legifrance.gouv.fr/") for href in parser.web), parser.web
         for href in parser.hrefs:
             page, _, anchor = href.partition("#")
+            page = page or name  # « #terme-1 »: a note further down the same page
             assert page in html_site, f"{name} : lien mort vers {href}"
             assert not anchor or anchor in parsed[page].ids, f"{name} : ancre absente {href}"
 
@@ -248,6 +253,11 @@ def pack(tmp_path: Path, text: str):
     return checked.program
 
 
+def unmarked(page: str) -> str:
+    """A Markdown page without its terms' note markers (« la date de la demande[^1] »), to read its sentences."""
+    return re.sub(r"\[\^\d+\]", "", page)
+
+
 def said(tmp_path, expr: str) -> str:
     """A definition's value said in French: a clause for a condition, a noun phrase otherwise."""
     program = pack(tmp_path, f"définition sujet = {expr}\n")
@@ -289,13 +299,16 @@ FRENCH = [
     ("non vrai", "jamais"),
     # booleans read as the schema's « Vrai si … » sentence, with what is assumed when undeclared
     ("vehicule.dispense_controle_technique à défaut faux",
-     "le véhicule est dispensé de contrôle technique (non déclaré : non)"),
-    ("non (pour_soi_meme à défaut vrai)", "le titulaire ne fait pas lui-même la démarche (non déclaré : oui)"),
+     "le véhicule est dispensé de contrôle technique (si le dossier ne le dit pas : ce n'est pas le cas)"),
+    ("non (pour_soi_meme à défaut vrai)",
+     "le titulaire ne fait pas lui-même la démarche (si le dossier ne le dit pas : ce n'est pas le cas)"),
+    ("pour_soi_meme à défaut vrai",
+     "le titulaire fait lui-même la démarche (si le dossier ne le dit pas : c'est le cas)"),
     ("pour_soi_meme = vrai", "le titulaire fait lui-même la démarche"),
     ("vehicule.reception_type_ce ≠ vrai", "le véhicule n'est pas conforme à un type homologué"),
     ('(vehicule.energie à défaut "essence") = "electrique"',
-     "l'énergie du véhicule (non déclarée : « essence ») est « electrique »"),
-    ('vehicule.genre à défaut "VP"', "le genre national du véhicule (non déclaré : « VP »)"),
+     "l'énergie du véhicule (« essence » si le dossier ne l'indique pas) est « electrique »"),
+    ('vehicule.genre à défaut "VP"', "le genre national du véhicule (« VP » si le dossier ne l'indique pas)"),
     # dates
     ("date_demande ≥ 20/07/2020", "la date de la demande n'est pas antérieure au 20 juillet 2020"),
     ("date_demande < 01/07/2020", "la date de la demande est antérieure au 1er juillet 2020"),
@@ -347,7 +360,8 @@ FRENCH = [
      "aucun des titulaires ne remplit la condition : le code postal de l'adresse du titulaire est « 75001 »"),
     ("tout t dans titulaires vérifie t.fournisseur_energie_partenaire à défaut faux",
      "chacun des titulaires remplit la condition : le titulaire a choisi, dans une démarche en ligne, un "
-     "fournisseur d'énergie partenaire du dispositif Justif'Adresse (non déclaré : non)"),
+     "fournisseur d'énergie partenaire du dispositif Justif'Adresse (si le dossier ne le dit pas : ce n'est pas le "
+     "cas)"),
     ("au moins un t dans titulaires vérifie t = titulaire_principal",
      "au moins un des titulaires remplit la condition : le titulaire est le titulaire principal"),
     ("au moins un t dans titulaires vérifie rang de t = 2",
@@ -425,18 +439,18 @@ définition sujet_valeur = 1 €
   sauf si vehicule.genre = "QM" alors hors barème "pas de tarif pour les quadricycles"
 ''')
     site = build_site(program, dossier_schema(), (), "markdown")
-    page = site["exigence-sujet.md"]
+    page = unmarked(site["exigence-sujet.md"])
     assert "  - datée d'au plus 6 mois avant la date de la demande" in page
     assert "  - dont le résultat du contrôle technique est « favorable »" in page
     assert "  - au nom de ce titulaire" in page
-    assert "  - si la pièce n'est pas une photocopie (non déclaré : non)" in page
+    assert "  - si la pièce n'est pas une photocopie (si le dossier ne le dit pas : c'est le cas)" in page
     assert "- *ou* **Certificat d'immatriculation étranger d'origine**" in page
     assert ("Exception 1 — sauf si le canal de la demande est « professionnel\\_habilite » : "
             "l'exigence ne s'applique pas.") in page
     assert "Exception 2 — sauf si le canal de la demande est « application\\_mobile »" in page
     assert "Il faut alors, à la place, que le dossier remplisse cette condition : le titulaire fait lui-même" in page
     assert "Elle est vérifiée pour chaque titulaire, séparément." in page
-    definition = site["definition-sujet_valeur.md"]
+    definition = unmarked(site["definition-sujet_valeur.md"])
     assert ("Sauf si le genre national du véhicule est « QM » : les règles ne couvrent pas ce cas "
             "(**hors barème**) : « pas de tarif pour les quadricycles »") in definition
 
@@ -461,7 +475,7 @@ barème par_region
 
 définition sujet = barème seuils pour vehicule.co2_g_km + barème par_region pour "84"
 ''')
-    page = build_site(program, dossier_schema(), (), "markdown")["bareme-seuils.md"]
+    page = unmarked(build_site(program, dossier_schema(), (), "markdown")["bareme-seuils.md"])
     assert "| jusqu'à 100 | 0 € |" in page and "| 101 | 5 € |" in page
     assert "| de 102 à 199 | 10 € | une note |" in page
     assert "| à partir de 200 | **hors barème** : trop |" in page
@@ -538,6 +552,7 @@ NON_EXPRESSION_NODES = {
     s.Notice: "test_docs_writes…",
     s.Key: "test_bareme_keys…", s.Row: "test_bareme_keys…", s.Period: "test_bareme_keys…",
     s.KeyGroup: "test_bareme_keys…", s.Table: "test_bareme_keys…",
+    s.Note: "test_lawyers.py: test_docs_shows_notes…", s.NotHandled: "test_lawyers.py: test_docs_shows_notes…",
     # a checked Program no longer holds files: the docs name each rule's file and line instead
     s.Module: None, s.Import: None,
 }
@@ -552,8 +567,10 @@ def test_every_rule_node_has_a_place_in_the_pages():
 def test_shipped_pack_reads_without_rule_syntax(html_site):
     """No operator or keyword of the rule language is left in what the pages say (sources are quoted as is)."""
     for name, page in html_site.items():
+        # Quoted as is, too: the drafting notes, and the dossier schema's descriptions of the fields a page names.
         text = re.sub(r'<div class="callout.*?</div>|<code>.*?</code>|<style>.*?</style>|<script>.*?</script>'
-                      r"|<[^>]+>", " ", page, flags=re.S)
+                      r'|<ul class="redaction">.*?</ul>|<section class="termes">.*?</section>|<[^>]+>', " ", page,
+                      flags=re.S)
         for code in (" à défaut ", " est renseigné", " vérifie ", "≠", "≥", "≤", "!=", "durée entre"):
             assert code not in text, (name, code)
         assert not re.search(r"\b(pièce|titulaire|titulaires|vehicule|achat)\.\w", text), name

@@ -390,3 +390,133 @@ def test_enums_have_no_duplicates():
     for path, schema in subschemas(dossier_schema()):
         values = [branch["const"] for branch in schema.get("oneOf", [])]
         assert len(values) == len(set(values)), path
+        if schema.get(dossier_module.CASE_INSENSITIVE):  # read in any case: no two values may differ by case alone
+            assert len({value.casefold() for value in values}) == len(values), path
+
+
+def test_every_case_insensitive_field_is_put_in_its_listed_spelling():
+    marked = [path for path, schema in subschemas(dossier_schema()) if schema.get(dossier_module.CASE_INSENSITIVE)]
+    assert marked == ["/properties/vehicule/properties/energie"]
+    assert [path for path, _ in dossier_module._spellings()] == [("vehicule", "energie")]
+
+
+# ---------------------------------------------------------------- energy (box P.3): words and certificate codes
+
+# Box P.3 of the certificate, arrêté du 9 février 2009 as amended by the arrêté du 12 avril 2012.
+P3_CODES = ("ES EG EN EE ER EM EH EQ EP FE FG FN FL GO GL GH GF GM GQ GP PE PH GN NE NH EL ET GA GZ GG GE PL AC H2"
+            .split())
+WORDS = ["essence", "gazole", "diesel", "electrique", "hydrogene", "hybride_rechargeable", "hybride_non_rechargeable",
+         "hybride", "gnv", "gpl", "superethanol_e85", "autre"]
+# A requirement that applies to « EL » and « essence » only, so a report shows which spelling the rules read.
+ENERGY_RULES = HERE / "dossier" / "regles"
+EXAMPLE = HERE.parent / "fixtures" / "exemple" / "dossier.json"
+
+
+def energy_schema() -> dict:
+    return dossier_schema()["properties"]["vehicule"]["properties"]["energie"]
+
+
+def with_energy(energie: str) -> dict:
+    """The bundled example dossier with only its energy changed."""
+    data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    data["vehicule"]["energie"] = energie
+    return data
+
+
+def energy_file(tmp_path: pathlib.Path, energie: str) -> pathlib.Path:
+    path = tmp_path / "dossier.json"
+    path.write_text(json.dumps(with_energy(energie), ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_energy_lists_the_words_then_every_p3_code_with_its_french_meaning():
+    entries = {branch["const"]: branch["description"] for branch in energy_schema()["oneOf"]}
+    assert list(entries) == WORDS + P3_CODES
+    assert all(description.strip() for description in entries.values())
+    for code in P3_CODES:
+        assert entries[code].startswith(f"Code P.3 {code} : ") and entries[code].endswith("."), code
+
+
+def test_energy_schema_says_both_spellings_are_read_in_any_case_and_cites_the_arrete():
+    schema = energy_schema()
+    assert schema["x-casse-indifferente"] is True
+    for words in ("x-casse-indifferente", "arrêté du 9 février 2009", "arrêté du 12 avril 2012", "P.3"):
+        assert words in schema["description"], words
+
+
+def test_schema_command_keeps_the_marked_energy(cli):
+    printed = json.loads(cli("schema", "dossier").stdout)
+    Draft202012Validator.check_schema(printed)
+    assert printed["properties"]["vehicule"]["properties"]["energie"] == energy_schema()
+
+
+@pytest.mark.parametrize("listed", WORDS + P3_CODES)
+def test_every_listed_energy_is_read_in_its_listed_spelling_whatever_the_case(listed):
+    for written in (listed, listed.lower(), listed.upper(), listed.title()):
+        dossier = parse_dossier(json.dumps(with_energy(written)), "t.json")
+        assert dossier.data["vehicule"]["energie"] == listed, written
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("EL", "EL"), ("el", "EL"), ("El", "EL"), ("eL", "EL"),
+    ("essence", "essence"), ("Essence", "essence"), ("ESSENCE", "essence"),
+    ("GO", "GO"), ("go", "GO"), ("h2", "H2"), ("gazole", "gazole"), ("Diesel", "diesel"),
+])
+def test_validate_reads_the_energy_in_its_listed_spelling(cli, tmp_path, written, read):
+    result = cli("validate", "--explain", "--rules", ENERGY_RULES, energy_file(tmp_path, written))
+    assert "erreur[schema]" not in result.stderr
+    assert f"vehicule.energie : {read}\n" in result.stdout  # the report shows the listed spelling
+    applies = read in ("EL", "essence")  # and the rules, which compare with it, read it too
+    assert result.exit_code == (1 if applies else 0)
+    assert ("Verdict : INCOMPLET" if applies else "Verdict : COMPLET") in result.stdout
+
+
+@pytest.mark.parametrize(("written", "hint"), [
+    ("ELL", "EL"), ("essense", "essence"), ("hybride-rechargeable", "hybride_rechargeable"), ("gazol", "gazole"),
+    ("H 2", "H2"), ("EEE", "EE"), ("électrique", "electrique"),
+    # Spaces around are refused, not trimmed (see dossier._in_listed_case); the hint gives the listed spelling.
+    (" EL", "EL"), ("el ", "EL"),
+])
+def test_energy_near_miss_is_refused_with_its_pointer_and_the_listed_spelling(cli, tmp_path, written, hint):
+    path = energy_file(tmp_path, written)
+    result = cli("validate", "--rules", ENERGY_RULES, path)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    message, help_line = result.stderr.splitlines()
+    assert message.startswith(f"{path}: /vehicule/energie: erreur[schema]: valeur « {written} » non autorisée ; ")
+    assert help_line == f"  = aide : vouliez-vous dire « {hint} » ?"
+
+
+def test_energy_error_lists_the_words_and_sums_up_the_codes():
+    with pytest.raises(DiagnosticError) as info:
+        parse_dossier(json.dumps(with_energy("XX")), "t.json")
+    (d,) = info.value.diagnostics
+    assert d.message == (
+        "valeur « XX » non autorisée ; valeurs possibles : " + ", ".join(WORDS)
+        + ", ou l'un des 34 codes du certificat (ES, EG, EN…, liste complète : immat schema dossier)"
+    )
+    assert d.help is None
+
+
+@pytest.mark.parametrize("vehicule", [[], "EL", {"energie": 3}, {"energie": None}, {"energie": ["EL"]}])
+def test_mistyped_energy_or_vehicle_gets_its_type_error_only(vehicule):
+    with pytest.raises(DiagnosticError) as info:
+        parse_dossier(json.dumps({"reference": "x", "vehicule": vehicule}), "t.json")
+    (d,) = info.value.diagnostics
+    assert d.message.startswith("doit être un ")
+
+
+def test_batch_reports_the_line_with_a_bad_energy_and_goes_on(cli, tmp_path):
+    lines = []
+    for n, energie in enumerate(["el", "ELL", "Essence"], start=1):
+        data = with_energy(energie)
+        data["reference"] = f"LOT-{n}"
+        lines.append(json.dumps(data, ensure_ascii=False))
+    batch = tmp_path / "lot.jsonl"
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = cli("validate", "--format", "jsonl", "--rules", ENERGY_RULES, batch)
+    assert result.exit_code == 2
+    assert [json.loads(line)["reference"] for line in result.stdout.splitlines()] == ["LOT-1", "LOT-3"]
+    assert f"{batch}:2: /vehicule/energie: erreur[schema]: valeur « ELL » non autorisée" in result.stderr
+    assert "  = aide : vouliez-vous dire « EL » ?" in result.stderr.splitlines()
+    assert "2 incomplet(s)" in result.stderr and "1 illisible(s)" in result.stderr

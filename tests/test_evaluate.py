@@ -140,17 +140,23 @@ def pv(date: str, resultat: str = "favorable") -> dict:
     ("2021-06-15", "2020-12-14", "missing"),    # one day more
     ("2021-06-15", "2021-06-15", "satisfied"),  # dated the day of the demand
     ("2021-06-15", "2021-06-16", "missing"),    # dated after the demand
-    ("2021-08-31", "2021-02-28", "satisfied"),  # 6 months before 31 August is 28 February
-    ("2021-08-31", "2021-02-27", "missing"),
+    # The period runs from the piece's date (code de procédure civile, art. 641): at month ends, counting
+    # back from the demand would accept a piece one to three days too old.
+    ("2021-08-31", "2021-02-28", "missing"),    # 28/02 + 6 mois = 28/08, before 31/08
+    ("2021-08-28", "2021-02-28", "satisfied"),  # last day of validity
+    ("2024-08-31", "2024-02-29", "missing"),    # 29/02 + 6 mois = 29/08
+    ("2024-08-29", "2024-02-29", "satisfied"),
+    ("2024-02-29", "2023-08-31", "satisfied"),  # 31/08 + 6 mois = 29/02 (the month's last day)
+    ("2024-03-01", "2023-08-31", "missing"),
 ])
-def test_dated_piece_is_accepted_up_to_exactly_n_months_before(validate, date_demande, date, status):
+def test_dated_piece_is_valid_until_its_date_plus_n_months(validate, date_demande, date, status):
     assert controle(validate, date_demande, pv(date))["status"] == status
 
 
-def test_dated_piece_explains_the_accepted_window(validate):
+def test_dated_piece_explains_until_when_it_is_valid(validate):
     found = controle(validate, "2021-06-15", pv("2020-12-14"))
     note = step(found["reason"], "datée d'au plus 6 mois avant date_demande")["note"]
-    assert note == "pièce du 14/12/2020 ; acceptée du 15/12/2020 au 15/06/2021"
+    assert note == "pièce du 14/12/2020, valable jusqu'au 14/06/2021 ; date de référence 15/06/2021"
 
 
 def test_contre_visite_alone_does_not_satisfy(validate):

@@ -23,7 +23,7 @@ from .conftest import ROOT
 
 REAL_FILES = sorted(
     [*(ROOT / "rules").glob("*.immat"), *(ROOT / "tests" / "parse" / "good").glob("*.immat"),
-     *(ROOT / "tests" / "evaluate").glob("*.immat")]
+     *(ROOT / "tests" / "evaluate").glob("*.immat"), *(ROOT / "tests" / "juristes").glob("*.immat")]
 )
 
 MESSY = """\
@@ -309,6 +309,38 @@ def test_header_comments_stay_on_top_when_imports_move_up():
     assert fmt(text) == "# En-tête.\nimporte \"b.immat\"\n\ndéfinition a = 1\n"
 
 
+def test_notes_and_key_labels_keep_their_place_and_a_hash_in_a_label_is_text():
+    text = (
+        'montant m titre "T" source "CIBS" non traité "l\'abattement"  # pourquoi\n'
+        '  note "une note" vaut 1 €\n'
+        'barème b titre "t" source "s" clé "84"   «  Auvergne # Rhône-Alpes » # ARA\n'
+        '  en vigueur depuis le 01/01/2021 : 43 €\n'
+        'barème c titre "t" source "s" en vigueur depuis le 01/01/2021 "69"«Rhône»:"84"\n'
+    )
+    assert fmt(text) == (
+        "montant m\n"
+        '  titre "T"\n'
+        '  source "CIBS"\n'
+        '  note "une note"\n'
+        '  non traité "l\'abattement"  # pourquoi\n'
+        "  vaut 1 €\n"
+        "\n"
+        "barème b\n"
+        '  titre "t"\n'
+        '  source "s"\n'
+        '  clé "84" « Auvergne # Rhône-Alpes »  # ARA\n'
+        "    en vigueur depuis le 01/01/2021 : 43 €\n"
+        "\n"
+        "barème c\n"
+        '  titre "t"\n'
+        '  source "s"\n'
+        "  en vigueur depuis le 01/01/2021\n"
+        '    "69" « Rhône » : "84"\n'
+    )
+    assert [c.text for c in comments(text)] == ["# pourquoi", "# ARA"]
+    assert fmt(fmt(text)) == fmt(text) and parse(fmt(text)) == parse(text)
+
+
 def test_a_file_of_comments_only_is_left_as_is():
     assert fmt("# rien\n\n# encore rien\n") == "# rien\n\n# encore rien\n"
     assert fmt("") == ""
@@ -374,6 +406,12 @@ leaves = st.one_of(
 )
 
 
+notes = st.lists(texts.map(lambda t: node(s.Note, t)), max_size=2).map(tuple)
+not_handled = st.lists(texts.map(lambda t: node(s.NotHandled, t)), max_size=2).map(tuple)
+# A label is read without the spaces inside its guillemets, and holds no guillemet.
+labels = st.none() | st.text(st.sampled_from(list("abcéÀ #'’-:0123456789")), max_size=10).map(str.strip)
+
+
 def _compound(children):
     pairs = st.tuples(children, children)
     return st.one_of(
@@ -409,23 +447,24 @@ demands = st.one_of(
 )
 definitions = st.builds(lambda n, v, e: node(s.Definition, n, v, tuple(e)), NAMES, expressions, value_exceptions)
 requirements = st.builds(
-    lambda kind, name, title, source, holder, applies, exceptions, demand, message: node(
-        s.Requirement, kind, name, title, source, holder, applies, tuple(exceptions), demand, message),
+    lambda kind, name, title, source, holder, applies, exceptions, demand, message, n, left_out: node(
+        s.Requirement, kind, name, title, source, holder, applies, tuple(exceptions), demand, message, n, left_out),
     st.sampled_from(["exigence", "recevabilité"]), NAMES, texts, texts, st.booleans(), st.none() | expressions,
     st.lists(st.builds(lambda c, d: node(s.Exception_, c, d), expressions, st.none() | demands), max_size=2),
-    demands, texts,
+    demands, texts, notes, not_handled,
 )
 amounts = st.builds(
-    lambda name, title, source, applies, value, exceptions: node(
-        s.Amount, name, title, source, applies, value, tuple(exceptions)),
-    NAMES, texts, texts, st.none() | expressions, expressions, value_exceptions,
+    lambda name, title, source, applies, value, exceptions, n, left_out: node(
+        s.Amount, name, title, source, applies, value, tuple(exceptions), n, left_out),
+    NAMES, texts, texts, st.none() | expressions, expressions, value_exceptions, notes, not_handled,
 )
-notices = st.builds(lambda *a: node(s.Notice, *a), NAMES, texts, texts, st.none() | expressions, st.booleans(), texts)
+notices = st.builds(lambda *a: node(s.Notice, *a), NAMES, texts, texts, st.none() | expressions, st.booleans(), texts,
+                    notes, not_handled)
 
 # ------------------------------------------------ barèmes
 small = st.integers(0, 100_000)
 keys = st.one_of(
-    texts.map(lambda t: node(s.Key, text=t)),
+    st.builds(lambda t, label: node(s.Key, text=t, label=label), texts, labels),
     small.map(lambda n: node(s.Key, low=n, high=n)),
     st.tuples(small, small).map(lambda p: node(s.Key, low=p[0], high=p[1])),
     small.map(lambda n: node(s.Key, high=n)),
@@ -439,12 +478,13 @@ row_periods = st.builds(lambda a, b, r: node(s.Period, a, b, tuple(r)), dates, e
                         st.lists(rows, min_size=1, max_size=3))
 dated_values = st.builds(lambda a, b, v, src: node(s.Period, a, b, value=v, source=src), dates, ends, row_values,
                          st.none() | texts)
-groups = st.builds(lambda k, p: node(s.KeyGroup, k, tuple(p)), texts, st.lists(dated_values, min_size=1, max_size=2))
+groups = st.builds(lambda k, p, label: node(s.KeyGroup, k, tuple(p), label), texts,
+                   st.lists(dated_values, min_size=1, max_size=2), labels)
 tables = st.one_of(
-    st.builds(lambda n, t, src, p: node(s.Table, n, t, src, periods=tuple(p)), NAMES, texts, texts,
-              st.lists(row_periods | dated_values, min_size=1, max_size=2)),
-    st.builds(lambda n, t, src, g: node(s.Table, n, t, src, groups=tuple(g)), NAMES, texts, texts,
-              st.lists(groups, min_size=1, max_size=2)),
+    st.builds(lambda n, t, src, p, m, x: node(s.Table, n, t, src, periods=tuple(p), notes=m, not_handled=x),
+              NAMES, texts, texts, st.lists(row_periods | dated_values, min_size=1, max_size=2), notes, not_handled),
+    st.builds(lambda n, t, src, g, m, x: node(s.Table, n, t, src, groups=tuple(g), notes=m, not_handled=x),
+              NAMES, texts, texts, st.lists(groups, min_size=1, max_size=2), notes, not_handled),
 )
 modules = st.builds(
     lambda imports, items: s.Module("généré.immat", tuple(imports), tuple(items)),
@@ -464,7 +504,7 @@ def test_generated_files_read_back_to_the_same_tree_and_are_stable(module):
     assert format_module(reread, text) == text
 
 
-notes = st.lists(st.tuples(st.integers(0, 10**6), st.booleans(), st.text(st.characters(
+placed_comments = st.lists(st.tuples(st.integers(0, 10**6), st.booleans(), st.text(st.characters(
     exclude_categories=("Cs", "Cc", "Zl", "Zp")), max_size=12)), max_size=6)
 
 
@@ -489,7 +529,7 @@ def assert_comments_survive_and_settle(text: str) -> None:
 
 
 @GENERATED
-@given(modules, notes)
+@given(modules, placed_comments)
 def test_comments_put_anywhere_in_a_generated_file_survive_and_settle(module, found):
     assert_comments_survive_and_settle(with_comments(format_module(module, ""), found))
 
@@ -500,7 +540,7 @@ MESSY_TEXTS = [MESSY, (ROOT / "tests" / "parse" / "good" / "logique.immat").read
 
 
 @GENERATED
-@given(st.sampled_from(MESSY_TEXTS), notes)
+@given(st.sampled_from(MESSY_TEXTS), placed_comments)
 def test_comments_put_anywhere_in_a_messy_file_survive_and_settle(text, found):
     # Here comments also land in the middle of constructs that the layout joins into one line.
     assert_comments_survive_and_settle(with_comments(text, found))

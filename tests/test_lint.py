@@ -62,3 +62,15 @@ def test_github_format_annotates_each_line(immat):
     lines = immat("check", "--format", "github", LINT).stdout.splitlines()
     assert len(lines) == len(expected_warnings())
     assert all(line.startswith(f"::warning file={LINT},line=") for line in lines)
+
+
+def test_a_value_of_the_key_field_without_a_row_is_a_warning(immat):
+    """A barème looked up by a field with a list of values should have a row for each: a dossier giving the missing
+    value would get an error in its report. The pack still loads; --strict makes it fail."""
+    case = "tests/lint/bareme_valeur_sans_ligne.immat"
+    result = immat("check", "--format", "json", case)
+    assert result.exit_code == 0
+    (found,) = json.loads(result.stdout)
+    assert (found["severity"], found["code"], found["line"]) == ("warning", "bareme-incomplet", 13)
+    assert "/achat/etat : occasion" in found["message"]
+    assert immat("check", "--strict", case).exit_code == 1

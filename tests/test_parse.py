@@ -298,3 +298,46 @@ def test_impossible_date_is_named_in_the_error():
     diagnostic = syntax_error("définition x = 30/02/2021")
     assert diagnostic.code == "date"
     assert "30/02/2021" in diagnostic.message
+
+
+# ---------------------------------------------------------------- what lawyers read: notes, « non traité », key labels
+
+
+def test_notes_and_what_is_not_handled_parse_in_order_after_the_source():
+    module = parse_file(HERE / "parse" / "good" / "notes_et_libelles.immat")
+    requirement, table, _regions, amount, notice = module.items[1:]
+    assert requirement.notes == (node(s.Note, "Une photocopie suffit."),
+                                 node(s.Note, "Deuxième note, après un point non traité."))
+    assert requirement.not_handled == (
+        node(s.NotHandled, "La validité de la pièce n'est pas vérifiée : le rapport ne la signale pas."),)
+    assert requirement.per_holder is True  # the clauses after the notes are still read
+    assert table.not_handled == (node(s.NotHandled, "Le plafond de 60 € n'est pas vérifié."),)
+    assert amount.notes == (node(s.Note, "Arrondie au centime."),) and amount.value is not None
+    assert notice.notes == (node(s.Note, "Toujours affichée."),)
+    note = requirement.notes[0]
+    assert (note.span.line, note.span.column, note.span.text) == (7, 3, 'note "Une photocopie suffit."')
+
+
+def test_a_key_may_carry_a_label_in_a_group_and_in_a_row():
+    _date, _requirement, table, regions, *_ = parse_file(HERE / "parse" / "good" / "notes_et_libelles.immat").items
+    assert [(g.key, g.label) for g in table.groups] == [("84", "Auvergne-Rhône-Alpes"), ("11", None)]
+    assert [r.key for r in regions.periods[0].rows] == [node(s.Key, text="69", label="Rhône"),
+                                                        node(s.Key, text="75", label="Paris")]
+    assert node(s.Key, text="69", label="Rhône") != node(s.Key, text="69")  # fmt must keep a label
+
+
+def test_the_new_keywords_leave_names_and_negations_alone():
+    definition, negation = parse("définition note = 1\ndéfinition x = non traité\n").items
+    assert definition.name == "note"
+    assert negation.value == node(s.Not, path("traité"))
+
+
+@pytest.mark.parametrize("text, found, expected", [
+    ('montant m\n  titre "T"\n  source "S"\n  note\n  vaut 1 €', "« vaut » inattendu", "un texte entre guillemets"),
+    ('avis a\n  titre "T"\n  message "M"\n  note "N"', "« note » inattendu", "la fin du fichier"),
+    ('montant m\n  titre "T"\n  nota "N"\n  vaut 1 €', "« nota » inattendu", "« non traité », « note »"),
+])
+def test_misplaced_notes_get_french_errors_naming_the_new_keywords(text, found, expected):
+    diagnostic = syntax_error(text)
+    assert diagnostic.message.startswith(found) and expected in diagnostic.message
+    assert "_NOTE" not in diagnostic.message and "_NON_TRAITE" not in diagnostic.message

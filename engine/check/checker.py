@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import attrs
 
 from .. import syntax as s
-from ..diagnostics import Diagnostic, Label, error
+from ..diagnostics import Diagnostic, Label, error, warning
 from ..logic import exclusive
 from ..program import ANY, DATE, DURATION, MONEY, CompiledTable, Program, Type
 from ..source import Span
@@ -47,9 +47,15 @@ class _Checker(ExpressionChecks, TableChecks):
         self.stack: list[str] = []
 
     def err(self, code: str, message: str, span: Span | None, **kwargs) -> None:
+        self.diagnostics.append(error(code, message, span, **self._context(kwargs)))
+
+    def warn(self, code: str, message: str, span: Span | None, **kwargs) -> None:
+        self.diagnostics.append(warning(code, message, span, **self._context(kwargs)))
+
+    def _context(self, kwargs: dict) -> dict:
         if self.stack and "context" not in kwargs:
             kwargs["context"] = describe(self.items[self.stack[-1]][0])
-        self.diagnostics.append(error(code, message, span, **kwargs))
+        return kwargs
 
     def run(self) -> tuple[Program | None, list[Diagnostic]]:
         self._collect()
@@ -117,6 +123,7 @@ class _Checker(ExpressionChecks, TableChecks):
     # -------------------------------------------------------------- items
 
     def _citation(self, item, what: str, message: str | None = None) -> None:
+        self._commentary(item)
         if not item.source.strip():
             self.err("source-manquante", f"{what} « {item.name} » ne cite pas sa source (ajoutez source \"…\")",
                      item.name_span)
@@ -126,6 +133,17 @@ class _Checker(ExpressionChecks, TableChecks):
         if message is not None and not message.strip():
             self.err("message-manquant", f"{what} « {item.name} » ne dit pas quoi faire (ajoutez message \"…\")",
                      item.name_span)
+
+    def _commentary(self, item) -> None:
+        """A note or « non traité » with nothing in it, like an empty source, says nothing to its reader."""
+        for note in item.notes:
+            if not note.text.strip():
+                self.err("note-vide", "note vide : écrivez la note entre les guillemets, ou retirez la clause",
+                         note.span)
+        for left_out in item.not_handled:
+            if not left_out.text.strip():
+                self.err("non-traite-vide", "« non traité » vide : dites ce que la règle laisse de côté, ou retirez "
+                         "la clause", left_out.span)
 
     def _requirement(self, req: s.Requirement, module: s.Module):
         self._citation(req, "l'exigence", req.message)

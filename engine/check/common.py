@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-
 from .. import syntax as s
+from ..dossier import closest
 
 REFERENCE_DATE = "date_de_référence"
 OPERATOR_WORDS = {"*": "×", "-": "−"}
@@ -21,5 +20,5 @@ def describe(item: s.Item) -> str:
 
 
 def suggest(word: str, candidates) -> str | None:
-    match = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
-    return f"vouliez-vous dire « {match[0]} » ?" if match else None
+    match = closest(word, sorted(candidates))
+    return f"vouliez-vous dire « {match} » ?" if match else None

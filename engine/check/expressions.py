@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from .. import syntax as s
+from ..dossier import allowed_values
 from ..program import (
     ANY, BOOL, DATE, DECIMAL, DURATION, INT, MONEY, NUMERIC, TEXT,
     AmountRef, CompiledTable, DefRef, FieldRef, TableRef, Type, VarRef,
@@ -139,7 +140,7 @@ class ExpressionChecks:
     def _enum_literal(self, t: Type, other: s.Expr) -> None:
         if t.enum and isinstance(other, s.Text) and other.value not in t.enum:
             self.err("valeur-inconnue", f"« {other.value} » n'est pas une valeur possible ; valeurs : "
-                     + ", ".join(t.enum), other.span, help=suggest(other.value, t.enum))
+                     + allowed_values(t.enum), other.span, help=suggest(other.value, t.enum))
 
     def _e_Arith(self, e, scope, module):
         left, lt = self.expr(e.left, scope, module)
@@ -210,7 +211,27 @@ class ExpressionChecks:
                      e.key.span)
         else:
             self._expect(kt, TEXT if table.textual else INT, e.key.span, f"une clé du barème « {e.table} »")
+            self._enum_keys(table, kt)
         return key
+
+    def _enum_keys(self, table: CompiledTable, kt: Type) -> None:
+        """A barème looked up by a field with a list of values has no key outside that list (a typo never matches)."""
+        if not (kt.enum and table.textual):
+            return
+        keys = [(k, r.span) for p in table.periods for k, r in p.texts.items()]
+        keys += [(k, versions[0].span) for k, versions in table.groups.items()]
+        for key, span in keys:
+            if key not in kt.enum:
+                self.err("valeur-inconnue", f"la clé « {key} » du barème « {table.name} » n'est pas une valeur possible "
+                         f"de {kt.pointer or 'la clé consultée'} ; valeurs : " + allowed_values(kt.enum), span,
+                         help=suggest(key, kt.enum))
+        # A value the dossier may give and a version lacks stops the lookup for that dossier (an error in its report).
+        for p in table.periods:
+            lacking = [v for v in kt.enum if v not in p.texts]
+            if lacking and not p.ranges:
+                self.warn("bareme-incomplet", f"le barème « {table.name} » n'a pas de ligne pour ces valeurs de "
+                         f"{kt.pointer or 'la clé consultée'} : " + ", ".join(lacking), p.period.span,
+                         help="ajoutez une ligne par valeur, au besoin « hors barème \"raison\" »")
 
     def _lookup_date(self, e: s.Lookup, scope, module) -> s.Expr:
         if e.date is not None:

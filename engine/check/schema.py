@@ -27,6 +27,8 @@ class DossierSchema:
             return Type("texte", enum=enum, pointer=pointer)
         if kind == "string":
             return Type("date", pointer=pointer) if node.get("format") == "date" else Type("texte", pointer=pointer)
+        if kind == "number" and node.get("x-unite") == "euro":
+            return Type("montant", pointer=pointer)  # a price in the dossier computes as money, to the cent
         simple = {"boolean": "booléen", "integer": "entier", "number": "décimal"}
         if kind in simple:
             return Type(simple[kind], pointer=pointer)

@@ -34,7 +34,8 @@ class TableChecks:
             t.name, t.title, t.source, value_type, keyed, textual,
             periods=() if t.groups else tuple(compile_period(p) for p in versions),
             groups={g.key: tuple(sorted(g.periods, key=lambda p: p.start)) for g in t.groups},
-            span=t.span,
+            labels={g.key: g.label for g in t.groups if g.label is not None},
+            notes=t.notes, not_handled=t.not_handled, span=t.span,
         )
         return compiled, value_type
 
@@ -49,12 +50,17 @@ class TableChecks:
     def _key_groups(self, groups) -> list[s.Period]:
         seen: dict[str, s.KeyGroup] = {}
         for g in groups:
+            self._label(g.label, g.span)
             if g.key in seen:
                 self.err("bareme-chevauchement", f"clé « {g.key} » répétée", g.span,
                          notes=(Label(seen[g.key].span, "première occurrence"),))
             seen[g.key] = g
             self._versions(sorted(g.periods, key=lambda p: p.start))
         return [p for g in groups for p in g.periods]
+
+    def _label(self, label: str | None, span) -> None:
+        if label is not None and not label:
+            self.err("libelle-vide", "libellé vide : écrivez entre « » ce que la clé désigne, ou retirez-le", span)
 
     def _versions(self, periods: list[s.Period]) -> None:
         for p in periods:
@@ -79,6 +85,7 @@ class TableChecks:
             self.err("bareme-cles", "un barème a des clés soit textuelles soit numériques, pas les deux", period.span)
         seen: dict[str, s.Row] = {}
         for r in texts:
+            self._label(r.key.label, r.key.span)
             if r.key.text in seen:
                 self.err("bareme-chevauchement", f"clé « {r.key.text} » répétée", r.span,
                          notes=(Label(seen[r.key.text].span, "première ligne"),))

@@ -56,7 +56,8 @@ Exemples :
 @rules_option
 def docs_command(output, fmt, fixtures, rules) -> None:
     """Écrit la documentation des règles pour un juriste : une page par exigence, avis, montant, définition et
-    barème, en français, avec leurs sources, et un index par cas d'achat et par pièce."""
+    barème, en français, avec leurs sources (liées à Légifrance) et leurs notes de rédaction, un index par cas
+    d'achat et par pièce, et la page de ce que les règles ne couvrent pas."""
     program = _load(rules).program
     if fixtures is not None and not fixtures.is_dir():
         click.echo(f"dossiers d'exemple introuvables : « {fixtures} »", err=True)

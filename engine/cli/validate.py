@@ -111,8 +111,7 @@ def validate(paths, fmt, explain, jobs, rules) -> None:
             advance()
             if isinstance(result, Unreadable):
                 counts["unreadable"] += 1
-                for d in result.diagnostics:
-                    click.echo(diag.gnu_line(d), err=True)
+                _echo_unreadable(result)
                 continue
             counts[result.verdict] += 1
             _echo_report(result.text, console)
@@ -121,6 +120,12 @@ def validate(paths, fmt, explain, jobs, rules) -> None:
     if counts["unreadable"]:
         sys.exit(BAD_INPUT)
     sys.exit(FOUND if counts["incomplete"] or counts["rejected"] else OK)
+
+
+def _echo_unreadable(result: Unreadable) -> None:
+    # The full form, not the GNU line alone: its « aide » line carries the fix (« vouliez-vous dire … ? »).
+    for d in result.diagnostics:
+        click.echo(diag.render_text(d), err=True)
 
 
 SUMMARY_WORDS = {"complete": "complet(s)", "incomplete": "incomplet(s)", "rejected": "rejeté(s)",
@@ -152,15 +157,15 @@ Exemples :
 @click.option("--rule", "rule_id", default=None, help="Identifiant d'une exigence, d'un montant ou d'un avis.")
 @rules_option
 def explain(dossier, rule_id, rules) -> None:
-    """Montre le raisonnement complet, en arbre, pour une exigence ou un montant (toutes les règles sans --rule)."""
+    """Montre le raisonnement complet, en arbre, pour une exigence ou un montant (toutes les règles sans --rule),
+    avec la source de la règle, ses notes de rédaction et ce qu'elle ne traite pas."""
     program = _load(rules).program
     document = next(read_documents((dossier,)))
     result = next(validate_many(program, [document]))
     if isinstance(result, Unreadable):
-        for d in result.diagnostics:
-            click.echo(diag.gnu_line(d), err=True)
+        _echo_unreadable(result)
         sys.exit(BAD_INPUT)
-    trees = report.explanations(result, rule_id)
+    trees = report.explanations(result, rule_id, program)
     if not trees:
         known = sorted({r.rule.id for r in result.requirements} | {a.rule.id for a in result.amounts})
         suggestion = difflib.get_close_matches(rule_id or "", known, n=1)

@@ -24,8 +24,20 @@ class Link:
 
 
 @attrs.frozen
+class Web:
+    """A link out of the site: a legal text's page on Légifrance."""
+
+    text: str
+    href: str
+
+
+@attrs.frozen
 class Term:
-    """A word standing for something technical (a dossier field, a coded value): `hint` names it."""
+    """A word standing for something technical (a dossier field, a coded value): `hint` names it.
+
+    The hint is shown as a numbered note at the end of the page, not only on hover: a printed page, a
+    touch screen and a screen reader have no hover.
+    """
 
     text: str
     hint: str
@@ -44,7 +56,7 @@ class Strong:
     tone: str | None = None  # « ok » or « ko »: a result that is good or bad news for the applicant
 
 
-Inline = str | Link | Term | Code | Strong
+Inline = str | Link | Web | Term | Code | Strong
 Phrase = tuple[Inline, ...]
 
 
@@ -150,6 +162,27 @@ class Page:
 
 
 Resolve = Callable[[Link], str | None]  # a link's target file, or None when there is no such page
+TERMS_HEADING = "Termes du dossier"
+
+
+class Writer:
+    """What both writers share: where links lead, the navigation, and the page's numbered terms."""
+
+    def __init__(self, resolve: Resolve, nav: list[tuple[str, str]], site_title: str) -> None:
+        self.resolve = resolve
+        self.nav = nav
+        self.site_title = site_title
+        self.terms: dict[str, int] = {}  # a page's term hints, numbered in reading order
+
+    def term_number(self, term: Term) -> int:
+        return self.terms.setdefault(term.hint, len(self.terms) + 1)
+
+    def body(self, page: Page) -> str:
+        """The page's blocks, then the list of its terms' hints (numbered while the blocks were written)."""
+        self.terms = {}
+        body = self.blocks(page.blocks)
+        return body + self.term_notes() if self.terms else body
+
 
 # ------------------------------------------------------------------ HTML
 
@@ -178,6 +211,12 @@ a { color: var(--accent); }
 .callout.message .label { color: var(--accent); }
 .callout.message p { font-style: italic; }
 .champ { border-bottom: 1px dotted var(--muted); cursor: help; }
+sup.renvoi { font: 600 .68em/0 system-ui, "DejaVu Sans", sans-serif; margin-left: .08em; }
+sup.renvoi a { text-decoration: none; }
+.termes { margin-top: 2.5rem; font-size: .88rem; color: var(--muted); }
+.termes h2 { font-size: 1rem; }
+.termes li:target { background: var(--message); }
+a.externe { text-decoration-style: dotted; }
 code { font: .85em/1.3 "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #eef0f4; padding: .05em .3em; border-radius: 3px; overflow-wrap: anywhere; }
 ul { padding-left: 1.4rem; }
 li { margin: .3rem 0; }
@@ -224,16 +263,11 @@ PRINT_SCRIPT = ("window.addEventListener('beforeprint',function(){"
                 "document.querySelectorAll('details').forEach(function(d){d.open=true;});});")
 
 
-class HtmlWriter:
-    def __init__(self, resolve: Resolve, nav: list[tuple[str, str]], site_title: str) -> None:
-        self.resolve = resolve
-        self.nav = nav
-        self.site_title = site_title
-
+class HtmlWriter(Writer):
     def page(self, page: Page) -> str:
         e = html.escape
         nav = "".join(f'<a href="{e(href)}">{e(label)}</a>' for label, href in self.nav)
-        body = "\n".join(self.block(b) for b in page.blocks)
+        body = self.body(page)
         kicker = f'<p class="kicker">{e(page.kicker)}</p>\n' if page.kicker else ""
         return (
             "<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -256,8 +290,12 @@ class HtmlWriter:
         if isinstance(w, Link):
             href = self.resolve(w)
             return f'<a href="{e(href)}">{e(w.text)}</a>' if href else e(w.text)
+        if isinstance(w, Web):
+            return f'<a class="externe" href="{e(w.href)}">{e(w.text)}</a>'
         if isinstance(w, Term):
-            return f'<span class="champ" title="{e(w.hint)}">{e(w.text)}</span>'
+            n = self.term_number(w)
+            return (f'<span class="champ" title="{e(w.hint)}" aria-describedby="terme-{n}">{e(w.text)}</span>'
+                    f'<sup class="renvoi"><a href="#terme-{n}">{n}</a></sup>')
         if isinstance(w, Code):
             return f"<code>{e(w.text)}</code>"
         tone = f' class="{w.tone}"' if w.tone else ""
@@ -265,6 +303,10 @@ class HtmlWriter:
 
     def blocks(self, blocks) -> str:
         return "\n".join(self.block(b) for b in blocks)
+
+    def term_notes(self) -> str:
+        items = "\n".join(f'<li id="terme-{n}">{html.escape(hint)}</li>' for hint, n in self.terms.items())
+        return f'\n<section class="termes">\n<h2>{TERMS_HEADING}</h2>\n<ol>\n{items}\n</ol>\n</section>'
 
     def block(self, b: Block) -> str:
         return getattr(self, "_" + type(b).__name__.lower())(b)
@@ -326,17 +368,12 @@ class HtmlWriter:
 MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|"})
 
 
-class MarkdownWriter:
-    def __init__(self, resolve: Resolve, nav: list[tuple[str, str]], site_title: str) -> None:
-        self.resolve = resolve
-        self.nav = nav
-        self.site_title = site_title
-
+class MarkdownWriter(Writer):
     def page(self, page: Page) -> str:
         nav = " · ".join(f"[{label}]({href})" for label, href in self.nav)
         head = [nav, "", f"*{page.kicker}*", "", f"# {page.title.translate(MD_SPECIAL)}"] if page.kicker else \
             [nav, "", f"# {page.title.translate(MD_SPECIAL)}"]
-        body = self.blocks(page.blocks)
+        body = self.body(page)
         return "\n".join(head) + "\n\n" + body.rstrip() + "\n"
 
     def inline(self, words: Phrase) -> str:
@@ -349,14 +386,20 @@ class MarkdownWriter:
             href = self.resolve(w)
             text = w.text.translate(MD_SPECIAL)
             return f"[{text}]({href})" if href else text
+        if isinstance(w, Web):
+            return f"[{w.text.translate(MD_SPECIAL)}]({w.href})"
         if isinstance(w, Term):
-            return w.text.translate(MD_SPECIAL)
+            return f"{w.text.translate(MD_SPECIAL)}[^{self.term_number(w)}]"
         if isinstance(w, Code):
             return f"`{w.text}`"
         return f"**{w.text.translate(MD_SPECIAL)}**"
 
     def blocks(self, blocks) -> str:
         return "".join(self.block(b) + "\n\n" for b in blocks)
+
+    def term_notes(self) -> str:
+        notes = "".join(f"[^{n}]: {hint.translate(MD_SPECIAL)}\n" for hint, n in self.terms.items())
+        return f"## {TERMS_HEADING}\n\n{notes}"
 
     def block(self, b: Block) -> str:
         return getattr(self, "_" + type(b).__name__.lower())(b).rstrip("\n")

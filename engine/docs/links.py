@@ -113,13 +113,15 @@ def comment_above(span: Span) -> str:
 
 
 def line_comment(span: Span, line: int | None = None) -> str:
-    """The `#` comment at the end of a line (outside quotes), e.g. the region a code stands for."""
+    """The `#` comment at the end of a line (outside texts and « labels »), e.g. what a row's key stands for."""
     text = span.source.line_text(line or span.line)
-    quoted = False
+    closing = None  # the character that ends the text or label being read
     for i, ch in enumerate(text):
-        if ch == '"':
-            quoted = not quoted
-        elif ch == "#" and not quoted:
+        if closing is not None:
+            closing = None if ch == closing else closing
+        elif ch in ('"', "«"):
+            closing = '"' if ch == '"' else "»"
+        elif ch == "#":
             return text[i + 1:].strip()
     return ""
 

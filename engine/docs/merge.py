@@ -23,7 +23,8 @@ class OneOf:
 
 
 def merge_undeclared(items: list, every: bool) -> list:
-    """`X n'est pas renseigné ou X = faux` said as « non X (non déclaré : non) »: `non (X à défaut faux)`."""
+    """`X n'est pas renseigné ou X = faux` said once, as `non (X à défaut faux)`: « non X (si le dossier ne
+    le dit pas : c'est le cas) »."""
     for i, (e, neg) in enumerate(items):
         if not isinstance(e, s.IsSet) or neg == every or not isinstance(e.operand, FieldRef):
             continue

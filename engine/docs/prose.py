@@ -241,8 +241,8 @@ class Prose:
     def _v_Default(self, e, ctx):
         operand = self.value(e.operand, ctx)
         fallback = self.value(e.fallback, ctx, self._enum_of(e.operand))
-        return NP(phrase(operand.words, f" (non {operand.gender.adjective('déclaré')} : ", fallback.words, ")"),
-                  operand.gender)
+        it = "les" if operand.gender.plural else "l'"
+        return NP(phrase(operand.words, " (", fallback.words, f" si le dossier ne {it}indique pas)"), operand.gender)
 
     def _v_Rank(self, e, ctx):
         var = ctx.scope.get(e.var)
@@ -483,8 +483,12 @@ class Prose:
     def _c_Default(self, e, ctx, neg):
         if self.kind(e.operand) != "booléen":
             return self._default_value_clause(e, ctx, neg)
-        fallback = self.value(e.fallback, ctx)
-        return phrase(self.clause(e.operand, ctx, neg), " (non déclaré : ", fallback.words, ")")
+        # Said against the clause as written, so that a negated one does not read as its opposite.
+        if isinstance(e.fallback, s.Boolean):
+            assumed = "c'est le cas" if e.fallback.value != neg else "ce n'est pas le cas"
+        else:
+            assumed = self.clause(e.fallback, ctx, neg)
+        return phrase(self.clause(e.operand, ctx, neg), " (si le dossier ne le dit pas : ", assumed, ")")
 
     def _default_value_clause(self, e, ctx, neg):
         np = self.value(e, ctx)

@@ -17,14 +17,18 @@ from . import french as fr
 from . import links
 from .cases import CASES, CaseFinder
 from .document import (
-    Bullets, Callout, Code, Definitions, Details, Heading, Link, Page, Para, Phrase, Strong, Table, phrase,
+    TERMS_HEADING, Bullets, Callout, Code, Definitions, Details, Heading, Link, Page, Para, Phrase, Strong, Table,
+    phrase,
 )
+from .legifrance import cite
+from .limits import LIMITS, LIMITS_TITLE, limits_link, limits_page
 from .prose import Context, Group, Listing, Prose, preposition
 
 KIND_TITLES = {"exigence": "Exigence", "recevabilité": "Condition de recevabilité", "définition": "Définition",
                "montant": "Montant", "barème": "Barème", "avis": "Avis au demandeur"}
 KIND_WORDS = {"exigence": "exigence", "définition": "définition", "montant": "montant", "barème": "barème",
               "avis": "avis"}
+NOT_HANDLED_HEADING = "Ce que cette règle ne traite pas"
 FOLDED_EXAMPLES = 12  # more worked examples than this are folded, so the rule itself stays in view
 STATUS = {Status.SATISFIED: "remplie", Status.MISSING: "non remplie", Status.NOT_APPLICABLE: "sans objet",
           Status.UNKNOWN: "information à compléter", Status.ERROR: "erreur"}
@@ -70,8 +74,8 @@ class Site:
 
     def target(self, link: Link) -> str | None:
         """A link's page (without extension) and anchor, or None when nothing documents that name."""
-        if link.kind == "index":
-            return "index" + (f"#{link.name}" if link.name else "")
+        if link.kind in ("index", LIMITS):
+            return link.kind + (f"#{link.name}" if link.name else "")
         return self.paths.get((link.kind, link.name))
 
     # -------------------------------------------------------------- shared pieces
@@ -96,7 +100,16 @@ class Site:
         return [Para(phrase(_after(lead, value), end))]
 
     def source(self, text: str) -> Callout:
-        return Callout("Source", (Para((text,)),), "source")
+        return Callout("Source", (Para(cite(text)),), "source")
+
+    def commentary(self, item) -> list:
+        """The rule's notes for lawyers and what it leaves out: on its page, never in a report."""
+        blocks: list = []
+        for heading, texts in (("Notes de rédaction", item.notes), (NOT_HANDLED_HEADING, item.not_handled)):
+            if texts:
+                items = tuple((Para(cite(n.text)),) for n in texts)
+                blocks += [Heading(2, (heading,)), Bullets(items, style="redaction")]
+        return blocks
 
     def note(self, span) -> list:
         text = links.comment_above(span)
@@ -132,12 +145,11 @@ class Site:
         return "recevabilité" if getattr(item, "kind", "") == "recevabilité" else KIND_WORDS[key[0]]
 
     def meaning(self, key: links.Key) -> list:
-        """A definition in one sentence or list, for the pages that use it."""
+        """A definition in one sentence or list, with each of its exceptions, for the pages that use it."""
         definition = self.program.definitions[key[1]]
         blocks = self._definition_value(definition, short=True)
         for exc in definition.exceptions:
-            blocks += self.cond_blocks("Sauf si ", self.prose.condition(exc.condition), "")
-            blocks[-1] = self._append(blocks[-1], phrase(" : ", self.prose.value(exc.value).words, "."))
+            blocks += self.value_exception(exc, self._is(definition, pronoun=True) + " ")
         return blocks
 
     @staticmethod
@@ -188,13 +200,17 @@ class Site:
         consequence = ("Si elle n'est pas remplie, la demande est rejetée." if receivable else
                        "Si elle n'est pas remplie, le dossier est incomplet : le demandeur doit le compléter.")
         blocks: list = [Para((consequence,), "lead"), self.source(req.source), *self.note(req.span),
-                        Heading(2, ("Quand elle s'applique",))]
-        if req.per_holder:
+                        *self.commentary(req), Heading(2, ("Quand elle s'applique",))]
+        first_only, applies = first_holder_only(req)
+        if first_only:
+            blocks.append(Para(("Elle est vérifiée pour le titulaire seul, le premier de la liste des titulaires, "
+                                "et non pour les cotitulaires.",)))
+        elif req.per_holder:
             blocks.append(Para(("Elle est vérifiée pour chaque titulaire, séparément.",)))
-        if req.applies is None:
+        if applies is None:
             blocks.append(Para(("Elle s'applique à toutes les demandes.",)))
         else:
-            blocks += self.cond_blocks("Elle s'applique quand ", self.prose.condition(req.applies, ctx))
+            blocks += self.cond_blocks("Elle s'applique quand ", self.prose.condition(applies, ctx))
         if req.exceptions:
             blocks += [Heading(2, ("Exceptions",)), self._exceptions(req, ctx)]
         blocks += self.demand(req.demand, ctx, "Ce qu'il faut fournir")
@@ -202,7 +218,7 @@ class Site:
         blocks += self.relations(("exigence", req.name))
         blocks += self.examples_table("Le résultat de cette exigence", self._requirement_examples(req), fold=False)
         blocks.append(self.where(req.span, req.name))
-        kicker = KIND_TITLES[req.kind] + (" — pour chaque titulaire" if req.per_holder else "")
+        kicker = KIND_TITLES[req.kind] + (f" — {holders(req)}" if req.per_holder else "")
         return Page(self.paths[("exigence", req.name)], req.title, kicker, tuple(blocks))
 
     def _exceptions(self, req: s.Requirement, ctx) -> Bullets:
@@ -278,7 +294,8 @@ class Site:
 
     def notice(self, notice: s.Notice) -> Page:
         blocks: list = [Para(("Une information donnée au demandeur ; elle ne change pas le verdict.",), "lead"),
-                        self.source(notice.source), *self.note(notice.span), Heading(2, ("Quand il est donné",))]
+                        self.source(notice.source), *self.note(notice.span), *self.commentary(notice),
+                        Heading(2, ("Quand il est donné",))]
         if notice.applies is None:
             blocks.append(Para(("Il est donné pour toutes les demandes.",)))
         else:
@@ -294,7 +311,8 @@ class Site:
         return Page(self.paths[("avis", notice.name)], notice.title, KIND_TITLES["avis"], tuple(blocks))
 
     def amount(self, amount: s.Amount) -> Page:
-        blocks: list = [self.source(amount.source), *self.note(amount.span), Heading(2, ("Quand il est dû",))]
+        blocks: list = [self.source(amount.source), *self.note(amount.span), *self.commentary(amount),
+                        Heading(2, ("Quand il est dû",))]
         if amount.applies is None:
             blocks.append(Para(("Il est dû pour toutes les demandes.",)))
         else:
@@ -310,20 +328,22 @@ class Site:
     def _value_exceptions(self, exceptions, conclusion: str) -> list:
         if not exceptions:
             return []
-        items = []
-        for exc in exceptions:
-            body = self.cond_blocks("Sauf si ", self.prose.condition(exc.condition), "")
-            if isinstance(exc.value, s.OutOfScope):
-                value = phrase("les règles ne couvrent pas ce cas (", Strong("hors barème"),
-                               f") : « {exc.value.message} »")
-            else:
-                value = _after(conclusion, self.prose.value(exc.value).words)
-            if isinstance(body[-1], Para):
-                body[-1] = self._append(body[-1], phrase(" : ", value, "."))
-            else:
-                body.append(Para(phrase("Alors ", value, ".")))
-            items.append(tuple(body))
-        return [Heading(2, ("Exceptions",)), Bullets(tuple(items))]
+        items = tuple(tuple(self.value_exception(exc, conclusion)) for exc in exceptions)
+        return [Heading(2, ("Exceptions",)), Bullets(items)]
+
+    def value_exception(self, exc: s.ValueException, conclusion: str) -> list:
+        """« Sauf si … : value. », or, when the condition is a list, the list then « Alors … value. »."""
+        body = self.cond_blocks("Sauf si ", self.prose.condition(exc.condition), "")
+        if isinstance(exc.value, s.OutOfScope):
+            value = phrase("les règles ne couvrent pas ce cas (", Strong("hors barème"),
+                           f") : « {exc.value.message} »")
+        else:
+            value = _after(conclusion, self.prose.value(exc.value).words)
+        if isinstance(body[-1], Para):
+            body[-1] = self._append(body[-1], phrase(" : ", value, "."))
+        else:
+            body.append(Para(phrase("Alors ", value, ".")))
+        return body
 
     def _amount_examples(self, amount: s.Amount) -> list:
         keys = {_key(amount.span)} | {_key(e.span) for e in amount.exceptions}
@@ -366,6 +386,9 @@ class Site:
                  "lead"),
             Heading(2, ("Comment lire ces pages",)),
             Bullets(tuple((Para((t,)),) for t in READING_NOTES)),
+            Heading(2, (LIMITS_TITLE,), "limites"),
+            Para(phrase("Les cas hors barème et les points qu'une règle ne traite pas, avec ce que le rapport dit "
+                        "alors, sont réunis sur une page : ", limits_link(), ".")),
             Heading(2, ("Par cas d'achat",), "cas"),
             *self._by_case(),
             Heading(2, ("Par pièce justificative",), "pieces"),
@@ -400,7 +423,7 @@ class Site:
             if req.kind == "recevabilité":
                 words = phrase(words, " — ", Strong("recevabilité"))
             if req.per_holder:
-                words = phrase(words, " (pour chaque titulaire)")
+                words = phrase(words, f" ({holders(req)})")
             items.append((Para(words),))
         return Bullets(tuple(items))
 
@@ -452,7 +475,29 @@ class Site:
         pages += [self.amount(a) for a in self.program.amounts.values()]
         pages += [self.definition(d) for d in self.program.definitions.values()]
         pages += [table_page(self, t) for t in self.program.tables.values()]
-        return pages
+        return pages + [limits_page(self)]
+
+
+def _is_first_rank(e) -> bool:
+    return (isinstance(e, s.Compare) and e.op == "=" and isinstance(e.left, s.Rank) and e.left.var == "titulaire"
+            and isinstance(e.right, s.Number) and e.right.value == 1)
+
+
+def first_holder_only(req: s.Requirement) -> tuple[bool, s.Expr | None]:
+    """Whether a « pour chaque titulaire » requirement holds only for the first holder (« rang de titulaire
+    = 1 », alone or in a top-level « et »), and its condition without that test."""
+    if not req.per_holder or req.applies is None:
+        return False, req.applies
+    operands = req.applies.operands if isinstance(req.applies, s.And) else (req.applies,)
+    rest = tuple(o for o in operands if not _is_first_rank(o))
+    if len(rest) == len(operands):
+        return False, req.applies
+    return True, (None if not rest else rest[0] if len(rest) == 1 else attrs.evolve(req.applies, operands=rest))
+
+
+def holders(req: s.Requirement) -> str:
+    """Whom a « pour chaque titulaire » requirement is checked for, as the index and its page say it."""
+    return "pour le titulaire, le premier de la liste" if first_holder_only(req)[0] else "pour chaque titulaire"
 
 
 def _after(lead: str, words: Phrase) -> Phrase:
@@ -463,9 +508,10 @@ def _after(lead: str, words: Phrase) -> Phrase:
 
 
 READING_NOTES = (
-    "Les mots soulignés en pointillé sont des informations du dossier : survolez-les pour voir le champ "
-    "correspondant et sa description.",
-    "« non déclaré : … » donne la valeur retenue quand le dossier ne dit rien sur ce point.",
+    "Les informations du dossier sont suivies d'un numéro (et soulignées en pointillé) : la liste « "
+    + TERMS_HEADING + " », en bas de chaque page, donne sous ce numéro le champ correspondant et sa description.",
+    "« si le dossier ne le dit pas : … » donne ce qui est retenu quand le dossier ne dit rien sur ce point (une "
+    "déclaration que le demandeur n'a pas faite).",
     "Entre plusieurs pièces reliées par « ou », une seule suffit.",
     "« datée d'au plus 6 mois avant » une date : la pièce doit dater de cette période, et pas d'après cette "
     "date.",
@@ -479,4 +525,5 @@ READING_NOTES = (
 def nav() -> list[tuple[str, Link]]:
     return [("Accueil", Link("index", "", "")), ("Par cas d'achat", Link("index", "cas", "")),
             ("Par pièce", Link("index", "pieces", "")), ("Montants", Link("index", "montants", "")),
-            ("Barèmes", Link("index", "baremes", "")), ("Définitions", Link("index", "definitions", ""))]
+            ("Barèmes", Link("index", "baremes", "")), ("Définitions", Link("index", "definitions", "")),
+            ("Non couvert", limits_link())]

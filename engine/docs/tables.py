@@ -21,10 +21,10 @@ OPEN_UP_TO = 40  # a version with at most this many rows is shown unfolded
 def table_page(site, table: CompiledTable) -> Page:
     key = ("barème", table.name)
     usages = _usages(site, table)
-    blocks: list = [site.source(table.source), *site.note(table.span)]
+    blocks: list = [site.source(table.source), *site.note(table.span), *site.commentary(table)]
     if usages:
         blocks += [Heading(2, ("Comment il est consulté",)),
-                   Bullets(tuple((Para(phrase(site.link(k), " : ", words, ".")),) for k, words in usages))]
+                   Bullets(tuple((Para(phrase(site.link(k), " : ", words, ".")),) for k, words, _ in usages))]
     blocks += [Heading(2, ("Versions et valeurs",)), *_versions(site, table, _key_header(usages))]
     blocks += site.relations(key)
     blocks += site.examples_table("Les lignes du barème utilisées", _examples(site, table))
@@ -33,6 +33,7 @@ def table_page(site, table: CompiledTable) -> Page:
 
 
 def _usages(site, table: CompiledTable) -> list[tuple]:
+    """(rule, how it looks the barème up, what it looks it up by) for every lookup of it in the pack."""
     found = []
     for key, item in site.items.items():
         if key[0] == "barème":
@@ -40,24 +41,17 @@ def _usages(site, table: CompiledTable) -> list[tuple]:
         ctx = site.prose.holder(Context(), getattr(item, "per_holder", False))
         for node in links.nodes(item):
             if isinstance(node, TableRef) and node.table.name == table.name:
-                found.append((key, site.prose.value(node, ctx).words))
+                by = plain(site.prose.value(node.key, ctx).words) if node.key is not None else None
+                found.append((key, site.prose.value(node, ctx).words, by))
     return found
 
 
 def _key_header(usages) -> Phrase:
     """The key column is named after what the rules look it up by, when they all use the same key."""
-    keys = {_lookup_key(words) for _, words in usages}
-    keys.discard(None)
+    keys = {by for _, _, by in usages if by is not None}
     if len(keys) != 1:
         return ("Clé",)
-    return (fr.upper_first(keys.pop()),)
-
-
-def _lookup_key(words: Phrase) -> str | None:
-    match = re.search(r" pour (.*), dans sa version", plain(words))
-    if not match:
-        return None
-    return re.sub(r"^(le |la |les |l')", "", match.group(1))
+    return (fr.upper_first(re.sub(r"^(le |la |les |l')", "", keys.pop())),)
 
 
 def _versions(site, table: CompiledTable, key_header: Phrase) -> list:
@@ -89,7 +83,7 @@ def period_label(period: s.Period) -> str:
 
 def key_label(key: s.Key) -> str:
     if key.text is not None:
-        return f"« {key.text} »"
+        return f"« {key.text} »" if key.label is None else f"{key.label} ({key.text})"
     if key.low is None and key.high is None:
         return "toute valeur"
     if key.low is None:
@@ -99,6 +93,11 @@ def key_label(key: s.Key) -> str:
     if key.low == key.high:
         return format_number(key.low)
     return f"de {format_number(key.low)} à {format_number(key.high)}"
+
+
+def group_label(table: CompiledTable, key: str) -> str:
+    """A key of a barème by key groups, with its label when the rules give one."""
+    return key_label(s.Key(text=key, label=table.labels.get(key), span=None))
 
 
 def _cell(site, value: s.Expr) -> Phrase:
@@ -140,15 +139,16 @@ def _groups_table(site, table: CompiledTable, key_header: Phrase) -> Table:
     rows, starts = [], []
     for key, versions in table.groups.items():
         starts.append(len(rows))
+        shown = group_label(table, key)
         for i, p in enumerate(versions):
-            cells = [(f"« {key} »",) if i == 0 else ()] + [(notes.get(key, ""),) if i == 0 else ()] * has_notes
+            cells = [(shown,) if i == 0 else ()] + [(notes.get(key, ""),) if i == 0 else ()] * has_notes
             cells += [(validity(p),), _cell(site, p.value)] + [(p.source or "",)] * has_sources
             rows.append(tuple(cells))
     return Table(tuple(header), tuple(rows), numeric=(2 + has_notes,), groups=tuple(starts))
 
 
 def _group_comment(first: s.Period, key: str) -> str:
-    """The comment on the `clé "…"` line that opens a key's history (the région a code stands for)."""
+    """The comment on the `clé "…"` line that opens a key's history (what a key without label stands for)."""
     source = first.span.source
     for line in range(first.span.line - 1, max(first.span.line - 4, 0), -1):
         if re.match(rf'\s*clé\s+"{re.escape(key)}"', source.line_text(line)):
@@ -165,8 +165,11 @@ def _examples(site, table: CompiledTable) -> list:
             where = period_label(version).replace("En vigueur", "version en vigueur")
             if isinstance(line, s.Row):
                 label = f"{key_label(line.key)} ({where})"
+            elif id(version) in group_of:
+                key = group_of[id(version)]
+                label = f"{group_label(table, key)}, {where}"
             else:
-                label = (f"« {group_of[id(version)]} », " if id(version) in group_of else "") + where
+                label = where
             labels[(line.span.path, line.span.start)] = label
     rows = []
     for example in site.examples:
