@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-import json
 
 import attrs
 
+from .escape import json_dumps, visible
 from .source import Span
 
 
@@ -76,26 +76,37 @@ class DiagnosticError(Exception):
 
 
 def gnu_line(d: Diagnostic) -> str:
-    """The GNU one-liner that editors and CI annotations parse."""
+    """The GNU one-liner that editors and CI annotations parse; a dossier's file name, pointer or value
+    quoted in the message cannot add a line to it."""
     path, line, column = d.position()
     where = path
     if line:
         where += f":{line}:{column}"
     if d.pointer is not None:
         where += f": {d.pointer or '/'}"
-    return f"{where}: {d.severity}[{d.code}]: {d.message}"
+    return visible(f"{where}: {d.severity}[{d.code}]: {d.message}")
+
+
+# A generated rule file may hold a line of a million characters: the excerpt shows a window of it.
+EXCERPT_BEFORE, EXCERPT_WIDTH = 40, 120
 
 
 def _excerpt(label_span: Span) -> list[str]:
     line = label_span.line
     text = label_span.source.line_text(line)
     end_line, end_col = label_span.end_position
-    width = (end_col if end_line == line else len(text) + 1) - label_span.column
+    start = label_span.column - 1
+    stop = end_col - 1 if end_line == line else len(text)
+    low = max(0, start - EXCERPT_BEFORE) if len(text) > EXCERPT_WIDTH else 0
+    high = low + EXCERPT_WIDTH if len(text) > EXCERPT_WIDTH else len(text)
+    lead, tail = ("…" if low else ""), ("…" if high < len(text) else "")
+    # The caret is placed under the escaped text: a control character shown as \u001b is six columns wide.
+    before, marked = lead + visible(text[low:start]), visible(text[start:min(stop, high)])
     gutter = " " * len(str(line))
     return [
         f"{gutter} |",
-        f"{line} | {text}",
-        f"{gutter} | {' ' * (label_span.column - 1)}{'^' * max(width, 1)}",
+        f"{line} | {lead}{visible(text[low:high])}{tail}",
+        f"{gutter} | {' ' * len(before)}{'^' * max(len(marked), 1)}",
     ]
 
 
@@ -106,11 +117,11 @@ def render_text(d: Diagnostic) -> str:
         lines += _excerpt(d.span)
     gutter = " " * (len(str(d.span.line)) if d.span is not None else 1)
     if d.help:
-        lines.append(f"{gutter} = aide : {d.help}")
+        lines.append(f"{gutter} = aide : {visible(d.help)}")
     if d.context:
-        lines.append(f"{gutter} = dans : {d.context}")
+        lines.append(f"{gutter} = dans : {visible(d.context)}")
     for note in d.notes:
-        lines.append(f"{note.span.location()}: note: {note.message}")
+        lines.append(visible(f"{note.span.location()}: note: {note.message}"))
         lines += _excerpt(note.span)
     return "\n".join(lines)
 
@@ -142,7 +153,7 @@ def to_json(d: Diagnostic) -> dict:
 
 
 def render_json(diagnostics) -> str:
-    return json.dumps([to_json(d) for d in diagnostics], ensure_ascii=False, indent=2) + "\n"
+    return json_dumps([to_json(d) for d in diagnostics], indent=2) + "\n"
 
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -169,16 +180,18 @@ def render_sarif(diagnostics) -> str:
         "tool": {"driver": {"name": "immat", "rules": [{"id": code} for code in codes]}},
         "results": [_sarif_result(d) for d in diagnostics],
     }
-    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]},
-                      ensure_ascii=False, indent=2) + "\n"
+    return json_dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
 
 
 def render_github(d: Diagnostic) -> str:
     """A GitHub Actions workflow command: the message appears on the line of the pull request."""
     path, line, column = d.position()
     kind = "error" if d.is_error else "warning"
-    text = (d.message + (f" — {d.help}" if d.help else "")).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    where = f"file={path},line={max(line, 1)},col={max(column, 1)}"
+    # visible() leaves no line break to end the command early; « % » starts the runner's own escapes, and in a
+    # property « , » and « : » would end it (actions/toolkit, command.ts).
+    text = visible(d.message + (f" — {d.help}" if d.help else "")).replace("%", "%25")
+    file = visible(path).replace("%", "%25").replace(":", "%3A").replace(",", "%2C")
+    where = f"file={file},line={max(line, 1)},col={max(column, 1)}"
     if d.span is not None:
         end_line, end_col = d.span.end_position
         where += f",endLine={end_line},endColumn={end_col}"

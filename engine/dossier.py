@@ -13,8 +13,14 @@ import attrs
 from jsonschema import Draft202012Validator, ValidationError
 
 from .diagnostics import Diagnostic, DiagnosticError, error
+from .escape import excerpt
+from .values import format_number
 
 PLATE_PATH = ("vehicule", "immatriculation")
+# A real dossier weighs a few kilobytes; one at every bound of the schema (10 holders, 100 pieces, every text
+# 1 000 characters written as \uXXXX\uXXXX pairs) stays under 700 000 bytes. Reading stops here, so that a
+# mistaken input (a disk image, /dev/zero) costs a message, not the memory it would fill.
+MAX_BYTES = 1_000_000
 
 
 @attrs.frozen
@@ -117,6 +123,8 @@ def _objects_at(data: dict, path: list[str]) -> list[dict]:
 
 def parse_dossier(text: str, name: str) -> Dossier:
     """Parse and validate; raise DiagnosticError carrying every problem found."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise DiagnosticError([too_large(name)])
     data, diagnostics = _load_json(text, name)
     if not isinstance(data, dict):
         message = f"le dossier doit être un objet JSON {{ … }} ; reçu {_describe_value(data)}"
@@ -128,6 +136,12 @@ def parse_dossier(text: str, name: str) -> Dossier:
     if diagnostics:
         raise DiagnosticError(_in_pointer_order(diagnostics))
     return Dossier(name, data)
+
+
+def too_large(name: str, **where) -> Diagnostic:
+    message = (f"dossier trop volumineux : plus de {format_number(MAX_BYTES)} octets, la limite d'un dossier "
+               "ou d'une ligne de lot ; il n'est pas lu")
+    return error("trop-volumineux", message, file=name, **where)
 
 
 # ---------------------------------------------------------------- JSON text
@@ -161,6 +175,9 @@ def _load_json(text: str, name: str) -> tuple[object, list[Diagnostic]]:
         raise DiagnosticError([error("json-invalide", "JSON illisible : imbrication trop profonde", file=name)])
     except ValueError:  # Python refuses integers of more than 4300 digits
         raise DiagnosticError([error("json-invalide", "JSON illisible : nombre entier trop long", file=name)])
+    surrogates = _surrogate_diagnostics(data, name)
+    if surrogates:  # no message may quote these texts: no UTF-8 output can hold them
+        raise DiagnosticError(surrogates)
     duplicated = _duplicate_diagnostics(data, duplicates, name)
     non_finite = _non_finite_diagnostics(data, name)
     if non_finite:  # not JSON at all: checking it against the schema would only add noise
@@ -235,6 +252,31 @@ def _non_finite_diagnostics(data: object, name: str) -> list[Diagnostic]:
     ]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_diagnostics(data: object, name: str) -> list[Diagnostic]:
+    """A \\uD800 to \\uDFFF escape that is not half of a pair is valid JSON grammar but no character
+    (RFC 8259, section 8.2), and no UTF-8 report could hold it: refused where it is, keys included."""
+    found = []
+    for path, node in _walk(data):
+        texts = [(path, node)] if isinstance(node, str) else []
+        texts += [(path + (key,), key) for key in node] if isinstance(node, dict) else []
+        for where, text in texts:
+            match = _SURROGATE.search(text)
+            if match:
+                message = (f"JSON illisible : {_as_written(match.group())} est une moitié isolée de paire de "
+                           "substitution UTF-16, pas un caractère")
+                pointer = _pointer(tuple(map(_as_written, where)))
+                found.append(error("json-invalide", message, file=name, pointer=pointer))
+    return found
+
+
+def _as_written(token):
+    """A key or text with each lone surrogate back in its \\uXXXX escape, as the file writes it."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", token) if isinstance(token, str) else token
+
+
 def _duplicate_diagnostics(data: object, duplicates: list[tuple[dict, str]], name: str) -> list[Diagnostic]:
     paths = {id(node): path for path, node in _walk(data) if isinstance(node, dict)}
     found = []
@@ -246,7 +288,7 @@ def _duplicate_diagnostics(data: object, duplicates: list[tuple[dict, str]], nam
     return [
         error(
             "cle-dupliquee",
-            f"champ « {key} » présent plusieurs fois dans le même objet ; seule la dernière valeur serait lue",
+            f"champ « {excerpt(key)} » présent plusieurs fois dans le même objet ; seule la dernière valeur serait lue",
             file=name,
             pointer=_pointer(path),
         )
@@ -314,7 +356,7 @@ def _unknown_fields(e: ValidationError, path: tuple) -> list[_Finding]:
                 hint = f"vouliez-vous dire « {suggestion} » ?"
             else:
                 hint = f"champs admis ici : {', '.join(allowed)}"
-            found.append((path + (key,), f"champ inconnu : « {key} »", hint))
+            found.append((path + (key,), f"champ inconnu : « {excerpt(key)} »", hint))
     return found
 
 
@@ -384,6 +426,20 @@ def _minimum_message(e: ValidationError) -> tuple[str, str | None]:
     return f"doit être supérieur ou égal à {e.validator_value} ; reçu {_show(e.instance)}", None
 
 
+def _maximum_message(e: ValidationError) -> tuple[str, str | None]:
+    return f"doit être inférieur ou égal à {format_number(e.validator_value)} ; reçu {_show(e.instance)}", None
+
+
+def _max_length_message(e: ValidationError) -> tuple[str, str | None]:
+    # The text itself is not repeated: it is the one thing too long to show.
+    return (f"texte trop long : {format_number(len(e.instance))} caractères, "
+            f"au plus {format_number(e.validator_value)} admis"), None
+
+
+def _max_items_message(e: ValidationError) -> tuple[str, str | None]:
+    return f"liste trop longue : {len(e.instance)} éléments, au plus {e.validator_value} admis", None
+
+
 def _min_items_message(e: ValidationError) -> tuple[str, str | None]:
     if not e.instance and e.validator_value == 1:
         return "liste vide : au moins un élément attendu", None
@@ -402,24 +458,28 @@ _EXPLAINERS = {
     "pattern": _pattern_message,
     "minimum": _minimum_message,
     "minItems": _min_items_message,
+    "maximum": _maximum_message,
+    "maxLength": _max_length_message,
+    "maxItems": _max_items_message,
     "const": _const_message,
 }
 
 
 def _show(value: object) -> str:
-    """A JSON value as the author wrote it (a Decimal keeps its digits)."""
+    """A JSON value as the author wrote it (a Decimal keeps its digits), cut to a short excerpt made visible:
+    a message must neither copy personal data into logs nor break its line."""
     if isinstance(value, str):
-        return value
+        return excerpt(value)
     if isinstance(value, (dict, list)):
         return "{…}" if isinstance(value, dict) else "[…]"
     if isinstance(value, decimal.Decimal):
-        return str(value)
-    return json.dumps(value)
+        return excerpt(str(value))
+    return excerpt(json.dumps(value))
 
 
 def _describe_value(value: object) -> str:
     if isinstance(value, str):
-        return f"le texte « {value} »"
+        return f"le texte « {_show(value)} »"
     if isinstance(value, bool):
         return f"le booléen {_show(value)}"
     if isinstance(value, int):
@@ -464,7 +524,7 @@ def plate_problem(plate: str) -> str | None:
             head = f"immatriculation « {plate} » mal écrite : attendu « {canonical} » ({_WRITTEN_FORM[form]})"
             return " ; ".join([head] + problems)
         return f"immatriculation « {plate} » invalide : {' ; '.join(problems)}" if problems else None
-    what = f"« {plate} » non reconnue" if plate.strip() else "vide"
+    what = f"« {excerpt(plate)} » non reconnue" if plate.strip() else "vide"
     return f"immatriculation {what} : attendu le format SIV AB-123-CD ou l'ancien format FNI 123 AB 01"
 
 

@@ -16,7 +16,8 @@ from .outcome import (
 )
 from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
 from .values import (
-    Duration, Failure, Money, NotCovered, Unknown, between, calendar_order, first_problem, is_known, shift,
+    Duration, Failure, Money, NotCovered, OutOfRange, Unknown, between, calendar_order, date_text, first_problem,
+    is_known, shift,
 )
 
 COMPARE = {
@@ -197,9 +198,12 @@ class _Run:
             return problem, Step(StepKind.FILTER, f.span.text, problem, f.span, (age_step, ref_step))
         # A legal period runs from its starting event (code de procédure civile, art. 641): the piece is
         # valid up to its date plus the period, not from the reference minus it, which differ at month ends.
-        valid_until = shift(date, max_age)
+        valid_until = _computed(shift, date, max_age)
+        if isinstance(valid_until, Failure):
+            return valid_until, Step(StepKind.FILTER, f.span.text, valid_until, f.span, (age_step, ref_step))
         value = date <= reference <= valid_until
-        note = f"pièce du {date:%d/%m/%Y}, valable jusqu'au {valid_until:%d/%m/%Y} ; date de référence {reference:%d/%m/%Y}"
+        note = (f"pièce du {date_text(date)}, valable jusqu'au {date_text(valid_until)} ; "
+                f"date de référence {date_text(reference)}")
         return value, Step(StepKind.FILTER, f.span.text, value, f.span, (age_step, ref_step), note)
 
     # -------------------------------------------------------------- notices
@@ -357,7 +361,7 @@ class _Run:
         """Both operands, then `compute` on their values unless one is unknown or failed."""
         (a, a_step), (b, b_step) = self.eval(left, env), self.eval(right, env)
         problem = first_problem(a, b)
-        value = problem if problem is not None else compute(a, b)
+        value = problem if problem is not None else _computed(compute, a, b)
         return value, Step(kind, e.span.text, value, e.span, (a_step, b_step))
 
     def _e_Contains(self, e, env):
@@ -482,8 +486,20 @@ def _convert(node, e: FieldRef, pointer: str):
     if kind == "décimal" and isinstance(node, int):
         return Decimal(node)
     if kind == "montant":
-        return Money(node)
+        return _computed(Money, node)
     return node
+
+
+def _computed(compute, *args):
+    """`compute(*args)`, or a Failure saying why no value can hold its result (a date past the calendar,
+    an amount too large to be exact to the cent): the requirement or amount then reports an error."""
+    try:
+        value = compute(*args)
+        return value.checked() if isinstance(value, Money) else value
+    except OutOfRange as exc:
+        return Failure(str(exc))
+    except ArithmeticError:  # the decimal context's own limits, beyond any amount the schema admits
+        return Failure("calcul impossible : nombre hors des limites du calcul décimal")
 
 
 def _whole_units(unit: str, start: datetime.date, end: datetime.date) -> int:

@@ -6,12 +6,12 @@ requirement that applies to no dossier changes nothing, one that a dossier now m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 import attrs
 
+from . import escape
 from .outcome import AmountOutcome, AmountStatus, Holder, Outcome, Rule, Status, Verdict
 from .report import STATUS_WORDS, VERDICT_WORDS
 from .values import Money, format_euros
@@ -190,7 +190,7 @@ def render_text(impact: Impact) -> str:
     if impact.unreadable:
         lines += ["", f"Illisibles, non comparés ({len(impact.unreadable)})"]
         lines += [f"  {name}" for name in impact.unreadable]
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(escape.visible, lines)) + "\n"
 
 
 # ------------------------------------------------------------------ JSON
@@ -223,38 +223,36 @@ def impact_json(impact: Impact) -> dict:
 
 
 def render_json(impact: Impact) -> str:
-    return json.dumps(impact_json(impact), ensure_ascii=False, indent=2) + "\n"
+    return escape.json_dumps(impact_json(impact), indent=2) + "\n"
 
 
 # ------------------------------------------------------------------ Markdown (a pull-request comment)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _markdown_table(impact: Impact) -> list[str]:
     lines = ["| règle | titre | dossiers |", "|---|---|---:|"]
     for rule_id, title, dossiers, _ in _groups(impact):
-        lines.append(f"| `{rule_id}` | {_cell(title)} | {dossiers} |")
+        lines.append(f"| {escape.markdown_code(rule_id)} | {escape.markdown(title)} | {dossiers} |")
     return lines
 
 
 def _markdown_details(impact: Impact) -> list[str]:
     lines = ["<details>", "<summary>Détail par règle</summary>"]
     for rule_id, title, _, changes in _groups(impact):
-        lines += ["", f"#### `{rule_id}` — {title}", ""]
-        lines += [f"- `{c.dossier}`{f' — {c.holder.name}' if c.holder else ''} : {_transition(c)}" for c in changes]
+        lines += ["", f"#### {escape.markdown_code(rule_id)} — {escape.markdown(title)}", ""]
+        lines += [f"- {escape.markdown_code(c.dossier)}{f' — {escape.markdown(c.holder.name)}' if c.holder else ''} : "
+                  f"{escape.markdown(_transition(c))}" for c in changes]
     return lines + ["", "</details>"]
 
 
 def render_markdown(impact: Impact) -> str:
     lines = ["### immat diff : effet du changement de règles", "",
-             f"Base : `{impact.base}` → actuelles : `{_current_words(impact)}`", "",
+             f"Base : {escape.markdown_code(impact.base)} → actuelles : {escape.markdown_code(_current_words(impact))}",
+             "",
              f"**{summary_text(impact)}**"]
     if impact.changed:
         lines += [""] + _markdown_table(impact) + [""] + _markdown_details(impact)
     if impact.unreadable:
         lines += ["", f"Illisibles, non comparés ({len(impact.unreadable)}) : "
-                  + ", ".join(f"`{name}`" for name in impact.unreadable)]
+                  + ", ".join(escape.markdown_code(name) for name in impact.unreadable)]
     return "\n".join(lines) + "\n"

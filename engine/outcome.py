@@ -6,7 +6,7 @@ import enum
 
 import attrs
 
-from .source import Span
+from .source import PackIdentity, Span
 
 
 class Verdict(enum.StrEnum):
@@ -119,3 +119,4 @@ class Outcome:
     requirements: tuple[RequirementOutcome, ...]
     amounts: tuple[AmountOutcome, ...]
     notices: tuple[NoticeOutcome, ...] = ()
+    rules: PackIdentity | None = None  # the pack the dossier was checked against

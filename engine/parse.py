@@ -8,7 +8,7 @@ import importlib.resources
 from decimal import Decimal
 
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import syntax as s
@@ -17,6 +17,10 @@ from .source import SourceFile, Span
 from .values import Duration, Money
 
 UNIT_MONTHS = {"an": 12, "ans": 12, "mois": 1}
+
+# A rule file is a text a lawyer writes: the largest shipped one is under 20 000 characters. The bound keeps a
+# stray file (a data dump given as --rules) from costing minutes of parsing.
+MAX_FILE_CHARS = 1_000_000
 
 # Lark names the terminals it expected; a reader wants words.
 EXPECTED_WORDS = {
@@ -108,7 +112,15 @@ def _parser() -> lark.Lark:
 
 def parse_module(source: SourceFile) -> s.Module:
     """Parse one rule file; raise DiagnosticError with its located error(s)."""
+    if len(source.text) > MAX_FILE_CHARS:
+        size, bound = (f"{n:,}".replace(",", " ") for n in (len(source.text), MAX_FILE_CHARS))
+        message = (f"fichier de règles trop long : {size} caractères, au plus {bound} ; "
+                   "répartissez les règles en plusieurs fichiers (importe \"…\")")
+        over = source.span(MAX_FILE_CHARS, MAX_FILE_CHARS + 1)  # where the file passes the bound
+        raise DiagnosticError([error("fichier-trop-long", message, over)])
     try:
+        # Lark's LALR parser and the non-recursive transformer below keep their own stacks: parentheses
+        # nested thousands deep cost memory, not Python frames.
         tree = _parser().parse(source.text)
     except UnexpectedInput as exc:
         raise DiagnosticError([_syntax_error(source, exc)]) from None
@@ -120,10 +132,21 @@ def parse_module(source: SourceFile) -> s.Module:
         if isinstance(exc.orig_exc, DiagnosticError):
             raise exc.orig_exc from None
         raise
-    if builder.diagnostics:
-        raise DiagnosticError(builder.diagnostics)
+    diagnostics = builder.diagnostics + [d for item in items if (d := _too_deep(item)) is not None]
+    if diagnostics:
+        raise DiagnosticError(diagnostics)
     imports = tuple(i for i in items if isinstance(i, s.Import))
     return s.Module(source.path, imports, tuple(i for i in items if not isinstance(i, s.Import)))
+
+
+def _too_deep(item) -> Diagnostic | None:
+    """Where an expression of `item` first nests deeper than every later stage can walk."""
+    found = next((e for e, depth in s.nesting(item) if depth > s.MAX_DEPTH), None)
+    if found is None:
+        return None
+    message = (f"expression trop imbriquée : plus de {s.MAX_DEPTH} niveaux (parenthèses autour d'une opération, "
+               "« non », opérations enchaînées) ; simplifiez-la")
+    return error("trop-imbrique", message, found.span)
 
 
 def _syntax_error(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
@@ -203,7 +226,7 @@ def _label(children) -> str | None:
 
 
 @v_args(meta=True)
-class _Builder(Transformer):
+class _Builder(Transformer_NonRecursive):
     """One short method per grammar rule, named after it."""
 
     def __init__(self, source: SourceFile) -> None:

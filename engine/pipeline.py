@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import time
-import importlib.resources
 import itertools
 import multiprocessing
 import os
 import re
+import signal
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import attrs
@@ -24,12 +25,11 @@ from .diagnostics import Diagnostic, DiagnosticError, error, sorted_diagnostics
 from .dossier import dossier_schema, parse_dossier
 from .evaluate import evaluate
 from .outcome import Outcome
+from .pack import PackFiles, display_path, read_pack
 from .parse import parse_module
 from .program import Program
-from .source import SourceFile
+from .source import PackIdentity, SourceFile
 from .syntax import Module
-
-PACKAGED = "rules"
 
 
 @attrs.frozen
@@ -38,68 +38,63 @@ class Checked:
 
     program: Program | None
     diagnostics: list[Diagnostic]
+    pack: PackIdentity
 
     @property
     def ok(self) -> bool:
         return self.program is not None
 
 
-def display_path(path: Path) -> str:
-    """Relative to the working directory when inside it (stable reports), else as given."""
-    try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def _read_sources(rules: str | os.PathLike | None) -> tuple[dict[str, str], list[Diagnostic]]:
-    """Rule texts by display path: the packaged pack, a folder (every .immat in it) or one file."""
-    if rules is None:
-        folder = importlib.resources.files("immat.rules")
-        return {f"{PACKAGED}/{f.name}": f.read_text("utf-8") for f in folder.iterdir()
-                if f.name.endswith(".immat")}, []
-    root = Path(rules)
-    if not root.exists():
-        return {}, [error("regles-introuvables", f"règles introuvables : « {rules} »", file=str(rules))]
-    files = sorted(root.rglob("*.immat")) if root.is_dir() else [root]
-    texts, problems = {}, []
-    for f in files:
-        try:
-            texts[display_path(f)] = f.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(error("lecture", f"lecture impossible : {exc}", file=display_path(f)))
-    return texts, problems
-
-
-def load_rules(rules: str | os.PathLike | None = None) -> Checked:
-    """Parse and check a pack once; the Program it returns evaluates any number of dossiers."""
-    texts, diagnostics = _read_sources(rules)
-    modules: dict[str, Module] = {}
-    pending = sorted(texts)
+def _parse_with_imports(files: PackFiles) -> tuple[list[Module], list[Diagnostic]]:
+    """Every file of the pack parsed, and every file they import read (when it may be) and parsed too."""
+    modules, diagnostics = [], []
+    pending = sorted(files.texts)
     while pending:
         path = pending.pop(0)
         try:
-            module = parse_module(SourceFile(path, texts[path]))
+            module = parse_module(SourceFile(path, files.texts[path]))
         except DiagnosticError as exc:
             diagnostics.extend(exc.diagnostics)
             continue
-        modules[path] = module
-        # A file may import a neighbour outside the folder being checked: load it too.
+        modules.append(module)
         for imp in module.imports:
             target = import_path(path, imp.target)
-            if target not in texts and rules is not None and Path(target).is_file():
-                texts[target] = Path(target).read_text("utf-8")
+            known = target in files.texts
+            refused = files.admit(target, imp.target)
+            if refused is not None:
+                diagnostics.append(error(refused.code, f"fichier importé « {imp.target} » : {refused.message}", imp.span))
+            elif not known and target in files.texts:
                 pending.append(target)
-    program, found = check(list(modules.values()), dossier_schema(), known_paths=set(texts))
+    return modules, diagnostics
+
+
+def load_rules(rules: str | os.PathLike | None = None, needs_requirement: bool = False) -> Checked:
+    """Parse and check a pack once; the Program it returns evaluates any number of dossiers.
+
+    `rules`: None for the shipped pack, a folder, or one file. With `needs_requirement`, a pack without
+    any requirement is an error: the dossiers checked against it would all pass, having been checked for nothing.
+    """
+    files = read_pack(rules)
+    modules, diagnostics = _parse_with_imports(files)
+    diagnostics += files.diagnostics
+    # Files that exist but could not be read or parsed are not reported a second time as missing imports.
+    program, found = check(modules, dossier_schema(), known_paths={*files.raw, *files.refused})
     diagnostics.extend(found)
+    pack = files.identity()
     ok = program is not None and not any(d.is_error for d in diagnostics)
-    return Checked(program if ok else None, sorted_diagnostics(diagnostics))
+    if ok and needs_requirement and not program.requirements:
+        diagnostics.append(error("aucune-exigence", "ces règles ne contiennent aucune exigence ni recevabilité : "
+                                 "elles ne vérifieraient rien", file=pack.name))
+        ok = False
+    if ok:
+        program = attrs.evolve(program, pack=pack)
+    return Checked(program if ok else None, sorted_diagnostics(diagnostics), pack)
 
 
 def validate(program: Program, text: str, name: str) -> Outcome:
     """One dossier's text → its outcome; raises DiagnosticError when the dossier is unreadable."""
     dossier = parse_dossier(text, name)
-    return evaluate(program, dossier.name, dossier.data)
+    return attrs.evolve(evaluate(program, dossier.name, dossier.data), rules=program.pack)
 
 
 @attrs.frozen
@@ -148,32 +143,55 @@ class Rendered:
     text: str
 
 
+@attrs.frozen
+class WorkerLost:
+    """A batch worker process died (killed, out of memory); the dossiers it held are checked again."""
+
+    pending: int
+
+
 _WORKER_PROGRAM: Program | None = None
 
 
 def _start_worker(rules) -> None:
     global _WORKER_PROGRAM
+    # Ctrl-C reaches every process of the terminal's group: the main process alone stops the batch.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_PROGRAM = load_rules(rules).program
 
 
+# The code of a dossier that has no verdict through immat's fault, not the dossier's.
+FAILED = "non-evalue"
+
+
 def _render_one(program: Program, render: Callable[[Outcome], str], document) -> Rendered | Unreadable:
-    result = next(validate_many(program, [document]))
-    if isinstance(result, Unreadable):
-        return result
-    return Rendered(result.dossier, str(result.verdict), render(result))
+    try:
+        result = next(validate_many(program, [document]))
+        if isinstance(result, Unreadable):
+            return result
+        return Rendered(result.dossier, str(result.verdict), render(result))
+    except Exception as exc:  # an anomaly of immat must cost this dossier its verdict, not the batch
+        return _failed(document, f"erreur interne d'immat ({type(exc).__name__})")
 
 
-def _render_in_worker(render: Callable[[Outcome], str], document) -> Rendered | Unreadable:
-    return _render_one(_WORKER_PROGRAM, render, document)
+def _failed(document, why: str) -> Unreadable:
+    name = document.name if isinstance(document, Unreadable) else document[0]
+    message = f"{why} : ce dossier n'a pas été évalué ; signalez l'anomalie avec le dossier"
+    return Unreadable(name, [error(FAILED, message, file=name)])
+
+
+def _render_in_worker(render: Callable[[Outcome], str], documents: list) -> list[Rendered | Unreadable]:
+    return [_render_one(_WORKER_PROGRAM, render, d) for d in documents]
 
 
 def render_many(rules, program: Program, documents: Iterable, render: Callable[[Outcome], str],
-                jobs: int = 1, window: int = 512) -> Iterator[Rendered | Unreadable]:
-    """Validate and render a stream of dossiers on `jobs` processes, in input order.
+                jobs: int = 1, window: int = 512) -> Iterator[Rendered | Unreadable | WorkerLost]:
+    """Validate and render a stream of dossiers on `jobs` processes, in input order, one result each.
 
     The input is read a window at a time, so memory stays flat however long the stream; each
     worker loads and checks the rules once. `render` must be picklable (a module-level function
-    or a functools.partial of one).
+    or a functools.partial of one). Should a worker die, a WorkerLost says so and the dossiers it
+    had not finished are checked again one at a time: only one whose own process dies is lost.
     """
     if jobs <= 1:
         yield from (_render_one(program, render, d) for d in documents)
@@ -183,12 +201,46 @@ def render_many(rules, program: Program, documents: Iterable, render: Callable[[
     if len(first) < window:  # a small batch is not worth starting processes for
         yield from render_many(rules, program, first, render, 1)
         return
-    work = functools.partial(_render_in_worker, render)
-    with multiprocessing.get_context("spawn").Pool(jobs, _start_worker, (rules,)) as pool:
-        batch = first
-        while batch:
-            yield from pool.imap(work, batch, chunksize=max(1, len(batch) // (jobs * 4)))
-            batch = list(itertools.islice(documents, window))
+    windows = itertools.chain([first], iter(lambda: list(itertools.islice(documents, window)), []))
+    pool = _pool(rules, jobs)
+    try:
+        for batch in windows:
+            size = max(1, len(batch) // (jobs * 4))
+            chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
+            futures = [pool.submit(_render_in_worker, render, chunk) for chunk in chunks]
+            for done, future in enumerate(futures):
+                try:
+                    results = future.result()
+                except BrokenProcessPool:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pending = [d for chunk in chunks[done:] for d in chunk]
+                    yield WorkerLost(len(pending))
+                    yield from _one_at_a_time(rules, render, pending)
+                    pool = _pool(rules, jobs)
+                    break
+                yield from results
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _pool(rules, jobs: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), _start_worker, (rules,))
+
+
+def _one_at_a_time(rules, render, documents: list) -> Iterator[Rendered | Unreadable]:
+    pool = None
+    try:
+        for document in documents:
+            pool = pool or _pool(rules, 1)
+            try:
+                yield pool.submit(_render_in_worker, render, [document]).result()[0]
+            except BrokenProcessPool:
+                pool.shutdown(wait=False)
+                pool = None
+                yield _failed(document, "le processus qui vérifiait ce dossier s'est arrêté brutalement")
+    finally:
+        if pool is not None:
+            pool.shutdown()
 
 
 # ------------------------------------------------------------------ fixtures
@@ -227,12 +279,15 @@ def run_fixtures(program: Program, root: str | os.PathLike) -> FixtureRun:
 
 
 def check_rules(rules=None, fixtures: str | os.PathLike | None = None) -> Checked:
-    """Static checks, then lint; with fixtures, also the rules no fixture exercises."""
-    checked = load_rules(rules)
+    """Static checks, then lint; with fixtures, also the rules no fixture exercises.
+
+    One file checked alone may be a library of definitions and barèmes, without a requirement; a folder may not.
+    """
+    checked = load_rules(rules, needs_requirement=rules is None or not Path(rules).is_file())
     if not checked.ok:
         return checked
     covered = run_fixtures(checked.program, fixtures).coverage if fixtures is not None else None
-    return Checked(checked.program, sorted_diagnostics(checked.diagnostics + lint(checked.program, covered)))
+    return attrs.evolve(checked, diagnostics=sorted_diagnostics(checked.diagnostics + lint(checked.program, covered)))
 
 
 # ------------------------------------------------------------------ formatting

@@ -8,7 +8,7 @@ import datetime
 import attrs
 
 from . import syntax as s
-from .source import SourceFile, Span
+from .source import PackIdentity, SourceFile, Span
 
 # ------------------------------------------------------------------ types
 
@@ -165,6 +165,7 @@ class Program:
     tables: dict[str, CompiledTable] = attrs.field(eq=False)
     notices: tuple[s.Notice, ...]
     sources: tuple[SourceFile, ...] = attrs.field(eq=False)
+    pack: PackIdentity | None = attrs.field(default=None, eq=False)  # set by the pipeline, which read the files
 
     def reported(self, name: str) -> s.Requirement | s.Amount | s.Notice | None:
         """The requirement, amount or notice a report calls `name`."""

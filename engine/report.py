@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import html
-import json
 from decimal import Decimal
 
 import attrs
 
+from . import escape
+from .diagnostics import to_json as diagnostics_json
 from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status, Step, StepKind, Verdict
 from .program import Program
 from .values import Duration, Failure, Money, Unknown, format_number
@@ -119,6 +119,7 @@ def outcome_json(o: Outcome) -> dict:
     return {
         "dossier": o.dossier,
         "reference": o.reference,
+        "rules": {"pack": o.rules.name, "digest": o.rules.digest} if o.rules is not None else None,
         "verdict": str(o.verdict),
         "ants_status": ANTS_STATUS[o.verdict],
         "summary": counts,
@@ -129,11 +130,25 @@ def outcome_json(o: Outcome) -> dict:
 
 
 def render_json(o: Outcome) -> str:
-    return json.dumps(outcome_json(o), ensure_ascii=False, indent=2) + "\n"
+    return escape.json_dumps(outcome_json(o), indent=2) + "\n"
 
 
 def render_jsonl(o: Outcome) -> str:
-    return json.dumps(outcome_json(o), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return escape.json_dumps(outcome_json(o), separators=(",", ":")) + "\n"
+
+
+def unreadable_json(name: str, diagnostics) -> dict:
+    """The record a batch writes in the place of a report for a dossier that has none: where, and why
+    (described in the report schema under $defs/sans_rapport)."""
+    return {"dossier": name, "errors": [diagnostics_json(d) for d in diagnostics]}
+
+
+def render_unreadable_json(name: str, diagnostics) -> str:
+    return escape.json_dumps(unreadable_json(name, diagnostics), indent=2) + "\n"
+
+
+def render_unreadable_jsonl(name: str, diagnostics) -> str:
+    return escape.json_dumps(unreadable_json(name, diagnostics), separators=(",", ":")) + "\n"
 
 
 # ------------------------------------------------------------------ French text
@@ -258,38 +273,42 @@ def _heading(o: Outcome) -> tuple[str, str, str]:
     return f"Dossier {name}", f"Verdict : {VERDICT_WORDS[o.verdict]}", f"Statut ANTS attendu : {ANTS_STATUS[o.verdict]}"
 
 
+def _pack(o: Outcome) -> list[str]:
+    """The rules the dossier was checked against, so that a report can be traced to them."""
+    return [f"Règles : {o.rules}"] if o.rules is not None else []
+
+
 def _section_title(sec: Section) -> str:
     return f"{sec.title} ({len(sec.entries)})" if sec.counted else sec.title
 
 
 def render_text(o: Outcome, explain: bool = False) -> str:
-    lines = list(_heading(o))
+    # Each line is made visible whole: the line breaks are the renderer's, never a value's.
+    lines = [*_heading(o), *_pack(o)]
     for sec in sections(o, explain):
         lines += ["", _section_title(sec)]
         for entry in sec.entries:
             lines.append(f"  {entry.mark} {entry.label}" if entry.mark else f"  {entry.label}")
             lines += [f"      {d}" for d in entry.details]
             lines += [f"      {r}" for r in entry.reason]
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(escape.visible, lines)) + "\n"
 
 
 def render_markdown(o: Outcome, explain: bool = False) -> str:
     title, verdict, ants = _heading(o)
-    lines = [f"# {title}", "", f"**{verdict}** — {ants}"]
+    lines = [f"# {escape.markdown(title)}", "", f"**{verdict}** — {ants}"]
+    lines += [line for pack in _pack(o) for line in ("", escape.markdown(pack))]
     for sec in sections(o, explain):
         lines += ["", f"## {_section_title(sec)}", ""]
         for entry in sec.entries:
             mark = f"{entry.mark} " if entry.mark else ""
-            lines.append(f"- {mark}**{_md(entry.label)}**")
-            lines += [f"  - {_md(d)}" for d in entry.details]
+            lines.append(f"- {mark}**{escape.markdown(entry.label)}**")
+            lines += [f"  - {escape.markdown(d)}" for d in entry.details]
             if entry.reason:
-                lines += ["", "  ```text"] + [f"  {r}" for r in entry.reason] + ["  ```"]
+                reason = [escape.visible(r) for r in entry.reason]
+                fence = escape.markdown_fence(reason)
+                lines += ["", f"  {fence}text"] + [f"  {r}" for r in reason] + [f"  {fence}"]
     return "\n".join(lines) + "\n"
-
-
-def _md(text: str) -> str:
-    # Square brackets and stars would turn ids and citations into links or emphasis.
-    return text.replace("[", "\\[").replace("]", "\\]").replace("*", "\\*")
 
 
 HTML_STYLE = """
@@ -305,18 +324,19 @@ overflow-x: auto; font-size: .8rem; } @media print { body { margin: 0; max-width
 def render_html(o: Outcome, explain: bool = False) -> str:
     """A self-contained page for one dossier, to print or send."""
     title, verdict, ants = _heading(o)
-    body = [f"<h1>{html.escape(title)}</h1>",
-            f'<p class="verdict {o.verdict}">{html.escape(verdict)}</p>', f"<p>{html.escape(ants)}</p>"]
+    body = [f"<h1>{escape.html(title)}</h1>",
+            f'<p class="verdict {o.verdict}">{escape.html(verdict)}</p>', f"<p>{escape.html(ants)}</p>"]
+    body += [f'<p class="rules">{escape.html(pack)}</p>' for pack in _pack(o)]
     for sec in sections(o, explain):
-        body.append(f"<h2>{html.escape(_section_title(sec))}</h2><ul>")
+        body.append(f"<h2>{escape.html(_section_title(sec))}</h2><ul>")
         for entry in sec.entries:
-            details = "".join(f'<div class="details">{html.escape(d)}</div>' for d in entry.details)
-            reason = f"<pre>{html.escape(chr(10).join(entry.reason))}</pre>" if entry.reason else ""
-            body.append(f"<li>{html.escape(entry.mark)} <strong>{html.escape(entry.label)}</strong>"
+            details = "".join(f'<div class="details">{escape.html(d)}</div>' for d in entry.details)
+            reason = f"<pre>{chr(10).join(map(escape.html, entry.reason))}</pre>" if entry.reason else ""
+            body.append(f"<li>{escape.html(entry.mark)} <strong>{escape.html(entry.label)}</strong>"
                         f"{details}{reason}</li>")
         body.append("</ul>")
     return ('<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
-            f"<title>{html.escape(title)}</title><style>{HTML_STYLE}</style></head>"
+            f"<title>{escape.html(title)}</title><style>{HTML_STYLE}</style></head>"
             f"<body>{''.join(body)}</body></html>\n")
 
 
@@ -330,11 +350,11 @@ def explanations(o: Outcome, rule_id: str | None = None, program: Program | None
     for r in o.requirements:
         if rule_id in (None, r.rule.id):
             head = f"{_label(r)} : {STATUS_WORDS[r.status]}"
-            trees.append("\n".join([head, *_cited(r.rule, program)] + step_lines(r.reason)))
+            trees.append("\n".join(map(escape.visible, [head, *_cited(r.rule, program)] + step_lines(r.reason))))
     for a in o.amounts:
         if rule_id in (None, a.rule.id):
             head = f"{a.rule.title} [{a.rule.id}] : {_amount_value(a)}"
-            trees.append("\n".join([head, *_cited(a.rule, program)] + step_lines(a.breakdown)))
+            trees.append("\n".join(map(escape.visible, [head, *_cited(a.rule, program)] + step_lines(a.breakdown))))
     return trees
 
 

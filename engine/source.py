@@ -73,3 +73,18 @@ class Span:
 
     def covering(self, other: Span) -> Span:
         return Span(self.source, min(self.start, other.start), max(self.end, other.end))
+
+
+@attrs.frozen
+class PackIdentity:
+    """Which rule pack a result comes from, as every output names it.
+
+    `name` is the pack's path relative to the working directory, or « paquet livré »; `digest` tells two
+    packs of the same name apart, so a report can be traced to the exact rules that produced it.
+    """
+
+    name: str
+    digest: str
+
+    def __str__(self) -> str:
+        return f"{self.name} (empreinte {self.digest})"

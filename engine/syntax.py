@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from decimal import Decimal
 
 import attrs
@@ -469,3 +470,31 @@ class Module:
     path: str
     imports: tuple[Import, ...]
     items: tuple[Item, ...]
+
+
+# How deep expressions may nest, counting the definitions and amounts they use (each brings its own depth):
+# every stage walks expressions recursively, and this keeps the deepest walk far from Python's recursion
+# limit (1000 frames; a level costs a walk at most 5). The shipped rules reach 28 (the total, through the
+# amounts it adds up).
+MAX_DEPTH = 100
+
+
+def nesting(node) -> Iterator[tuple[Expr, int]]:
+    """Every expression inside `node` with its depth (1 for an outermost one), in source order.
+
+    Iterative, so that a tree of any depth can be measured before a recursive stage walks it.
+    """
+    stack: list[tuple[object, int]] = [(node, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, tuple):
+            stack.extend((child, depth) for child in reversed(current))
+            continue
+        if not attrs.has(type(current)):
+            continue
+        if isinstance(current, Expr):
+            depth += 1
+            yield current, depth
+        # Positions (eq=False fields) and resolved types hold no expression.
+        children = [getattr(current, f.name) for f in attrs.fields(type(current)) if f.eq and f.name != "type"]
+        stack.extend((child, depth) for child in reversed(children))

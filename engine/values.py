@@ -9,6 +9,13 @@ from decimal import ROUND_HALF_UP, Decimal
 import attrs
 
 CENT = Decimal("0.01")
+# The decimal context keeps 28 significant digits: below 10^25 € an amount rounds to the cent exactly
+# (25 digits and 2 decimals, one more if rounding carries), above it no longer would.
+MONEY_LIMIT = Decimal(10) ** 25
+
+
+class OutOfRange(ArithmeticError):
+    """A computation whose result no value can hold; its message says why, in French."""
 
 
 @attrs.frozen
@@ -53,6 +60,13 @@ class Money:
     """An amount in euros, exact to the cent, never a float."""
 
     amount: Decimal = attrs.field(converter=Decimal)
+
+    def checked(self) -> Money:
+        """This amount, or OutOfRange if it is too large to stay exact to the cent."""
+        if not abs(self.amount) < MONEY_LIMIT:
+            raise OutOfRange("montant hors des limites du calcul : à partir de 10^25 €, il ne serait plus "
+                             "exact au centime")
+        return self
 
     def __add__(self, other: Money) -> Money:
         return Money(self.amount + other.amount)
@@ -142,13 +156,30 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     """Calendar month arithmetic: 31 January + 1 mois = 28 (or 29) February."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if not datetime.MINYEAR <= year <= datetime.MAXYEAR:
+        raise _outside_calendar(day, Duration(months))
     last = calendar.monthrange(year, month + 1)[1]
     return datetime.date(year, month + 1, min(day.day, last))
 
 
 def shift(day: datetime.date, duration: Duration) -> datetime.date:
     """Months first, then days, as a person counts: 29 February + 1 an = 28 February."""
-    return add_months(day, duration.months) + datetime.timedelta(days=duration.days)
+    try:
+        return add_months(day, duration.months) + datetime.timedelta(days=duration.days)
+    except OverflowError:  # the days carried it past 31/12/9999 or before 01/01/0001
+        raise _outside_calendar(day, duration) from None
+
+
+def date_text(day: datetime.date) -> str:
+    """dd/mm/yyyy with four digits for every year: strftime writes year 1 as « 1 »."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+def _outside_calendar(day: datetime.date, duration: Duration) -> OutOfRange:
+    sign = "−" if duration.months < 0 or duration.days < 0 else "+"
+    amount = str(-duration if sign == "−" else duration)
+    return OutOfRange(f"date impossible à calculer : {date_text(day)} {sign} {amount} sort du calendrier, "
+                      "qui va du 01/01/0001 au 31/12/9999")
 
 
 def between(start: datetime.date, end: datetime.date) -> Duration:

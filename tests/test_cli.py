@@ -142,8 +142,9 @@ def test_batch_goes_on_after_a_bad_dossier_and_keeps_input_order(immat, tmp_path
     (tmp_path / "c.json").write_text(json.dumps(good), encoding="utf-8")
     result = immat("validate", "--format", "jsonl", str(tmp_path))
     assert result.exit_code == 2
-    references = [json.loads(line)["reference"] for line in result.stdout.splitlines()]
-    assert references == ["EXEMPLE-2021-001", "EXEMPLE-C"]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r.get("reference") for r in records] == ["EXEMPLE-2021-001", None, "EXEMPLE-C"]
+    assert records[1]["errors"][0]["code"] == "json-invalide"  # the bad file keeps its place in the stream
     assert "b.json:1:2: erreur[json-invalide]" in result.stderr
     assert "2 incomplet(s)" in result.stderr and "1 illisible(s)" in result.stderr
 
@@ -184,8 +185,8 @@ def test_parallel_batch_keeps_input_order_and_reports_bad_lines(immat, tmp_path)
     batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = immat("validate", "--format", "jsonl", "--jobs", "2", str(batch))
     assert result.exit_code == 2
-    references = [json.loads(line)["reference"] for line in result.stdout.splitlines()]
-    assert references == [f"LOT-{n:04d}" for n in range(600) if n != 300]
+    references = [json.loads(line).get("reference") for line in result.stdout.splitlines()]
+    assert references == [f"LOT-{n:04d}" if n != 300 else None for n in range(600)]
     assert f"{batch}:301:2: erreur[json-invalide]" in result.stderr  # located in the batch file itself
 
 

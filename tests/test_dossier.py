@@ -516,7 +516,8 @@ def test_batch_reports_the_line_with_a_bad_energy_and_goes_on(cli, tmp_path):
     batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = cli("validate", "--format", "jsonl", "--rules", ENERGY_RULES, batch)
     assert result.exit_code == 2
-    assert [json.loads(line)["reference"] for line in result.stdout.splitlines()] == ["LOT-1", "LOT-3"]
+    # The bad line keeps its place in the stream, as a record without a verdict.
+    assert [json.loads(line).get("reference") for line in result.stdout.splitlines()] == ["LOT-1", None, "LOT-3"]
     assert f"{batch}:2: /vehicule/energie: erreur[schema]: valeur « ELL » non autorisée" in result.stderr
     assert "  = aide : vouliez-vous dire « EL » ?" in result.stderr.splitlines()
     assert "2 incomplet(s)" in result.stderr and "1 illisible(s)" in result.stderr

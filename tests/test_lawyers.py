@@ -98,7 +98,8 @@ def test_json_report_keeps_its_shape(cli):
 def test_explain_shows_notes_and_what_is_not_handled_after_the_source(cli):
     result = cli("explain", "--rules", PACK, DOSSIER, "--rule", "taxe_regionale")
     assert result.exit_code == 0
-    lines = result.output.splitlines()
+    pack, blank, *lines = result.output.splitlines()
+    assert pack.startswith("Règles : ") and not blank
     assert lines[1] == "Source : CIBS, art. L421-41 à L421-43"
     assert lines[2].startswith(f"Note : {NOTE}")
     assert lines[3].startswith(f"Non traité : {NOT_HANDLED}")

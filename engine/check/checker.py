@@ -14,6 +14,7 @@ from ..logic import exclusive
 from ..program import ANY, DATE, DURATION, MONEY, CompiledTable, Program, Type
 from ..source import Span
 from .common import HOLDER_VAR, PIECE_VAR, describe, suggest
+from .depth import too_deep
 from .expressions import ExpressionChecks
 from .schema import DossierSchema
 from .tables import TableChecks
@@ -59,8 +60,17 @@ class _Checker(ExpressionChecks, TableChecks):
 
     def run(self) -> tuple[Program | None, list[Diagnostic]]:
         self._collect()
-        for name in self.items:
-            self._resolve_item(name)
+        deep = too_deep(self.items)
+        if deep:  # resolving would follow those chains recursively: they must be fixed first
+            self.diagnostics += deep
+            return None, self.diagnostics
+        try:
+            for name in self.items:
+                self._resolve_item(name)
+        except RecursionError:  # a last resort behind too_deep: located at the item being resolved
+            item = self.items[self.stack[0]][0]
+            self.err("trop-imbrique", f"« {item.name} » est trop imbriqué pour être vérifié", item.name_span)
+            return None, self.diagnostics
         if any(d.is_error for d in self.diagnostics):
             return None, self.diagnostics
         return self._program(), self.diagnostics

@@ -8,6 +8,10 @@ from .. import syntax as s
 from ..diagnostics import Label
 from ..program import ANY, CompiledTable, Type, compile_period
 
+# Rows of one version (or keys of a history): the largest shipped grid has under 200. Every row becomes a line
+# of the docs page and of coverage: a generated grid beyond this belongs in data, not in a rule a lawyer reads.
+MAX_ROWS = 5000
+
 
 class TableChecks:
     """Mixed into the checker: needs its `err`, `expr` and `_citation`."""
@@ -49,6 +53,7 @@ class TableChecks:
 
     def _key_groups(self, groups) -> list[s.Period]:
         seen: dict[str, s.KeyGroup] = {}
+        self._too_many("trop de clés dans ce barème", groups)
         for g in groups:
             self._label(g.label, g.span)
             if g.key in seen:
@@ -77,7 +82,16 @@ class TableChecks:
             self.err("bareme-lacune", f"aucune version en vigueur entre le {before.end:%d/%m/%Y} "
                      f"et le {after.start:%d/%m/%Y}", after.span, notes=note)
 
+    def _too_many(self, what: str, lines: tuple) -> bool:
+        if len(lines) <= MAX_ROWS:
+            return False
+        self.err("bareme-trop-long", f"{what} : {len(lines)}, au plus {MAX_ROWS} ; scindez le barème",
+                 lines[MAX_ROWS].span)
+        return True
+
     def _rows(self, period: s.Period) -> None:
+        if self._too_many("trop de lignes dans cette version du barème", period.rows):
+            return
         texts = [r for r in period.rows if r.key.text is not None]
         ranges = sorted((r for r in period.rows if r.key.text is None),
                         key=lambda r: (r.key.low is not None, r.key.low or 0))

@@ -11,11 +11,16 @@ from pathlib import Path
 import click
 
 from .. import diagnostics as diag
+from ..config import Settings, settings
+from ..diagnostics import DiagnosticError
 from ..pipeline import Checked, load_rules
 
 OK, FOUND, BAD_INPUT = 0, 1, 2
-# Errors that mean the input itself could not be read, as opposed to rules that read but are wrong.
-UNREADABLE_CODES = {"syntaxe", "date", "duree", "bareme-cle", "lecture", "regles-introuvables"}
+# Errors that mean the rules could not be read or hold nothing to check, as opposed to rules that read but
+# are wrong.
+UNREADABLE_CODES = {"syntaxe", "date", "duree", "bareme-cle", "lecture", "regles-introuvables", "encodage",
+                    "fichier-binaire", "fichier-special", "lien-en-boucle", "fichier-hors-du-paquet",
+                    "paquet-vide", "aucune-exigence", "trop-imbrique", "fichier-trop-long"}
 
 EXIT_CODES = """
 \b
@@ -24,15 +29,43 @@ Codes de sortie :
   1  la vérification a trouvé des problèmes (dossier incomplet ou rejeté, erreur dans les règles)
   2  mauvaise utilisation ou entrée illisible (JSON mal formé, dossier non conforme au schéma,
      erreur de syntaxe dans un fichier de règles)
+  130, 143  vérification interrompue (Ctrl-C, signal SIGTERM) : les rapports déjà écrits sont complets
 """
 
+def configured() -> Settings:
+    """The project's settings ([tool.immat], else ./rules and ./fixtures); a wrong one stops the command."""
+    try:
+        return settings()
+    except DiagnosticError as exc:
+        for d in exc.diagnostics:
+            click.echo(diag.render_text(d), err=True)
+        sys.exit(BAD_INPUT)
+
+
+def _default_rules(ctx, param, value: Path | None) -> Path | None:
+    return value if value is not None else configured().rules
+
+
 rules_option = click.option(
-    "--rules", "rules", type=click.Path(path_type=Path), default=None,
-    help="Dossier (ou fichier) de règles ; par défaut, le paquet de règles livré avec immat.",
+    "--rules", "rules", type=click.Path(path_type=Path), default=None, callback=_default_rules,
+    help="Dossier (ou fichier) de règles ; par défaut, celui que nomme [tool.immat] rules dans le pyproject.toml "
+         "le plus proche, sinon le dossier rules/ du dossier courant, sinon le paquet livré avec immat.",
 )
 
 
-@click.group(epilog=EXIT_CODES)
+class _Guarded(click.Group):
+    """The last resort behind the parser's and the checker's depth limits: never a Python traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RecursionError:
+            click.echo("erreur[trop-imbrique]: entrée trop imbriquée pour être traitée (anomalie d'immat, à "
+                       "signaler : les limites de profondeur auraient dû la refuser avec sa position)", err=True)
+            sys.exit(BAD_INPUT)
+
+
+@click.group(cls=_Guarded, epilog=EXIT_CODES)
 @click.version_option(package_name="immat")
 def main() -> None:
     """Vérifie les dossiers de demande de certificat d'immatriculation (carte grise) au regard de règles
@@ -40,11 +73,12 @@ def main() -> None:
 
 
 def _load(rules: Path | None) -> Checked:
-    checked = load_rules(rules)
+    checked = load_rules(rules, needs_requirement=True)
     if not checked.ok:
         for d in checked.diagnostics:
             click.echo(diag.render_text(d), err=True)
-        click.echo("Les règles contiennent des erreurs : lancez « immat check » pour le détail.", err=True)
+        click.echo(f"Les règles {checked.pack} contiennent des erreurs : lancez « immat check » pour le détail.",
+                   err=True)
         sys.exit(BAD_INPUT)
     return checked
 

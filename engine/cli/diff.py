@@ -18,10 +18,9 @@ from .. import diagnostics as diag
 from .. import impact
 from ..pipeline import Unreadable, load_rules, validate_many
 from ..program import Program
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, main, rules_option
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, configured, main, rules_option
 from .validate import read_documents
 
-DEFAULT_CORPUS = Path("fixtures")
 DEFAULT_RULES_IN_REPOSITORY = "rules"
 RENDERERS = {"text": impact.render_text, "json": impact.render_json, "markdown": impact.render_markdown}
 
@@ -94,7 +93,7 @@ def _base_rules(base: str, rules: Path | None) -> Iterator[tuple[Path, str | Non
 
 def _program(rules: Path | None, label: str, prefix: tuple[str, str] | None = None) -> Program | None:
     """The checked Program, or None after printing its diagnostics as `immat check` would."""
-    checked = load_rules(rules)
+    checked = load_rules(rules, needs_requirement=True)
     if checked.ok:
         return checked.program
     click.echo(f"Les règles {label} contiennent des erreurs :", err=True)
@@ -106,9 +105,11 @@ def _program(rules: Path | None, label: str, prefix: tuple[str, str] | None = No
 
 def _corpus(paths: tuple[str, ...]) -> tuple[str, ...]:
     if not paths:
-        if not DEFAULT_CORPUS.is_dir():
-            raise UsageProblem("pas de corpus : le dossier fixtures/ est introuvable ici ; indiquez --corpus CHEMIN")
-        return tuple(str(p) for p in sorted(DEFAULT_CORPUS.glob("*/dossier.json")))
+        fixtures = configured().fixtures
+        if not fixtures.is_dir():
+            raise UsageProblem(f"pas de corpus : le dossier {fixtures.as_posix()}/ est introuvable ici ; "
+                               "indiquez --corpus CHEMIN")
+        return tuple(str(p) for p in sorted(fixtures.glob("*/dossier.json")))
     for raw in paths:
         if raw != "-" and not Path(raw).exists():
             raise UsageProblem(f"--corpus « {raw} » est introuvable")
@@ -167,7 +168,8 @@ illisible est listé une fois et ne change pas le code de sortie.
 @rules_option
 @click.option("--corpus", multiple=True, metavar="CHEMIN",
               help="Dossiers à comparer (fichiers .json, dossiers, .jsonl, - ; répétable) ; "
-                   "par défaut fixtures/*/dossier.json du dossier courant.")
+                   "par défaut les fixtures : */dossier.json sous le dossier que nomme [tool.immat] fixtures, "
+                   "sinon sous fixtures/ du dossier courant.")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
 @click.option("--fail-on-change", is_flag=True, help="Sortir avec le code 1 si un dossier change.")
 def diff(base, rules, corpus, fmt, fail_on_change) -> None:
@@ -182,6 +184,8 @@ def diff(base, rules, corpus, fmt, fail_on_change) -> None:
     after = _program(rules, "actuelles" if rules is None else f"actuelles « {rules} »")
     if before is None or after is None:
         sys.exit(BAD_INPUT)
+    # The base is named as --base gave it: a git revision is read from a temporary folder.
+    click.echo(f"Règles de base « {base} » (empreinte {before.pack.digest}) ; règles actuelles : {after.pack}", err=True)
     result = impact.compare(_pairs(before, after, paths), base, None if rules is None else str(rules))
     if result.total == 0:
         _fail("le corpus ne contient aucun dossier")

@@ -11,9 +11,7 @@ import click
 from .. import docs
 from ..dossier import dossier_schema
 from ..pipeline import Unreadable, validate_many
-from . import BAD_INPUT, EXIT_CODES, OK, _load, main, rules_option
-
-DEFAULT_FIXTURES = Path("fixtures")
+from . import BAD_INPUT, EXIT_CODES, OK, _load, configured, main, rules_option
 
 
 def _examples(program, folder: Path | None) -> tuple[list[docs.Example], int]:
@@ -52,7 +50,7 @@ Exemples :
               help="html : site autonome, lisible hors ligne et imprimable ; markdown : les mêmes pages en Markdown.")
 @click.option("--fixtures", "fixtures", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Dossiers d'exemple (un sous-dossier par cas : dossier.json, attendu.json) ; "
-                   "par défaut, ./fixtures s'il existe.")
+                   "par défaut, celui que nomme [tool.immat] fixtures, sinon ./fixtures s'il existe.")
 @rules_option
 def docs_command(output, fmt, fixtures, rules) -> None:
     """Écrit la documentation des règles pour un juriste : une page par exigence, avis, montant, définition et
@@ -62,7 +60,7 @@ def docs_command(output, fmt, fixtures, rules) -> None:
     if fixtures is not None and not fixtures.is_dir():
         click.echo(f"dossiers d'exemple introuvables : « {fixtures} »", err=True)
         sys.exit(BAD_INPUT)
-    examples, skipped = _examples(program, fixtures if fixtures is not None else DEFAULT_FIXTURES)
+    examples, skipped = _examples(program, fixtures if fixtures is not None else configured().fixtures)
     pages = docs.build_site(program, dossier_schema(), examples, fmt)
     try:
         output.mkdir(parents=True, exist_ok=True)
@@ -72,5 +70,6 @@ def docs_command(output, fmt, fixtures, rules) -> None:
         click.echo(f"écriture impossible : {exc}", err=True)
         sys.exit(BAD_INPUT)
     note = f" ({skipped} dossier(s) d'exemple illisible(s) ignoré(s))" if skipped else ""
-    click.echo(f"{len(pages)} pages écrites dans {output}, {len(examples)} dossier(s) d'exemple{note}", err=True)
+    click.echo(f"{len(pages)} pages écrites dans {output}, {len(examples)} dossier(s) d'exemple{note} ; "
+               f"règles : {program.pack}", err=True)
     sys.exit(OK)

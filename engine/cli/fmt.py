@@ -9,11 +9,10 @@ from pathlib import Path
 import click
 
 from .. import diagnostics as diag
-from ..diagnostics import DiagnosticError, error
+from ..diagnostics import DiagnosticError
+from ..pack import Refused, decode, read_regular, rule_files
 from ..pipeline import display_path, format_rules
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, main
-
-DEFAULT_FOLDER = Path("rules")
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, configured, main
 
 # ------------------------------------------------------------------ fmt
 
@@ -21,7 +20,7 @@ DEFAULT_FOLDER = Path("rules")
 @main.command(epilog="""
 \b
 Exemples :
-  immat fmt                          réécrit tous les .immat sous rules/
+  immat fmt                          réécrit tous les .immat des règles du projet (rules/)
   immat fmt rules/frais.immat        réécrit un seul fichier
   immat fmt --check --diff           en CI : ce qui changerait, sans rien réécrire (code 1 s'il y a lieu)
 """ + EXIT_CODES)
@@ -37,9 +36,13 @@ def fmt(files, check, show_diff) -> None:
     sont conservés.
 
     FICHIERS : des fichiers .immat, ou des dossiers (tous les .immat qu'ils contiennent) ; sans argument,
-    tous les .immat sous rules/ du dossier courant. Un fichier qui ne se lit pas (erreur de syntaxe)
-    est signalé et laissé tel quel ; les autres sont traités."""
+    les règles du projet : celles que nomme [tool.immat] rules dans le pyproject.toml le plus proche, sinon
+    rules/ du dossier courant. Un fichier qui ne se lit pas (erreur de syntaxe) est signalé et laissé tel
+    quel ; les autres sont traités."""
     paths = _rule_files(files)
+    if not paths:
+        click.echo("erreur : aucun fichier de règles (.immat) à mettre en forme", err=True)
+        sys.exit(BAD_INPUT)
     changed, unreadable = 0, 0
     for path in paths:
         name = display_path(path)
@@ -64,22 +67,23 @@ def fmt(files, check, show_diff) -> None:
 
 def _rule_files(paths: tuple[Path, ...]) -> list[Path]:
     if not paths:
-        if not DEFAULT_FOLDER.is_dir():
-            raise click.UsageError("aucun fichier indiqué, et pas de dossier rules/ ici")
-        paths = (DEFAULT_FOLDER,)
+        rules = configured().rules
+        if rules is None:
+            raise click.UsageError("aucun fichier indiqué, et ni [tool.immat] rules ni dossier rules/ ici "
+                                   "(le paquet livré avec immat ne se reformate pas)")
+        paths = (rules,)
     files = []
     for path in paths:
-        files += sorted(path.rglob("*.immat")) if path.is_dir() else [path]
+        files += rule_files(path) if path.is_dir() else [path]
     return files
 
 
 def _read(path: Path) -> str:
     try:
-        # newline="": a file with CRLF line ends is reported as changing, not silently equal.
-        with path.open(encoding="utf-8", newline="") as stream:
-            return stream.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DiagnosticError([error("lecture", f"lecture impossible : {exc}", file=display_path(path))]) from None
+        # Line ends as written: a file with CRLF line ends is reported as changing, not silently equal.
+        return decode(read_regular(path))
+    except Refused as refused:
+        raise DiagnosticError([refused.diagnostic(display_path(path))]) from None
 
 
 def _report(path: Path, name: str, old: str, new: str, check: bool, show_diff: bool) -> None:

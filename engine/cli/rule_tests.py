@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from ..coverage import Coverage
-from ..pipeline import FixtureRun, run_fixtures
-from . import EXIT_CODES, FOUND, OK, _load, main
+from ..pipeline import FixtureRun, fixture_folders, run_fixtures
+from ..source import PackIdentity
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, configured, main, rules_option
 
 RULE_KINDS = ("exigence", "exception", "alternative", "montant", "avis", "barème")
 
@@ -52,9 +53,10 @@ def _coverage_lines(covered: Coverage) -> list[str]:
     return lines
 
 
-def _json(run: FixtureRun) -> str:
+def _json(run: FixtureRun, pack: PackIdentity) -> str:
     covered = run.coverage
     document = {
+        "rules": {"pack": pack.name, "digest": pack.digest},
         "fixtures": [{"name": r.name, "passed": r.passed, "failures": list(r.failures)} for r in run.results],
         "coverage": {
             "rules_percent": round(_percent(covered, RULE_KINDS)[0], 1),
@@ -74,28 +76,37 @@ Exemples :
   immat test --coverage --fail-under 95
 """ + EXIT_CODES)
 @click.argument("rules_path", required=False, type=click.Path(path_type=Path, exists=True))
-@click.argument("fixtures", required=False, type=click.Path(path_type=Path, exists=True, file_okay=False),
-                default="fixtures")
+@click.argument("fixtures", required=False, type=click.Path(path_type=Path, exists=True, file_okay=False))
+@rules_option
 @click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help="Écrit aussi un rapport JUnit XML.")
 @click.option("--coverage", "show_coverage", is_flag=True,
               help="Dit quelles exigences, exceptions, alternatives et lignes de barème aucune fixture n'atteint.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
               help="Échoue (code 1) si la couverture des règles (hors lignes de barème) est sous ce pourcentage.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def rule_tests(rules_path, fixtures, junit, show_coverage, fail_under, fmt) -> None:
+def rule_tests(rules_path, fixtures, rules, junit, show_coverage, fail_under, fmt) -> None:
     """Vérifie chaque fixture (dossier.json) au regard de ce que son attendu.json annonce : verdict, pièces
-    manquantes, informations à compléter, montants, avis."""
-    program = _load(rules_path).program
-    run = run_fixtures(program, fixtures)
+    manquantes, informations à compléter, montants, avis.
+
+    RULES_PATH : les règles (comme --rules) ; FIXTURES : le dossier des fixtures, par défaut celui que nomme
+    [tool.immat] fixtures dans le pyproject.toml le plus proche, sinon fixtures/ du dossier courant."""
+    checked = _load(rules_path or rules)
+    fixtures = fixtures or configured().fixtures
+    if not fixture_folders(fixtures):
+        click.echo(f"erreur : aucune fixture (sous-dossier contenant un dossier.json) dans « {fixtures} » : "
+                   "il n'y aurait rien à tester", err=True)
+        sys.exit(BAD_INPUT)
+    run = run_fixtures(checked.program, fixtures)
     if junit:
         _junit(run, junit)
     failed = [r for r in run.results if not r.passed]
     if fmt == "json":
-        click.echo(_json(run), nl=False)
+        click.echo(_json(run, checked.pack), nl=False)
     else:
         for r in run.results:
             click.echo(f"{'ok ' if r.passed else 'ÉCHEC'} {r.name}")
             click.echo("".join(f"      {f}\n" for f in r.failures), nl=False)
+        click.echo(f"Règles : {checked.pack}")
         click.echo(f"{len(run.results) - len(failed)} passed, {len(failed)} failed")
         if show_coverage or fail_under is not None:
             click.echo("\n".join(_coverage_lines(run.coverage)))

@@ -8,8 +8,11 @@ import functools
 import importlib.resources
 import json
 import os
+import signal
+import stat
 import sys
 from collections.abc import Iterator
+from typing import BinaryIO
 from pathlib import Path
 
 import click
@@ -19,21 +22,26 @@ from rich.text import Text
 
 from .. import diagnostics as diag
 from .. import report
-from ..dossier import dossier_schema
-from ..pipeline import Unreadable, render_many, unreadable_file, validate_many
+from ..diagnostics import error
+from ..dossier import MAX_BYTES, dossier_schema, too_large
+from ..pipeline import FAILED, Unreadable, WorkerLost, render_many, unreadable_file, validate_many
 from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, main, rules_option
 
 # ------------------------------------------------------------------ validate
 
 
-def read_documents(paths: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+def read_documents(paths: tuple[str, ...]) -> Iterator[tuple[str, str] | Unreadable]:
     """(name, text) for each dossier, streamed: JSON Lines files are read a line at a time."""
     for raw in paths:
         if raw == "-":
-            yield "<stdin>", sys.stdin.read()
+            yield _whole("<stdin>", sys.stdin.buffer)
             continue
         path = Path(raw)
         files = sorted(p for p in path.rglob("*") if _is_dossier_file(p)) if path.is_dir() else [path]
+        if path.is_dir() and not files:
+            # An empty folder is a wrong path more often than an empty batch: checking nothing is not a success.
+            message = "ce répertoire ne contient aucun dossier (fichier .json ou .jsonl)"
+            yield Unreadable(raw, [error("aucun-dossier", message, file=raw)])
         for f in files:
             yield from _file_documents(f)
 
@@ -43,17 +51,68 @@ def _is_dossier_file(path: Path) -> bool:
     return path.suffix in (".json", ".jsonl") and path.name != "attendu.json"
 
 
-def _file_documents(path: Path) -> Iterator[tuple[str, str]]:
+def _file_documents(path: Path) -> Iterator[tuple[str, str] | Unreadable]:
+    name = str(path)
     try:
-        if path.suffix == ".jsonl":
-            with path.open(encoding="utf-8") as stream:
-                for number, line in enumerate(stream, start=1):
-                    if line.strip():
-                        yield f"{path}:{number}", line
-        else:
-            yield str(path), path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        yield unreadable_file(str(path), exc)
+        stream = _open_regular(path)
+    except OSError as exc:
+        yield unreadable_file(name, exc)
+        return
+    if stream is None:
+        message = ("ce n'est pas un fichier ordinaire (tube, périphérique…) : il n'est pas lu ; "
+                   "passez son contenu par l'entrée standard (immat validate - < …)")
+        yield Unreadable(name, [error("fichier-special", message, file=name)])
+        return
+    with stream:
+        yield from _lines(name, stream) if path.suffix == ".jsonl" else [_whole(name, stream)]
+
+
+def _open_regular(path: Path) -> BinaryIO | None:
+    """The file opened for reading, or None if it is not a regular file (a FIFO, /dev/zero).
+
+    O_NONBLOCK: opening a FIFO does not wait for a writer, so it is refused at once.
+    """
+    stream = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb")
+    if stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+        return stream
+    stream.close()
+    return None
+
+
+def _whole(name: str, stream: BinaryIO) -> tuple[str, str] | Unreadable:
+    data = stream.read(MAX_BYTES + 1)  # never more: the input may be endless
+    if len(data) > MAX_BYTES:
+        return Unreadable(name, [too_large(name)])
+    return _decoded(name, data, name, 1)
+
+
+def _lines(name: str, stream: BinaryIO) -> Iterator[tuple[str, str] | Unreadable]:
+    """One document per line, numbered as an editor does: only \\n ends a line (a lone \\r is inside it).
+
+    A file still growing is read up to the size it had when opened. Blank lines give no document.
+    """
+    size = os.fstat(stream.fileno()).st_size
+    number = 0
+    while stream.tell() < size:
+        number += 1
+        line = stream.readline(MAX_BYTES + 1)
+        if len(line) > MAX_BYTES:
+            while line and not line.endswith(b"\n"):  # skipped, never held whole
+                line = stream.readline(MAX_BYTES)
+            yield Unreadable(f"{name}:{number}", [too_large(name, line=number)])
+        elif line.strip():
+            yield _decoded(f"{name}:{number}", line, name, number)
+
+
+def _decoded(name: str, data: bytes, file: str, line: int) -> tuple[str, str] | Unreadable:
+    try:
+        return name, data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line += data.count(b"\n", 0, exc.start)
+        column = len(data[data.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace")) + 1
+        message = (f"texte illisible : l'octet 0x{data[exc.start]:02X} n'est pas de l'UTF-8 ; "
+                   "enregistrez le fichier en UTF-8")
+        return Unreadable(name, [error("encodage", message, file=file, line=line, column=column)])
 
 
 FORMATS = {
@@ -102,34 +161,78 @@ Exemples :
 @rules_option
 def validate(paths, fmt, explain, jobs, rules) -> None:
     """Vérifie un ou plusieurs dossiers (fichiers .json, dossiers, .jsonl, ou - pour l'entrée standard)."""
-    program = _load(rules).program
-    console = Console(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() else None
-    counts = {"complete": 0, "incomplete": 0, "rejected": 0, "unreadable": 0}
-    results = render_many(rules, program, read_documents(paths), _renderer(fmt, explain), jobs)
-    with _progress() as advance:
-        for result in results:
-            advance()
-            if isinstance(result, Unreadable):
-                counts["unreadable"] += 1
-                _echo_unreadable(result)
-                continue
-            counts[result.verdict] += 1
-            _echo_report(result.text, console)
+    with _stopped_by_signals():
+        program = _load(rules).program
+        console = Console(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() else None
+        counts = dict.fromkeys(SUMMARY_WORDS, 0)
+        results = render_many(rules, program, read_documents(paths), _renderer(fmt, explain), jobs)
+        with _progress() as advance, contextlib.closing(results):
+            for result in results:
+                if isinstance(result, WorkerLost):
+                    click.echo(f"Attention : un processus de vérification s'est arrêté brutalement ; les "
+                               f"{result.pending} dossier(s) qu'il n'avait pas finis sont vérifiés à nouveau, "
+                               "un par un.", err=True)
+                    continue
+                advance()
+                if isinstance(result, Unreadable):
+                    counts["failed" if _failed(result) else "unreadable"] += 1
+                    _echo_unreadable(result, fmt)
+                    continue
+                counts[result.verdict] += 1
+                _echo_report(result.text, console)
     if sum(counts.values()) > 1:
-        click.echo("Bilan : " + ", ".join(f"{n} {SUMMARY_WORDS[k]}" for k, n in counts.items()), err=True)
-    if counts["unreadable"]:
+        click.echo("Bilan : " + ", ".join(f"{n} {SUMMARY_WORDS[k]}" for k, n in counts.items() if n or k != "failed"),
+                   err=True)
+    if counts["unreadable"] or counts["failed"]:
         sys.exit(BAD_INPUT)
     sys.exit(FOUND if counts["incomplete"] or counts["rejected"] else OK)
 
 
-def _echo_unreadable(result: Unreadable) -> None:
+# A dossier without a report still has its record in a machine-read stream, at its place: line N of the
+# output answers the N-th dossier of the input.
+ERROR_RECORDS = {"json": report.render_unreadable_json, "jsonl": report.render_unreadable_jsonl}
+
+
+def _echo_unreadable(result: Unreadable, fmt: str | None = None) -> None:
+    if fmt in ERROR_RECORDS:
+        click.echo(ERROR_RECORDS[fmt](result.name, result.diagnostics), nl=False)
     # The full form, not the GNU line alone: its « aide » line carries the fix (« vouliez-vous dire … ? »).
     for d in result.diagnostics:
         click.echo(diag.render_text(d), err=True)
 
 
+def _failed(result: Unreadable) -> bool:
+    return any(d.code == FAILED for d in result.diagnostics)
+
+
 SUMMARY_WORDS = {"complete": "complet(s)", "incomplete": "incomplet(s)", "rejected": "rejeté(s)",
-                 "unreadable": "illisible(s)"}
+                 "unreadable": "illisible(s)", "failed": "non évalué(s) (anomalie d'immat)"}
+# 128 + the signal's number, as a shell reports a process the signal stopped.
+INTERRUPTED, TERMINATED = 130, 143
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the batch is, so that it stops as Ctrl-C does; not an Exception, so that the
+    guard that keeps one dossier's anomaly from stopping a batch never catches it."""
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _stopped_by_signals():
+    """Ctrl-C and SIGTERM end the run with one French line and 130 or 143, the worker processes shut down."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    except (KeyboardInterrupt, _Terminated) as exc:
+        how, code = ("Ctrl-C", INTERRUPTED) if isinstance(exc, KeyboardInterrupt) else ("SIGTERM", TERMINATED)
+        click.echo(f"Vérification interrompue ({how}) : les rapports déjà écrits sont complets, les dossiers "
+                   "suivants n'ont pas été vérifiés.", err=True)
+        sys.exit(code)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
@@ -172,6 +275,7 @@ def explain(dossier, rule_id, rules) -> None:
         hint = f" ; vouliez-vous dire « {suggestion[0]} » ?" if suggestion else ""
         click.echo(f"règle inconnue : « {rule_id} »{hint}", err=True)
         sys.exit(BAD_INPUT)
+    click.echo(f"Règles : {program.pack}\n")
     click.echo("\n\n".join(trees))
 
 

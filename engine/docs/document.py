@@ -6,10 +6,11 @@ and the Markdown pages always say the same thing.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 
 import attrs
+
+from .. import escape
 
 # ------------------------------------------------------------------ inline content
 
@@ -265,7 +266,7 @@ PRINT_SCRIPT = ("window.addEventListener('beforeprint',function(){"
 
 class HtmlWriter(Writer):
     def page(self, page: Page) -> str:
-        e = html.escape
+        e = escape.html
         nav = "".join(f'<a href="{e(href)}">{e(label)}</a>' for label, href in self.nav)
         body = self.body(page)
         kicker = f'<p class="kicker">{e(page.kicker)}</p>\n' if page.kicker else ""
@@ -284,7 +285,7 @@ class HtmlWriter(Writer):
         return "".join(self._inline(w) for w in words)
 
     def _inline(self, w: Inline) -> str:
-        e = html.escape
+        e = escape.html
         if isinstance(w, str):
             return e(w)
         if isinstance(w, Link):
@@ -305,14 +306,14 @@ class HtmlWriter(Writer):
         return "\n".join(self.block(b) for b in blocks)
 
     def term_notes(self) -> str:
-        items = "\n".join(f'<li id="terme-{n}">{html.escape(hint)}</li>' for hint, n in self.terms.items())
+        items = "\n".join(f'<li id="terme-{n}">{escape.html(hint)}</li>' for hint, n in self.terms.items())
         return f'\n<section class="termes">\n<h2>{TERMS_HEADING}</h2>\n<ol>\n{items}\n</ol>\n</section>'
 
     def block(self, b: Block) -> str:
         return getattr(self, "_" + type(b).__name__.lower())(b)
 
     def _heading(self, b: Heading) -> str:
-        anchor = f' id="{html.escape(b.anchor)}"' if b.anchor else ""
+        anchor = f' id="{escape.html(b.anchor)}"' if b.anchor else ""
         return f"<h{b.level}{anchor}>{self.inline(b.text)}</h{b.level}>"
 
     def _para(self, b: Para) -> str:
@@ -324,7 +325,7 @@ class HtmlWriter(Writer):
         items = []
         for i, item in enumerate(b.items):
             if b.joiner and i:
-                items.append(f'<li class="joiner">{html.escape(b.joiner)}</li>')
+                items.append(f'<li class="joiner">{escape.html(b.joiner)}</li>')
             items.append(f"<li>{self._item(item)}</li>")
         return f"<ul{style}>\n" + "\n".join(items) + "\n</ul>"
 
@@ -335,7 +336,7 @@ class HtmlWriter(Writer):
         return self.blocks(blocks)
 
     def _callout(self, b: Callout) -> str:
-        return (f'<div class="callout {b.style}"><span class="label">{html.escape(b.label)}</span>\n'
+        return (f'<div class="callout {b.style}"><span class="label">{escape.html(b.label)}</span>\n'
                 f"{self.blocks(b.body)}\n</div>")
 
     def _table(self, b: Table) -> str:
@@ -365,14 +366,11 @@ class HtmlWriter(Writer):
 
 # ------------------------------------------------------------------ Markdown
 
-MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|"})
-
-
 class MarkdownWriter(Writer):
     def page(self, page: Page) -> str:
         nav = " · ".join(f"[{label}]({href})" for label, href in self.nav)
-        head = [nav, "", f"*{page.kicker}*", "", f"# {page.title.translate(MD_SPECIAL)}"] if page.kicker else \
-            [nav, "", f"# {page.title.translate(MD_SPECIAL)}"]
+        head = [nav, "", f"*{page.kicker}*", "", f"# {escape.markdown(page.title)}"] if page.kicker else \
+            [nav, "", f"# {escape.markdown(page.title)}"]
         body = self.body(page)
         return "\n".join(head) + "\n\n" + body.rstrip() + "\n"
 
@@ -381,24 +379,24 @@ class MarkdownWriter(Writer):
 
     def _inline(self, w: Inline) -> str:
         if isinstance(w, str):
-            return w.translate(MD_SPECIAL)
+            return escape.markdown(w)
         if isinstance(w, Link):
             href = self.resolve(w)
-            text = w.text.translate(MD_SPECIAL)
+            text = escape.markdown(w.text)
             return f"[{text}]({href})" if href else text
         if isinstance(w, Web):
-            return f"[{w.text.translate(MD_SPECIAL)}]({w.href})"
+            return f"[{escape.markdown(w.text)}]({w.href})"
         if isinstance(w, Term):
-            return f"{w.text.translate(MD_SPECIAL)}[^{self.term_number(w)}]"
+            return f"{escape.markdown(w.text)}[^{self.term_number(w)}]"
         if isinstance(w, Code):
-            return f"`{w.text}`"
-        return f"**{w.text.translate(MD_SPECIAL)}**"
+            return escape.markdown_code(w.text)
+        return f"**{escape.markdown(w.text)}**"
 
     def blocks(self, blocks) -> str:
         return "".join(self.block(b) + "\n\n" for b in blocks)
 
     def term_notes(self) -> str:
-        notes = "".join(f"[^{n}]: {hint.translate(MD_SPECIAL)}\n" for hint, n in self.terms.items())
+        notes = "".join(f"[^{n}]: {escape.markdown(hint)}\n" for hint, n in self.terms.items())
         return f"## {TERMS_HEADING}\n\n{notes}"
 
     def block(self, b: Block) -> str:

@@ -1,0 +1,101 @@
+"""Text from a dossier or a rule file → text safe to print in each output format.
+
+A dossier is written by someone else: a reference, a holder's name or a file name may hold a line break, a
+terminal escape sequence or a bidirectional override, and must never add a line to a report, move a terminal's
+cursor or turn into Markdown or HTML. Every renderer passes the text it did not write itself through the
+function of its format, at the boundary, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import re
+
+# Unicode categories Cc (C0, DEL, C1), Cf (invisible format characters: bidirectional marks and overrides,
+# zero-width characters, BOM), Cs (lone surrogates, which no UTF-8 output can encode), Zl and Zp
+# (U+2028, U+2029, which some readers take for line breaks). Written out rather than computed from
+# unicodedata at import, which would cost a scan of every code point at each start; a test checks the class
+# against unicodedata.
+UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    code = ord(char)
+    return _SHORT.get(char) or (f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+
+
+def visible(text: str) -> str:
+    """`text` with each unsafe character written as JSON writes it (`\\n`, `\\u001b`, `\\u202e`).
+
+    The dossier file itself writes a control character that way, so the report shows what the file says. A
+    backslash is left as it is: the form is readable, and applying it twice changes nothing.
+    """
+    return UNSAFE.sub(_escape, text)
+
+
+EXCERPT_CHARS = 60
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """At most `limit` characters of a value, made visible, « … » marking a cut: enough to find the value in
+    the dossier, not enough to copy personal data into logs."""
+    return visible(text[:limit]) + "…" if len(text) > limit else visible(text)
+
+
+def html(text: str) -> str:
+    return _html.escape(visible(text))
+
+
+# Every character CommonMark or GitHub's Markdown reads as markup inside a line: emphasis, code, links and
+# images, HTML and autolinks, entities (&#x202e; would bring an override back), tables, strikethrough.
+# Line-start markup (# titre, > citation, - liste) cannot occur: visible() leaves no line break.
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]<>&|~"})
+
+
+def markdown(text: str) -> str:
+    return visible(text).translate(_MARKDOWN)
+
+
+def markdown_code(text: str) -> str:
+    """An inline code span that a backtick inside the text cannot close."""
+    text = visible(text)
+    fence = "`" * (_longest_backtick_run(text) + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def markdown_fence(lines: list[str]) -> str:
+    """A fence (```) longer than any run of backticks in `lines`, so that none of them can close it."""
+    return "`" * max(3, max((_longest_backtick_run(line) for line in lines), default=0) + 1)
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall("`+", text)), default=0)
+
+
+# What json.dumps(ensure_ascii=False) leaves raw and must not be: C1 and DEL (terminal controls on some
+# terminals), U+2028/U+2029 and U+0085 (line breaks for str.splitlines() and JavaScript, which would split a
+# JSON Lines record), bidirectional overrides, and lone surrogates (which no UTF-8 stream can encode).
+# Written as \uXXXX, the document decodes to exactly the same strings.
+def _json_escape(match: re.Match) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+# json.dumps escapes C0 inside strings itself; outside them, C0 is the layout's own line breaks.
+_JSON_UNSAFE = re.compile(UNSAFE.pattern.replace("\x00-\x1f", "", 1))
+
+
+def json_dumps(value, **kwargs) -> str:
+    """json.dumps with accents kept readable and every unsafe character escaped: same data, safe bytes."""
+    return _JSON_UNSAFE.sub(_json_escape, json.dumps(value, ensure_ascii=False, **kwargs))

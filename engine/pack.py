@@ -1,0 +1,215 @@
+"""A rule pack on disk → the bytes and texts of its files, each checked before it is read.
+
+A pack is a folder (every .immat under it), one file, or the pack shipped inside immat. Its files, and the
+files they import, must be regular files inside the pack's folder: rules never read anything else, and a
+FIFO or a device is refused before it is opened, so reading a pack never blocks.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import importlib.resources
+import os
+import posixpath
+import stat
+from pathlib import Path
+
+import attrs
+
+from .diagnostics import Diagnostic, error
+from .source import PackIdentity
+
+SHIPPED = "paquet livré"
+PACKAGED = "rules"  # the folder name the shipped pack's files are shown under
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """Relative to the working directory when inside it (stable reports), else as given.
+
+    Symlinks are not followed: a file is shown where the pack holds it, not where a link leads.
+    """
+    path = Path(path)
+    try:
+        return Path(os.path.abspath(path)).relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def rule_files(folder: Path) -> list[Path]:
+    """Every rule file under a folder, in a stable order; symlinked folders are not followed."""
+    return sorted(folder.rglob("*.immat"))
+
+
+class Refused(Exception):
+    """A file immat will not read, and why in French; whoever asked for the file places the error."""
+
+    def __init__(self, code: str, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.line, self.column = code, message, line, column
+
+    def diagnostic(self, file: str) -> Diagnostic:
+        return error(self.code, self.message, file=file, line=self.line, column=self.column)
+
+
+KINDS = [(stat.S_ISDIR, "un dossier"), (stat.S_ISFIFO, "un tube nommé (FIFO)"), (stat.S_ISCHR, "un périphérique"),
+         (stat.S_ISBLK, "un périphérique"), (stat.S_ISSOCK, "une socket")]
+OS_ERRORS = {
+    errno.ELOOP: ("lien-en-boucle", "les liens symboliques de ce chemin forment une boucle"),
+    errno.ENOENT: ("lecture", "fichier introuvable (lien symbolique cassé ?)"),
+    errno.EACCES: ("lecture", "lecture refusée (droits d'accès)"),
+    errno.EPERM: ("lecture", "lecture refusée (droits d'accès)"),
+}
+
+
+def _refuse_special(mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in KINDS if test(mode)), "un fichier spécial")
+        raise Refused("fichier-special", f"ce n'est pas un fichier ordinaire mais {kind} : il n'est pas lu")
+
+
+def read_regular(path: str | os.PathLike) -> bytes:
+    """A regular file's bytes; anything else is Refused without being opened for reading."""
+    try:
+        _refuse_special(os.stat(path).st_mode)
+        # O_NONBLOCK: should a FIFO replace the file between stat and open, opening it does not wait.
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as stream:
+            _refuse_special(os.fstat(stream.fileno()).st_mode)
+            return stream.read()
+    except OSError as exc:
+        code, message = OS_ERRORS.get(exc.errno, ("lecture", f"lecture impossible ({errno.errorcode.get(exc.errno)})"))
+        raise Refused(code, message) from None
+
+
+def _position(data: bytes, offset: int) -> dict[str, int]:
+    start = data.rfind(b"\n", 0, offset) + 1
+    return {"line": data.count(b"\n", 0, offset) + 1,
+            "column": len(data[start:offset].decode("utf-8", errors="replace")) + 1}
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text as written (line ends kept), or Refused at the first byte that makes it something else."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise Refused("fichier-binaire", "ce fichier contient un octet nul : c'est un fichier binaire, "
+                      "pas un fichier de règles", **_position(data, nul))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Refused("encodage", f"ce fichier n'est pas en UTF-8 (octet 0x{data[exc.start]:02X}) : "
+                      "enregistrez-le en UTF-8", **_position(data, exc.start)) from None
+
+
+def _inside(path: str, real_root: str) -> bool:
+    return os.path.commonpath([os.path.realpath(path), real_root]) == real_root
+
+
+def _leaves(path: str, folder: str) -> bool:
+    relative = posixpath.relpath(path, folder)
+    return relative == ".." or relative.startswith("../")
+
+
+@attrs.frozen
+class Pack:
+    """Where a pack's files may come from, and what outputs call it."""
+
+    name: str  # what --rules named, as displayed; « paquet livré » for the shipped pack
+    root: str  # display path of the folder every file must stay in
+    real_root: str | None  # that folder on disk; None for the shipped pack, read from the package
+
+
+@attrs.define
+class PackFiles:
+    """The files of a pack read so far: texts by display path, bytes for the digest, and what was refused.
+
+    Mutable on purpose: the files a pack imports are only known once the files importing them are parsed.
+    """
+
+    pack: Pack
+    texts: dict[str, str] = attrs.Factory(dict)
+    raw: dict[str, bytes] = attrs.Factory(dict)
+    refused: dict[str, Refused] = attrs.Factory(dict)
+    diagnostics: list[Diagnostic] = attrs.Factory(list)
+
+    def identity(self) -> PackIdentity:
+        """The pack's name and digest: the first 12 hex digits of the SHA-256 of the `sha256sum` listing
+        (« <sha256 of the bytes>  <path in the pack> » lines, sorted by path) of every file read."""
+        files = sorted((posixpath.relpath(path, self.pack.root), data) for path, data in self.raw.items())
+        listing = "".join(f"{hashlib.sha256(data).hexdigest()}  {path}\n" for path, data in files)
+        return PackIdentity(self.pack.name, hashlib.sha256(listing.encode("utf-8")).hexdigest()[:12])
+
+    def add(self, path: str, data: bytes) -> None:
+        self.raw[path] = data
+        try:
+            # As open() in text mode would: the parser sees "\n" line ends only.
+            self.texts[path] = decode(data).replace("\r\n", "\n").replace("\r", "\n")
+        except Refused as refused:
+            self.diagnostics.append(refused.diagnostic(path))
+
+    def read(self, path: str) -> Refused | None:
+        """Reads one file on disk into the pack, or says why it was refused."""
+        if path not in self.refused:
+            try:
+                self.add(path, read_regular(path))
+            except Refused as refused:
+                self.refused[path] = refused
+        return self.refused.get(path)
+
+    def admit(self, target: str, written: str) -> Refused | None:
+        """Reads the file an import written `written` resolves to (a display path), unless it must be refused;
+        a target that does not exist is left for the checker to report."""
+        if posixpath.isabs(written) or _leaves(target, self.pack.root):
+            self.refused[target] = Refused("import-hors-du-paquet", f"hors du paquet « {self.pack.name} » ; "
+                                           "un fichier de règles n'importe que des fichiers de son dossier")
+        elif target in self.raw or self.pack.real_root is None or not os.path.lexists(target):
+            pass
+        elif not _inside(target, self.pack.real_root):
+            self.refused[target] = Refused("import-hors-du-paquet",
+                                           f"lien symbolique qui mène hors du paquet « {self.pack.name} »")
+        else:
+            self.read(target)
+        return self.refused.get(target)
+
+
+def _shipped() -> PackFiles:
+    files = PackFiles(Pack(SHIPPED, PACKAGED, None))
+    for f in sorted(importlib.resources.files("immat.rules").iterdir(), key=lambda f: f.name):
+        if f.name.endswith(".immat"):
+            files.add(f"{PACKAGED}/{f.name}", f.read_bytes())
+    return files
+
+
+def _folder(root: Path) -> PackFiles:
+    name = display_path(root)
+    files = PackFiles(Pack(name, name, os.path.realpath(root)))
+    found = rule_files(root)
+    if not found:
+        files.diagnostics.append(error("paquet-vide", "aucun fichier de règles (.immat) dans ce répertoire : "
+                                       "il n'y aurait rien à vérifier", file=name))
+    for f in found:
+        path = display_path(f)
+        if not _inside(path, files.pack.real_root):
+            files.refused[path] = Refused("fichier-hors-du-paquet", f"lien symbolique qui mène hors du paquet « {name} » : "
+                                          "ce fichier n'est pas lu")
+        files.read(path)
+    files.diagnostics += [refused.diagnostic(path) for path, refused in files.refused.items()]
+    return files
+
+
+def read_pack(rules: str | os.PathLike | None) -> PackFiles:
+    """The own files of a pack: the shipped one (None), every .immat under a folder, or one file.
+
+    A pack named by one file is that file alone, and the files it imports must lie in its folder.
+    """
+    if rules is None:
+        return _shipped()
+    root = Path(rules)
+    if root.is_dir():
+        return _folder(root)
+    name = display_path(root)
+    files = PackFiles(Pack(name, display_path(root.parent), os.path.realpath(root.parent)))
+    if not os.path.lexists(root):
+        files.diagnostics.append(error("regles-introuvables", f"règles introuvables : « {rules} »", file=str(rules)))
+    elif (refused := files.read(name)) is not None:
+        files.diagnostics.append(refused.diagnostic(name))
+    return files
