@@ -13,12 +13,12 @@ import argparse
 import random
 import sys
 import time
-import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from fuzz.campaign import campaign  # noqa: E402
 from fuzz.mutate import mutate  # noqa: E402
 from immat.check import check  # noqa: E402
 from immat.diagnostics import DiagnosticError  # noqa: E402
@@ -53,24 +53,13 @@ def main() -> int:
     args = parser.parse_args()
     texts = {path: path.read_text("utf-8") for path in RULES}
     modules = pack()
-    outcomes = {"program": 0, "diagnostics": 0}
-    failures = 0
-    started = time.perf_counter()
-    for n in range(args.iterations):
-        seed = args.seed + n
-        path = RULES[seed % len(RULES)]
-        text = mutate(texts[path], random.Random(seed))
-        try:
-            outcomes[run_one(path.name, text, modules)] += 1
-        except Exception:  # noqa: BLE001 — the point of a fuzzer: report whatever escapes
-            failures += 1
-            print(f"ÉCHEC (graine {seed}, {path.name}) :", file=sys.stderr)
-            traceback.print_exc()
-    elapsed = time.perf_counter() - started
-    print(f"{args.iterations} entrées essayées en {elapsed:.1f} s (graine de départ {args.seed}) : "
-          f"{outcomes['program']} acceptées, {outcomes['diagnostics']} erreurs situées, {failures} échec(s)")
-    return 1 if failures else 0
 
+    def make(seed: int):
+        path = RULES[seed % len(RULES)]
+        return path.name, (path.name, mutate(texts[path], random.Random(seed)))
+
+    return campaign(args.iterations, args.seed, make, lambda given: run_one(*given, modules),
+                    {"program": "acceptées", "diagnostics": "erreurs situées"})
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -297,3 +297,11 @@ def test_same_files_same_digest_wherever_they_are_and_one_byte_changes_it(immat,
     assert digest_of(immat("check", "deux").output) != digest
     report = immat("validate", "--rules", "un", "--format", "json", EXAMPLE).stdout
     assert report == immat("validate", "--rules", "un", "--format", "json", EXAMPLE).stdout
+
+
+def test_an_empty_batch_file_checked_nothing_and_exits_2(tmp_path, monkeypatch):
+    (tmp_path / "lot.jsonl").write_text("\n\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["validate", "lot.jsonl"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "aucun dossier à vérifier" in result.stderr

@@ -180,6 +180,10 @@ def validate(paths, fmt, explain, jobs, rules) -> None:
                     continue
                 counts[result.verdict] += 1
                 _echo_report(result.text, console)
+    if not sum(counts.values()):
+        # An empty batch file checked nothing: that is not a success.
+        click.echo("erreur[aucun-dossier]: aucun dossier à vérifier (le lot est vide)", err=True)
+        sys.exit(BAD_INPUT)
     if sum(counts.values()) > 1:
         click.echo("Bilan : " + ", ".join(f"{n} {SUMMARY_WORDS[k]}" for k, n in counts.items() if n or k != "failed"),
                    err=True)
