@@ -305,3 +305,12 @@ def test_an_empty_batch_file_checked_nothing_and_exits_2(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["validate", "lot.jsonl"], catch_exceptions=False)
     assert result.exit_code == 2
     assert "aucun dossier à vérifier" in result.stderr
+
+
+def test_the_docs_index_names_the_pack(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    runner = CliRunner()
+    result = runner.invoke(main, ["docs", "-o", str(tmp_path / "site"), "--format", "markdown"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "Règles décrites : rules (empreinte " in (tmp_path / "site" / "index.md").read_text("utf-8")

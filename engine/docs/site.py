@@ -384,6 +384,7 @@ class Site:
                   "légale de la règle, dit quand elle s'applique, ce qu'elle exige, et montre des dossiers "
                   "d'exemple.",),
                  "lead"),
+            *self._pack(),
             Heading(2, ("Comment lire ces pages",)),
             Bullets(tuple((Para((t,)),) for t in READING_NOTES)),
             Heading(2, (LIMITS_TITLE,), "limites"),
@@ -396,6 +397,11 @@ class Site:
         ]
         blocks += self._catalogue()
         return Page("index", "Règles de la demande de certificat d'immatriculation", "", tuple(blocks))
+
+    def _pack(self) -> list:
+        # A lawyer who quotes these pages can say which rules they describe, as every report does.
+        pack = self.program.pack
+        return [Para((f"Règles décrites : {pack}.",), "note")] if pack is not None else []
 
     def _by_case(self) -> list:
         origins = tuple(self.prose.enum("/achat/origine")) or ("france",)
