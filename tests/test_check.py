@@ -33,7 +33,7 @@ def expected(case: pathlib.Path) -> tuple[str, str, int]:
 def diagnostics(cli, *args) -> list[dict]:
     result = cli("check", "--format", "json", *args)
     assert result.exit_code == 1
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 # ---------------------------------------------------------------- one text_snapshot file per case
@@ -77,7 +77,7 @@ def test_all_errors_of_a_file_are_reported_in_file_order(cli):
 
 def test_gnu_format_prints_one_line_per_error(cli):
     result = cli("check", "--format", "gnu", "tests/check/bad/erreurs_multiples.immat")
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert len(lines) == 6
     assert all(re.match(r"tests/check/bad/erreurs_multiples\.immat:\d+:\d+: erreur\[[a-z-]+\]: ", line)
                for line in lines)

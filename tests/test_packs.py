@@ -307,9 +307,13 @@ def test_an_empty_batch_file_checked_nothing_and_exits_2(tmp_path, monkeypatch):
     assert "aucun dossier à vérifier" in result.stderr
 
 
-def test_the_docs_index_names_the_pack(tmp_path, monkeypatch):
+def test_the_docs_index_and_every_check_format_name_the_pack(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     runner = CliRunner()
+    for fmt in ("text", "gnu", "json", "sarif", "github"):
+        result = runner.invoke(main, ["check", "--format", fmt], catch_exceptions=False)
+        assert "règles : rules (empreinte " in result.stderr, fmt
+        assert "empreinte" not in result.stdout, fmt  # machine-read output keeps its shape
     result = runner.invoke(main, ["docs", "-o", str(tmp_path / "site"), "--format", "markdown"],
                            catch_exceptions=False)
     assert result.exit_code == 0

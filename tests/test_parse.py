@@ -246,7 +246,7 @@ def test_syntax_error_is_located_and_explained(path, cli, text_snapshot):
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
 def test_syntax_error_json_gives_code_and_line(path, cli):
     result = cli("check", "--format", "json", relative(path))
-    first = json.loads(result.output)[0]
+    first = json.loads(result.stdout)[0]
     assert (first["code"], first["line"]) == expected(path)
     assert first["file"] == relative(path)
 
@@ -281,7 +281,7 @@ def test_common_mistake_example_gets_its_hint(message, example):
 ])
 def test_common_mistake_is_recognised_inside_a_real_rule(path, hint, cli):
     result = cli("check", "--format", "json", f"tests/parse/bad/{path}.immat")
-    assert hint in json.loads(result.output)[0]["help"]
+    assert hint in json.loads(result.stdout)[0]["help"]
 
 
 def test_unrelated_syntax_error_gets_no_hint():

@@ -31,7 +31,7 @@ def _pack(tmp_path, text: str):
 
 def _errors(cli, path, *args) -> tuple[int, list[dict]]:
     result = cli("check", "--format", "json", *args, path)
-    return result.exit_code, [d for d in json.loads(result.output) if d["severity"] == "error"]
+    return result.exit_code, [d for d in json.loads(result.stdout) if d["severity"] == "error"]
 
 
 def _nots(depth: int) -> str:

@@ -47,9 +47,9 @@ def check(rules_path, fmt, fixtures, strict, rules) -> None:
     checked = check_rules(rules_path or rules, fixtures)
     click.echo(RENDERERS[fmt](checked.diagnostics), nl=False)
     errors = [d for d in checked.diagnostics if d.is_error]
-    if fmt == "text":
-        click.echo(f"{len(errors)} erreur(s), {len(checked.diagnostics) - len(errors)} avertissement(s) ; "
-                   f"règles : {checked.pack}", err=True)
+    # On standard error for every format, so that machine-read output on standard output keeps its shape.
+    click.echo(f"{len(errors)} erreur(s), {len(checked.diagnostics) - len(errors)} avertissement(s) ; "
+               f"règles : {checked.pack}", err=True)
     if any(d.code in UNREADABLE_CODES for d in errors):
         sys.exit(BAD_INPUT)
     sys.exit(FOUND if errors or (strict and checked.diagnostics) else OK)
