@@ -14,6 +14,7 @@ import os
 import posixpath
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 import attrs
 
@@ -68,20 +69,34 @@ def _refuse_special(mode: int) -> None:
         raise Refused("fichier-special", f"ce n'est pas un fichier ordinaire mais {kind} : il n'est pas lu")
 
 
+def open_regular(path: str | os.PathLike) -> BinaryIO | None:
+    """The file opened for reading, or None if it is not a regular file (a FIFO, /dev/zero).
+
+    O_NONBLOCK: opening a FIFO does not wait for a writer, so it is refused at once.
+    """
+    stream = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb")
+    if stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+        return stream
+    stream.close()
+    return None
+
+
 def read_regular(path: str | os.PathLike) -> bytes:
     """A regular file's bytes; anything else is Refused without being opened for reading."""
     try:
         _refuse_special(os.stat(path).st_mode)
-        # O_NONBLOCK: should a FIFO replace the file between stat and open, opening it does not wait.
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as stream:
-            _refuse_special(os.fstat(stream.fileno()).st_mode)
+        stream = open_regular(path)  # should a FIFO replace the file after the stat, it is still not read
+        if stream is None:
+            _refuse_special(os.stat(path).st_mode)
+        with stream:
             return stream.read()
     except OSError as exc:
         code, message = OS_ERRORS.get(exc.errno, ("lecture", f"lecture impossible ({errno.errorcode.get(exc.errno)})"))
         raise Refused(code, message) from None
 
 
-def _position(data: bytes, offset: int) -> dict[str, int]:
+def position(data: bytes, offset: int) -> dict[str, int]:
+    """1-based line and column of a byte offset, the column counted in characters."""
     start = data.rfind(b"\n", 0, offset) + 1
     return {"line": data.count(b"\n", 0, offset) + 1,
             "column": len(data[start:offset].decode("utf-8", errors="replace")) + 1}
@@ -92,12 +107,12 @@ def decode(data: bytes) -> str:
     nul = data.find(b"\0")
     if nul >= 0:
         raise Refused("fichier-binaire", "ce fichier contient un octet nul : c'est un fichier binaire, "
-                      "pas un fichier de règles", **_position(data, nul))
+                      "pas un fichier de règles", **position(data, nul))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Refused("encodage", f"ce fichier n'est pas en UTF-8 (octet 0x{data[exc.start]:02X}) : "
-                      "enregistrez-le en UTF-8", **_position(data, exc.start)) from None
+                      "enregistrez-le en UTF-8", **position(data, exc.start)) from None
 
 
 def _inside(path: str, real_root: str) -> bool:

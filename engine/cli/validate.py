@@ -9,7 +9,6 @@ import importlib.resources
 import json
 import os
 import signal
-import stat
 import sys
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -24,6 +23,7 @@ from .. import diagnostics as diag
 from .. import report
 from ..diagnostics import error
 from ..dossier import MAX_BYTES, dossier_schema, too_large
+from ..pack import open_regular, position
 from ..pipeline import FAILED, Unreadable, WorkerLost, render_many, unreadable_file, validate_many
 from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, main, rules_option
 
@@ -54,7 +54,7 @@ def _is_dossier_file(path: Path) -> bool:
 def _file_documents(path: Path) -> Iterator[tuple[str, str] | Unreadable]:
     name = str(path)
     try:
-        stream = _open_regular(path)
+        stream = open_regular(path)
     except OSError as exc:
         yield unreadable_file(name, exc)
         return
@@ -65,18 +65,6 @@ def _file_documents(path: Path) -> Iterator[tuple[str, str] | Unreadable]:
         return
     with stream:
         yield from _lines(name, stream) if path.suffix == ".jsonl" else [_whole(name, stream)]
-
-
-def _open_regular(path: Path) -> BinaryIO | None:
-    """The file opened for reading, or None if it is not a regular file (a FIFO, /dev/zero).
-
-    O_NONBLOCK: opening a FIFO does not wait for a writer, so it is refused at once.
-    """
-    stream = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb")
-    if stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-        return stream
-    stream.close()
-    return None
 
 
 def _whole(name: str, stream: BinaryIO) -> tuple[str, str] | Unreadable:
@@ -108,11 +96,11 @@ def _decoded(name: str, data: bytes, file: str, line: int) -> tuple[str, str] | 
     try:
         return name, data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line += data.count(b"\n", 0, exc.start)
-        column = len(data[data.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace")) + 1
+        where = position(data, exc.start)
         message = (f"texte illisible : l'octet 0x{data[exc.start]:02X} n'est pas de l'UTF-8 ; "
                    "enregistrez le fichier en UTF-8")
-        return Unreadable(name, [error("encodage", message, file=file, line=line, column=column)])
+        return Unreadable(name, [error("encodage", message, file=file, line=line + where["line"] - 1,
+                                       column=where["column"])])
 
 
 FORMATS = {
