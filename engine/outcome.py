@@ -90,7 +90,7 @@ class RequirementOutcome:
     pieces: tuple[str, ...]
     message: str
     missing_fields: tuple[str, ...]
-    reason: Step
+    reason: Step | None  # None unless the report asked for the reasoning
     error: str | None = None
 
 
@@ -100,7 +100,7 @@ class AmountOutcome:
     status: AmountStatus
     value: object  # Money when computed
     missing_fields: tuple[str, ...]
-    breakdown: Step
+    breakdown: Step | None
     error: str | None = None
     unsettled: tuple[AmountOutcome, ...] = ()  # for a sum of amounts: the parts that keep it from a figure
 
@@ -120,3 +120,10 @@ class Outcome:
     amounts: tuple[AmountOutcome, ...]
     notices: tuple[NoticeOutcome, ...] = ()
     rules: PackIdentity | None = None  # the pack the dossier was checked against
+
+    def unexplained(self) -> Outcome:
+        """The same outcome without its reasoning trees: what the compiled evaluator gives."""
+        def bare(a: AmountOutcome) -> AmountOutcome:
+            return attrs.evolve(a, breakdown=None, unsettled=tuple(map(bare, a.unsettled)))
+        return attrs.evolve(self, requirements=tuple(attrs.evolve(r, reason=None) for r in self.requirements),
+                            amounts=tuple(map(bare, self.amounts)))

@@ -23,6 +23,7 @@ from .format import comments, format_module
 from .lint import lint
 from .diagnostics import Diagnostic, DiagnosticError, error, sorted_diagnostics
 from .dossier import dossier_schema, parse_dossier
+from .compile import compiled
 from .evaluate import evaluate
 from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
@@ -91,10 +92,16 @@ def load_rules(rules: str | os.PathLike | None = None, needs_requirement: bool =
     return Checked(program if ok else None, sorted_diagnostics(diagnostics), pack)
 
 
-def validate(program: Program, text: str, name: str) -> Outcome:
-    """One dossier's text → its outcome; raises DiagnosticError when the dossier is unreadable."""
+def validate(program: Program, text: str, name: str, explain: bool = False) -> Outcome:
+    """One dossier's text → its outcome; raises DiagnosticError when the dossier is unreadable.
+
+    The compiled program gives the outcome; with `explain`, the reference evaluator gives it with the
+    reasoning tree of every requirement and amount (the tests hold both to the same outcome).
+    """
     dossier = parse_dossier(text, name)
-    return attrs.evolve(evaluate(program, dossier.name, dossier.data), rules=program.pack)
+    outcome = evaluate(program, dossier.name, dossier.data) if explain else \
+        compiled(program).evaluate(dossier.name, dossier.data)
+    return attrs.evolve(outcome, rules=program.pack)
 
 
 @attrs.frozen
@@ -118,7 +125,8 @@ def unreadable_file(name: str, exc: Exception) -> Unreadable:
     return Unreadable(name, [error("lecture", f"lecture impossible : {exc}", file=name)])
 
 
-def validate_many(program: Program, documents: Iterable[tuple[str, str] | Unreadable]) -> Iterator[Outcome | Unreadable]:
+def validate_many(program: Program, documents: Iterable[tuple[str, str] | Unreadable],
+                  explain: bool = False) -> Iterator[Outcome | Unreadable]:
     """Lazily, one result per (name, text), in input order; a bad dossier never stops the batch.
 
     A document that could not even be read arrives as an Unreadable and is passed through.
@@ -129,7 +137,7 @@ def validate_many(program: Program, documents: Iterable[tuple[str, str] | Unread
             continue
         name, text = document
         try:
-            yield validate(program, text, name)
+            yield validate(program, text, name, explain)
         except DiagnosticError as exc:
             yield Unreadable(name, [_in_batch_file(name, d) for d in exc.diagnostics])
 
@@ -164,9 +172,10 @@ def _start_worker(rules) -> None:
 FAILED = "non-evalue"
 
 
-def _render_one(program: Program, render: Callable[[Outcome], str], document) -> Rendered | Unreadable:
+def _render_one(program: Program, render: Callable[[Outcome], str], explain: bool,
+                document) -> Rendered | Unreadable:
     try:
-        result = next(validate_many(program, [document]))
+        result = next(validate_many(program, [document], explain))
         if isinstance(result, Unreadable):
             return result
         return Rendered(result.dossier, str(result.verdict), render(result))
@@ -180,12 +189,12 @@ def _failed(document, why: str) -> Unreadable:
     return Unreadable(name, [error(FAILED, message, file=name)])
 
 
-def _render_in_worker(render: Callable[[Outcome], str], documents: list) -> list[Rendered | Unreadable]:
-    return [_render_one(_WORKER_PROGRAM, render, d) for d in documents]
+def _render_in_worker(render: Callable[[Outcome], str], explain: bool, documents: list) -> list[Rendered | Unreadable]:
+    return [_render_one(_WORKER_PROGRAM, render, explain, d) for d in documents]
 
 
 def render_many(rules, program: Program, documents: Iterable, render: Callable[[Outcome], str],
-                jobs: int = 1, window: int = 512) -> Iterator[Rendered | Unreadable | WorkerLost]:
+                jobs: int = 1, window: int = 512, explain: bool = False) -> Iterator[Rendered | Unreadable | WorkerLost]:
     """Validate and render a stream of dossiers on `jobs` processes, in input order, one result each.
 
     The input is read a window at a time, so memory stays flat however long the stream; each
@@ -194,12 +203,12 @@ def render_many(rules, program: Program, documents: Iterable, render: Callable[[
     had not finished are checked again one at a time: only one whose own process dies is lost.
     """
     if jobs <= 1:
-        yield from (_render_one(program, render, d) for d in documents)
+        yield from (_render_one(program, render, explain, d) for d in documents)
         return
     documents = iter(documents)
     first = list(itertools.islice(documents, window))
     if len(first) < window:  # a small batch is not worth starting processes for
-        yield from render_many(rules, program, first, render, 1)
+        yield from render_many(rules, program, first, render, 1, explain=explain)
         return
     windows = itertools.chain([first], iter(lambda: list(itertools.islice(documents, window)), []))
     pool = _pool(rules, jobs)
@@ -207,7 +216,7 @@ def render_many(rules, program: Program, documents: Iterable, render: Callable[[
         for batch in windows:
             size = max(1, len(batch) // (jobs * 4))
             chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
-            futures = [pool.submit(_render_in_worker, render, chunk) for chunk in chunks]
+            futures = [pool.submit(_render_in_worker, render, explain, chunk) for chunk in chunks]
             for done, future in enumerate(futures):
                 try:
                     results = future.result()
@@ -215,7 +224,7 @@ def render_many(rules, program: Program, documents: Iterable, render: Callable[[
                     pool.shutdown(wait=False, cancel_futures=True)
                     pending = [d for chunk in chunks[done:] for d in chunk]
                     yield WorkerLost(len(pending))
-                    yield from _one_at_a_time(rules, render, pending)
+                    yield from _one_at_a_time(rules, render, explain, pending)
                     pool = _pool(rules, jobs)
                     break
                 yield from results
@@ -227,13 +236,13 @@ def _pool(rules, jobs: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), _start_worker, (rules,))
 
 
-def _one_at_a_time(rules, render, documents: list) -> Iterator[Rendered | Unreadable]:
+def _one_at_a_time(rules, render, explain: bool, documents: list) -> Iterator[Rendered | Unreadable]:
     pool = None
     try:
         for document in documents:
             pool = pool or _pool(rules, 1)
             try:
-                yield pool.submit(_render_in_worker, render, [document]).result()[0]
+                yield pool.submit(_render_in_worker, render, explain, [document]).result()[0]
             except BrokenProcessPool:
                 pool.shutdown(wait=False)
                 pool = None
@@ -268,7 +277,8 @@ def run_fixtures(program: Program, root: str | os.PathLike) -> FixtureRun:
         expected_path = folder / "attendu.json"
         expected = json.loads(expected_path.read_text("utf-8")) if expected_path.exists() else None
         try:
-            outcome = validate(program, text, f"{name}/dossier.json")
+            # Coverage reads what each fixture's reasoning reached.
+            outcome = validate(program, text, f"{name}/dossier.json", explain=True)
         except DiagnosticError as exc:
             failures = compare_unreadable([d.pointer or "" for d in exc.diagnostics], expected or {"verdict": "?"})
         else:

@@ -136,16 +136,15 @@ class CompiledTable:
 
     def find(self, key, day: datetime.date) -> s.Row | s.Period | str:
         """The row or dated value that applies, or a French sentence saying why none does."""
-        when = f"{day:%d/%m/%Y}"
         if self.groups:
             versions = self.groups.get(key)
             if versions is None:
                 return f"le barème « {self.name} » n'a pas de clé « {key} »"
             found = next((p for p in versions if _covers(p, day)), None)
-            return found or f"le barème « {self.name} » n'a pas de valeur en vigueur le {when} pour « {key} »"
+            return found or f"le barème « {self.name} » n'a pas de valeur en vigueur le {day:%d/%m/%Y} pour « {key} »"
         version = next((p for p in self.periods if _covers(p.period, day)), None)
         if version is None:
-            return f"aucune version du barème « {self.name} » n'est en vigueur le {when}"
+            return f"aucune version du barème « {self.name} » n'est en vigueur le {day:%d/%m/%Y}"
         if not self.keyed or version.period.value is not None:
             return version.period
         row = version.row_for(key)

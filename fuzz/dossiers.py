@@ -1,5 +1,5 @@
-"""Mutations of the fixture dossiers, and what a dossier must give: the same reports twice, or located
-diagnostics. Shared by the suite's fuzz tests and by `fuzz/fuzz_dossiers.py`."""
+"""Mutations of the fixture dossiers, and what a dossier must give: the same reports twice (and the same outcome
+from the compiled evaluator as from the reference), or located diagnostics. Shared by the suite's fuzz tests and by `fuzz/fuzz_dossiers.py`."""
 
 from __future__ import annotations
 
@@ -94,11 +94,13 @@ def reports(text: str) -> tuple[str, ...] | str:
 
     Anything else (an exception, a diagnostic without message) propagates: that is a failure."""
     try:
-        outcome = validate(program(), text, "fuzz.json")
+        outcome = validate(program(), text, "fuzz.json", explain=True)
     except DiagnosticError as e:
         if not e.diagnostics or not all(d.message for d in e.diagnostics):
             raise AssertionError("refused without a located message") from e
         return "diagnostics"
+    if validate(program(), text, "fuzz.json") != outcome.unexplained():
+        raise AssertionError("the compiled evaluator and the reference disagree")
     return tuple(render(outcome) for render in RENDERERS)
 
 

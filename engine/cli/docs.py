@@ -29,7 +29,7 @@ def _examples(program, folder: Path | None) -> tuple[list[docs.Example], int]:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
             descriptions.setdefault(case.name, "")
     examples, skipped = [], 0
-    for result in validate_many(program, documents):
+    for result in validate_many(program, documents, explain=True):  # the site shows what each one reaches
         if isinstance(result, Unreadable):
             skipped += 1  # a fixture that shows a malformed dossier illustrates no rule
             continue

@@ -153,7 +153,8 @@ def validate(paths, fmt, explain, jobs, rules) -> None:
         program = _load(rules).program
         console = Console(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() else None
         counts = dict.fromkeys(SUMMARY_WORDS, 0)
-        results = render_many(rules, program, read_documents(paths), _renderer(fmt, explain), jobs)
+        # Until every report is sized for its reader, the renderers still read the reasoning.
+        results = render_many(rules, program, read_documents(paths), _renderer(fmt, explain), jobs, explain=True)
         with _progress() as advance, contextlib.closing(results):
             for result in results:
                 if isinstance(result, WorkerLost):
@@ -256,7 +257,7 @@ def explain(dossier, rule_id, rules) -> None:
     avec la source de la règle, ses notes de rédaction et ce qu'elle ne traite pas."""
     program = _load(rules).program
     document = next(read_documents((dossier,)))
-    result = next(validate_many(program, [document]))
+    result = next(validate_many(program, [document], explain=True))
     if isinstance(result, Unreadable):
         _echo_unreadable(result)
         sys.exit(BAD_INPUT)

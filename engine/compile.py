@@ -1,0 +1,578 @@
+"""Program → Python source → one function per definition, amount and demand: the evaluator batches run.
+
+Every expression becomes straight-line statements over local variables, one per node, with three-valued logic
+written out (`x.__class__ in P`: unknown or failed). Nothing from a rule file is pasted into the source:
+names are generated (`d3`, `v12`), and every value (a text, an amount, a barème, a source span) is emitted
+as `repr` of a small integer or string, or as an index into the constant list `K`. Loops (quantifiers,
+pieces, holders) are separate functions, so that the generated code nests at most two blocks whatever the
+rules' depth. The result carries no explanation: the reference evaluator, `evaluate.py`, builds the tree when a
+report asks for one, and the tests require both to give the same outcome.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from . import syntax as s
+from .evaluate import _UNSETTLED as UNSETTLED
+from .evaluate import Item
+from .evaluate import _amount_refs as amount_refs
+from .evaluate import _arith as arith
+from .evaluate import _compare as compare
+from .evaluate import _computed as computed
+from .evaluate import _convert as convert
+from .evaluate import _holder as holder_of
+from .evaluate import _kleene as kleene
+from .evaluate import _missing as missing_of
+from .evaluate import _piece_types as piece_types
+from .evaluate import _rule as rule_of
+from .evaluate import _verdict as verdict_of
+from .evaluate import _whole_units as whole_units
+from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status
+from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
+from .values import Duration, Failure, Money, NotCovered, Unknown, between, date_text, first_problem, shift
+
+PROBLEMS = (Unknown, Failure, NotCovered)
+_UNSET = object()  # a definition not computed yet for this dossier
+_LITERALS = (s.Number, s.Text, s.DateLit, s.Boolean, s.MoneyLit, s.Percent, s.DurationLit)
+
+
+class State:
+    """One dossier's evaluation: its data, the definitions and amounts computed so far, its pieces by type."""
+
+    __slots__ = ("data", "memo", "amounts", "_pieces")
+
+    def __init__(self, data: dict, definitions: int) -> None:
+        self.data = data
+        self.memo = [_UNSET] * definitions
+        self.amounts: dict[str, AmountOutcome] = {}
+        self._pieces = None
+
+    def pieces(self, piece_type: str) -> list[Item]:
+        if self._pieces is None:
+            self._pieces = {}
+            pieces = self.data.get("pieces")
+            for i, p in enumerate(pieces if isinstance(pieces, list) else ()):
+                self._pieces.setdefault(p.get("type"), []).append(Item(f"/pieces/{i}", p, i))
+        return self._pieces.get(piece_type, ())
+
+
+# ------------------------------------------------------------------ runtime helpers the source calls
+
+
+def _and(values):
+    if False in values:  # `in` compares by identity first, and no rule value equals False but False
+        return False
+    return kleene(values, False)
+
+
+def _or(values):
+    return kleene(values, True)
+
+
+def _count(values):
+    problem = first_problem(*values)
+    return problem if problem is not None else sum(1 for v in values if v is True)
+
+
+def _field(value, e: FieldRef, pointer: str):
+    return convert(value, e, pointer)
+
+
+def _lookup(table, key, day):
+    problem = first_problem(key, day)
+    if problem is not None:
+        return problem
+    found = table.find(key, day)
+    if isinstance(found, str):
+        return Failure(found)
+    cell = found.value
+    return NotCovered(cell.message) if isinstance(cell, s.OutOfScope) else cell.value
+
+
+def _dated(item: Item, reference, max_age):
+    raw = item.data.get("date")
+    day = datetime.date.fromisoformat(raw) if isinstance(raw, str) else Unknown(frozenset({item.pointer + "/date"}))
+    problem = first_problem(reference, day, max_age)
+    if problem is not None:
+        return problem
+    valid_until = computed(shift, day, max_age)
+    if isinstance(valid_until, Failure):
+        return valid_until
+    return day <= reference <= valid_until
+
+
+def _negate(value):
+    return Money(-value.amount) if isinstance(value, Money) else -value
+
+
+def _choose(conditions, conclusions, spans):
+    """Which « sauf si » gives the value: the index of the one that holds, -1 for the base value, or the
+    problem that keeps it open; two that hold with different conclusions are a Failure."""
+    holding = [i for i, c in enumerate(conditions) if c is True]
+    if len({conclusions[i] for i in holding}) > 1:
+        where = " et ".join(f"{spans[i].path}:{spans[i].line}" for i in holding)
+        return Failure(f"exceptions en conflit ({where})")
+    if holding:
+        return holding[0]
+    problem = first_problem(*conditions)
+    return -1 if problem is None else problem
+
+
+_RUNTIME = {
+    "P": PROBLEMS, "Unknown": Unknown, "Item": Item, "Money": Money, "Duration": Duration, "Decimal": Decimal,
+    "date_from": datetime.date.fromisoformat, "kleene": kleene, "first_problem": first_problem,
+    "computed": computed, "arith": arith, "compare": compare, "between": between, "whole_units": whole_units,
+    "_and": _and, "_or": _or, "_count": _count, "_field": _field, "_lookup": _lookup, "_dated": _dated,
+    "_negate": _negate, "_choose": _choose, "UNSET": _UNSET, "NA": AmountStatus.NOT_APPLICABLE,
+    "ZERO": Money(0),
+}
+_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+class _Function:
+    """One generated function: its name, parameters (the loop variables in scope) and body lines."""
+
+    def __init__(self, name: str, params: int) -> None:
+        self.name = name
+        self.params = params
+        self.lines: list[str] = []
+
+    def source(self) -> str:
+        params = ", ".join(("S", *(f"e{i!r}" for i in range(self.params))))
+        body = "\n".join("    " + line for line in self.lines)
+        return f"def {self.name}({params}):\n    D = S.data\n    M = S.memo\n{body}\n"
+
+
+class _Generator:
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.constants: list = []
+        self._constant_ids: dict[int, int] = {}
+        self.functions: list[_Function] = []
+        self.definitions = {name: i for i, name in enumerate(program.definitions)}
+        self._temps = 0
+
+    # -------------------------------------------------------------- names and constants
+
+    def const(self, value) -> str:
+        key = id(value)
+        if key not in self._constant_ids:
+            self._constant_ids[key] = len(self.constants)
+            self.constants.append(value)
+        return f"K[{self._constant_ids[key]!r}]"
+
+    def literal(self, value) -> str:
+        if value is None or isinstance(value, bool) or (isinstance(value, (int, str)) and type(value) in (int, str)):
+            return repr(value)
+        return self.const(value)
+
+    def temp(self) -> str:
+        self._temps += 1
+        return f"v{self._temps!r}"
+
+    def function(self, prefix: str, env: tuple[str, ...]) -> _Function:
+        f = _Function(f"{prefix}{len(self.functions)!r}", len(env))
+        self.functions.append(f)
+        return f
+
+    # -------------------------------------------------------------- the whole program
+
+    def build(self) -> dict:
+        """Generate and compile every function; the namespace they live in, with the runners."""
+        program = self.program
+        definitions = []
+        for d in program.definitions.values():
+            f = self.function("d", ())
+            value = self.valued(f, d.value, d.exceptions, ())
+            f.lines += [f"M[{len(definitions)!r}] = {value}", f"return {value}"]
+            definitions.append(f.name)
+        amounts = {name: self._amount(a) for name, a in program.amounts.items()}
+        requirements = [self._requirement(r) for r in program.requirements]
+        notices = [self._notice(n) for n in program.notices]
+        namespace = {**_RUNTIME, "K": self.constants}
+        source = "\n".join(f.source() for f in self.functions)
+        exec(compile(source, "<règles compilées>", "exec"), namespace)  # noqa: S102 - our own generated code
+        namespace["DEF"] = [namespace[name] for name in definitions]
+        namespace["AMOUNT"] = {name: _amount_runner(program.amounts[name], namespace[fn])
+                               for name, fn in amounts.items()}
+        namespace["SOURCE"] = source
+        return namespace, requirements, notices
+
+    def _amount(self, a: s.Amount) -> str:
+        f = self.function("a", ())
+        if a.applies is None:
+            f.lines.append(f"return {self.valued(f, a.value, a.exceptions, ())}")
+            return f.name
+        applies, result = self.expr(f, a.applies, ()), self.temp()
+        f.lines.append(f"if {applies} is True:")
+        self._branch(f, a.value, (), result, a.exceptions)
+        f.lines.append(f"else: {result} = None if {applies} is False else {applies}")
+        f.lines.append(f"return {result}")
+        return f.name
+
+    def _requirement(self, req: s.Requirement):
+        """The function computing whether it applies and each exception's condition, and its demands."""
+        env = ("titulaire",) if req.per_holder else ()
+        f = self.function("r", env)
+        applies = self.expr(f, req.applies, env) if req.applies is not None else "True"
+        conditions = [self.expr(f, exc.condition, env) for exc in req.exceptions]
+        f.lines.append(f"return {applies}, ({''.join(c + ', ' for c in conditions)})")
+        demands = {id(req.demand): self._demand(req.demand, env)}
+        demands.update({id(exc.demand): self._demand(exc.demand, env) for exc in req.exceptions if exc.demand})
+        return req, f.name, demands
+
+    def _demand(self, demand: s.Demand, env) -> str:
+        f = self.function("m", env)
+        if isinstance(demand, s.ConditionDemand):
+            f.lines.append(f"return {self.expr(f, demand.condition, env)}")
+            return f.name
+        alternatives = []
+        for spec in demand.alternatives:
+            piece = self.function("p", (*env, "pièce"))
+            item = _local((*env, "pièce"), "pièce")
+            values = [self._filter(piece, flt, (*env, "pièce"), item) for flt in spec.filters]
+            piece.lines.append(f"return _and(({''.join(v + ', ' for v in values)}))")
+            args = ", ".join(("S", *(_local(env, n) for n in env), "x"))
+            alternatives.append(self._assign(f, f"_or([{piece.name}({args}) for x in S.pieces({spec.piece_type!r})])"))
+        f.lines.append(f"return _or(({''.join(v + ', ' for v in alternatives)}))")
+        return f.name
+
+    def _filter(self, f: _Function, flt, env, item: str) -> str:
+        if isinstance(flt, s.OfHolder):
+            return self._assign(f, f"{item}.data.get('titulaire', 0) == {_local(env, 'titulaire')}.index")
+        if isinstance(flt, s.WithCondition):
+            return self.expr(f, flt.condition, env)
+        reference, max_age = self.expr(f, flt.reference, env), self.expr(f, flt.max_age, env)
+        return self._assign(f, f"_dated({item}, {reference}, {max_age})")
+
+    def _notice(self, n: s.Notice):
+        if n.applies is None:
+            return n, None
+        f = self.function("n", ())
+        f.lines.append(f"return {self.expr(f, n.applies, ())}")
+        return n, f.name
+
+    def valued(self, f: _Function, base: s.Expr, exceptions, env: tuple[str, ...]) -> str:
+        """The value of a definition or amount with its « sauf si » exceptions, into a local of `f`."""
+        if not exceptions:
+            return self.expr(f, base, env)
+        conditions = [self.expr(f, exc.condition, env) for exc in exceptions]
+        conclusions = []
+        for exc in exceptions:  # the same conclusion written twice is not a conflict
+            same = next((i for i, e in enumerate(exceptions) if e.value == exc.value), None)
+            conclusions.append(same)
+        choice, result = self.temp(), self.temp()
+        # Most often no exception holds nor is in doubt: then the base value, without a call.
+        f.lines.append(f"{choice} = -1 if {' and '.join(c + ' is False' for c in conditions)} else "
+                       f"_choose(({', '.join(conditions)},), {self.const(tuple(conclusions))}, "
+                       f"{self.const(tuple(e.span for e in exceptions))})")
+        f.lines.append(f"if {choice}.__class__ is not int: {result} = {choice}")
+        for i, exc in enumerate(exceptions):
+            f.lines.append(f"elif {choice} == {i!r}:")
+            self._branch(f, exc.value, env, result)
+        f.lines.append("else:")
+        self._branch(f, base, env, result)
+        return result
+
+    def _branch(self, f: _Function, e: s.Expr, env, result: str, exceptions=()) -> None:
+        """`result = e` as the indented body of the block the caller opened."""
+        start = len(f.lines)
+        value = self.valued(f, e, exceptions, env)
+        f.lines.append(f"{result} = {value}")
+        f.lines[start:] = ["    " + line for line in f.lines[start:]]
+
+    # -------------------------------------------------------------- expressions
+
+    def expr(self, f: _Function, e: s.Expr, env: tuple[str, ...]) -> str:
+        """Emit the statements computing `e` into `f`; return the Python expression holding its value."""
+        if isinstance(e, _LITERALS):
+            return self.literal(e.value)
+        return getattr(self, "_e_" + type(e).__name__)(f, e, env)
+
+    def _assign(self, f: _Function, code: str) -> str:
+        v = self.temp()
+        f.lines.append(f"{v} = {code}")
+        return v
+
+    def _e_OutOfScope(self, f, e, env):
+        return self.const(NotCovered(e.message))
+
+    def _e_FieldRef(self, f, e: FieldRef, env):
+        tail = "/" + "/".join(e.parts)
+        if e.base is None:
+            node, pointer = "D", repr(tail)
+            item = None
+        else:
+            item = self._def(f, e.base) if e.definition else _local(env, e.base)
+            node = self._assign(f, f"{item}.data if {item}.__class__ is Item else None")
+            pointer = f"{item}.pointer + {tail!r}"
+        for part in e.parts:
+            node = self._assign(f, f"{node}.get({part!r}) if {node}.__class__ is dict else None")
+        missing = (self.const(Unknown(frozenset({tail}))) if item is None
+                   else f"Unknown(frozenset(({pointer},)))")
+        value = self._assign(f, f"{missing} if {node} is None else {self._convert(node, e, pointer)}")
+        if item is None:
+            return value
+        return self._assign(f, f"{item} if {item}.__class__ is not Item else {value}")
+
+    def _convert(self, node: str, e: FieldRef, pointer: str) -> str:
+        kind = e.type.kind
+        if kind == "date":
+            return f"date_from({node})"
+        if kind == "décimal":
+            return f"(Decimal({node}) if {node}.__class__ is int else {node})"
+        if kind in ("liste", "montant"):
+            return f"_field({node}, {self.const(e)}, {pointer})"
+        return node
+
+    def _e_VarRef(self, f, e: VarRef, env):
+        return _local(env, e.name)
+
+    def _e_DefRef(self, f, e: DefRef, env):
+        return self._def(f, e.name)
+
+    def _def(self, f: _Function, name: str) -> str:
+        index = self.definitions[name]
+        return self._assign(f, f"M[{index!r}] if M[{index!r}] is not UNSET else DEF[{index!r}](S)")
+
+    def _e_AmountRef(self, f, e: AmountRef, env):
+        outcome = self._assign(f, f"S.amounts.get({e.name!r}) or AMOUNT[{e.name!r}](S)")
+        return self._assign(f, f"ZERO if {outcome}.status is NA else {outcome}.value")
+
+    def _e_TableRef(self, f, e: TableRef, env):
+        key = self.expr(f, e.key, env) if e.key is not None else "None"
+        day = self.expr(f, e.date, env)
+        return self._assign(f, f"_lookup({self.const(e.table)}, {key}, {day})")
+
+    def _e_IsSet(self, f, e, env):
+        value = self._e_FieldRef(f, e.operand, env)
+        return self._assign(f, f"{value}.__class__ not in P")
+
+    def _e_Default(self, f, e, env):
+        # Both sides are computed: evaluation is pure, and the fallback is usually a literal.
+        operand, fallback = self.expr(f, e.operand, env), self.expr(f, e.fallback, env)
+        return self._assign(f, f"{fallback} if {operand}.__class__ is Unknown else {operand}")
+
+    def _binary(self, f, left: s.Expr, right: s.Expr, compute: str, env) -> str:
+        a, b = self.expr(f, left, env), self.expr(f, right, env)
+        checks = [f"{x}.__class__ in P" for x, node in ((a, left), (b, right)) if not isinstance(node, _LITERALS)]
+        if not checks:
+            return self._assign(f, compute.format(a=a, b=b))
+        return self._assign(f, f"first_problem({a}, {b}) if {' or '.join(checks)} else {compute.format(a=a, b=b)}")
+
+    def _e_Compare(self, f, e, env):
+        plain = f"({{a}} {_OPS[e.op]} {{b}})"
+        if not any(isinstance(x, s.DurationLit) or not isinstance(x, _LITERALS) for x in (e.left, e.right)):
+            return self._binary(f, e.left, e.right, plain, env)
+        # Durations compare on the calendar (values.calendar_order), everything else as Python does.
+        return self._binary(f, e.left, e.right,
+                            f"({plain} if {{a}}.__class__ is not Duration else compare({e.op!r}, {{a}}, {{b}}))",
+                            env)
+
+    def _e_Arith(self, f, e, env):
+        return self._binary(f, e.left, e.right, f"computed(arith, {e.op!r}, {{a}}, {{b}})", env)
+
+    def _e_Contains(self, f, e, env):
+        return self._binary(f, e.text, e.part, "({b} in {a})", env)
+
+    def _e_UnitsBetween(self, f, e, env):
+        return self._binary(f, e.start, e.end, f"computed(whole_units, {e.unit!r}, {{a}}, {{b}})", env)
+
+    def _e_Between(self, f, e, env):
+        return self._binary(f, e.start, e.end, "computed(between, {a}, {b})", env)
+
+    def _e_Rank(self, f, e, env):
+        return self._assign(f, f"{_local(env, e.var)}.index + 1")
+
+    def _e_First(self, f, e, env):
+        items = self.expr(f, e.collection, env)
+        missing = self.const(Unknown(frozenset({"/" + "/".join(e.collection.parts)})))
+        return self._assign(f, f"({items}[0] if {items} else {missing}) if {items}.__class__ is list else {items}")
+
+    def _unary(self, f, e, env, compute: str) -> str:
+        """`compute` on the operand's value ({x}), unless it is unknown or failed."""
+        x = self.expr(f, e.operand, env)
+        return self._assign(f, f"{compute.format(x=x)} if {x}.__class__ not in P else {x}")
+
+    def _e_Prefix(self, f, e, env):
+        return self._unary(f, e, env, f"{{x}}[:{e.count!r}]")
+
+    def _e_Not(self, f, e, env):
+        return self._unary(f, e, env, "(not {x})")
+
+    def _e_Negate(self, f, e, env):
+        return self._unary(f, e, env, "_negate({x})")
+
+    def _e_And(self, f, e, env):
+        return self._logic(f, e, env, False)
+
+    def _e_Or(self, f, e, env):
+        return self._logic(f, e, env, True)
+
+    def _logic(self, f, e, env, absorbing: bool) -> str:
+        """Kleene's « et » / « ou », written out for the cases where every operand is known."""
+        values = [self.expr(f, o, env) for o in e.operands]
+        if_absorbing = " or ".join(f"{v} is {absorbing!r}" for v in values)
+        if_neutral = " and ".join(f"{v} is {not absorbing!r}" for v in values)
+        return self._assign(f, f"{absorbing!r} if {if_absorbing} else {not absorbing!r} if {if_neutral} else "
+                               f"kleene(({', '.join(values)},), {absorbing!r})")
+
+    def _each(self, f, collection, var: str, condition, env, fold: str) -> str:
+        items = self.expr(f, collection, env)
+        body = self.function("q", (*env, var))
+        body.lines.append(f"return {self.expr(body, condition, (*env, var))}")
+        args = ", ".join(("S", *(_local(env, n) for n in env), "x"))
+        return self._assign(f, f"{fold}([{body.name}({args}) for x in {items}]) if {items}.__class__ is list "
+                               f"else {items}")
+
+    def _e_Quantifier(self, f, e, env):
+        return self._each(f, e.collection, e.var, e.condition, env, "_and" if e.every else "_or")
+
+    def _e_Count(self, f, e, env):
+        if e.condition is None:
+            items = self.expr(f, e.collection, env)
+            return self._assign(f, f"len({items}) if {items}.__class__ is list else {items}")
+        return self._each(f, e.collection, e.var, e.condition, env, "_count")
+
+
+def _local(env: tuple[str, ...], name: str) -> str:
+    """The parameter that holds loop variable `name` in a generated function (the innermost of that name)."""
+    return f"e{len(env) - 1 - env[::-1].index(name)!r}"
+
+
+# ------------------------------------------------------------------ the runners around the generated code
+
+
+def _amount_runner(a: s.Amount, raw):
+    """`run(state) -> AmountOutcome`, computed once per dossier, as evaluate._Run.amount."""
+    name, rule = a.name, rule_of(a)
+    parts = tuple(dict.fromkeys(amount_refs((a.value, a.exceptions))))
+
+    def run(state: State) -> AmountOutcome:
+        done = state.amounts.get(name)
+        if done is not None:
+            return done
+        result = raw(state)
+        cls = result.__class__
+        if cls is Money:
+            result = result.rounded()  # an amount due is a number of cents
+            status, error = AmountStatus.COMPUTED, None
+        elif cls is NotCovered:
+            status, error = AmountStatus.NOT_COVERED, result.message
+        elif cls is Failure:
+            status, error = AmountStatus.ERROR, result.message
+        elif cls is Unknown:
+            status, error = AmountStatus.UNKNOWN, None
+        else:
+            status, error = (AmountStatus.NOT_APPLICABLE if result is None else AmountStatus.COMPUTED), None
+        unsettled = tuple(state.amounts[p] for p in parts if state.amounts[p].status in UNSETTLED) \
+            if status in UNSETTLED else ()
+        outcome = AmountOutcome(rule, status, result, missing_of(result), None, error, unsettled)
+        state.amounts[name] = outcome
+        return outcome
+
+    return run
+
+
+def _requirement_runner(req: s.Requirement, conditions, demands: dict):
+    """`run(state) -> tuple[RequirementOutcome, ...]`: the default logic of evaluate._Run._with_exceptions on
+    the values the generated function computed."""
+    rule, message = rule_of(req), req.message
+    exceptions = req.exceptions
+    types = {id(d): piece_types(d) for d in (req.demand, *(e.demand for e in exceptions if e.demand))}
+
+    settled = {}  # outcomes without holder nor missing field are the same for every dossier: built once
+
+    def outcome(holder, status, missing=(), error=None, demand=req.demand):
+        if holder is None and not missing and error is None:
+            key = (status, id(demand))
+            if key not in settled:
+                settled[key] = RequirementOutcome(rule, None, status, types[id(demand)], message, (), None)
+            return settled[key]
+        return RequirementOutcome(rule, holder, status, types[id(demand)], message, missing, None, error)
+
+    def one(state: State, args: tuple, holder) -> RequirementOutcome:
+        applies, values = conditions(state, *args)
+        if applies is False:
+            return outcome(holder, Status.NOT_APPLICABLE)
+        pending = [(None, applies)] if applies.__class__ in PROBLEMS else []
+        holding = []
+        for exc, value in zip(exceptions, values):
+            if value is True:
+                holding.append(exc)
+            elif value.__class__ in PROBLEMS:
+                pending.append((exc, value))
+        if len({h.demand for h in holding}) > 1:
+            where = " et ".join(f"{e.span.path}:{e.span.line}" for e in holding)
+            message_ = (f"exceptions en conflit ({where}) : plusieurs s'appliquent avec des conclusions "
+                        "différentes")
+            return outcome(holder, Status.ERROR, error=message_)
+        if holding and holding[0].demand is None:
+            return outcome(holder, Status.NOT_APPLICABLE)
+        demand = holding[0].demand if holding else req.demand
+        satisfied = demands[id(demand)](state, *args)
+        for exc, _ in pending if not holding else ():
+            if exc is not None and exc.demand is not None and satisfied is True:
+                # An undecided exception that would demand something else must be met as well.
+                satisfied = demands[id(exc.demand)](state, *args)
+        if satisfied is True:
+            return outcome(holder, Status.SATISFIED, demand=demand)
+        if pending:
+            satisfied = first_problem(satisfied, *(p[1] for p in pending)) or satisfied
+        if satisfied is False:
+            return outcome(holder, Status.MISSING, demand=demand)
+        if isinstance(satisfied, Failure):
+            return outcome(holder, Status.ERROR, error=satisfied.message, demand=demand)
+        return outcome(holder, Status.UNKNOWN, missing_of(satisfied), demand=demand)
+
+    if not req.per_holder:
+        return lambda state: (one(state, (), None),)
+
+    def per_holder(state: State):
+        holders = state.data.get("titulaires")
+        if not isinstance(holders, list) or not holders:
+            problem = Unknown(frozenset({"/titulaires"}))
+            return (outcome(None, Status.UNKNOWN, missing_of(problem)),)
+        items = [Item(f"/titulaires/{i}", h, i) for i, h in enumerate(holders)]
+        return tuple(one(state, (item,), holder_of(item)) for item in items)
+
+    return per_holder
+
+
+class Compiled:
+    """A program compiled to Python: `evaluate` gives evaluate.evaluate's Outcome without the explanations."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        namespace, requirements, notices = _Generator(program).build()
+        self.source = namespace["SOURCE"]
+        self._definitions = len(program.definitions)
+        self._amounts = list(namespace["AMOUNT"].values())
+        self._requirements = [_requirement_runner(r, namespace[f], {k: namespace[m] for k, m in d.items()})
+                              for r, f, d in requirements]
+        self._notices = [(n, NoticeOutcome(rule_of(n), n.message), namespace[f] if f else None) for n, f in notices]
+
+    def evaluate(self, name: str, data: dict) -> Outcome:
+        state = State(data, self._definitions)
+        outcomes = tuple(o for run in self._requirements for o in run(state))
+        figures = tuple(run(state) for run in self._amounts)
+        pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in outcomes)
+        shown = tuple(shown for n, shown, applies in self._notices
+                      if (pieces_missing or not n.when_pieces_missing) and (applies is None or applies(state) is True))
+        return Outcome(name, data.get("reference"), verdict_of(outcomes), outcomes, figures, shown)
+
+
+_COMPILED: dict[int, tuple[Program, Compiled]] = {}
+
+
+def compiled(program: Program) -> Compiled:
+    """The program's compiled form, built on first use; the few programs of a process are kept (by identity:
+    a program's hash would walk all its rules)."""
+    entry = _COMPILED.get(id(program))
+    if entry is None or entry[0] is not program:
+        if len(_COMPILED) >= 8:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        entry = _COMPILED[id(program)] = (program, Compiled(program))
+    return entry[1]
