@@ -20,6 +20,9 @@ from .values import (
     is_known, shift,
 )
 
+# The environment of a barème row's value: the key it was looked up with, which « clé » names.
+ROW_KEY = "clé"
+
 COMPARE = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
@@ -333,13 +336,19 @@ class _Run:
         if isinstance(found, str):
             failure = Failure(found)
             return failure, Step(StepKind.LOOKUP, e.span.text, failure, e.span, tuple(children))
-        cell = found.value
-        value = NotCovered(cell.message) if isinstance(cell, s.OutOfScope) else cell.value
+        # A row's value may compute on its key (« 210 € + (clé − 140) × 30 € »): its operands' steps, the key's
+        # among them, detail the row; a constant has none.
+        value, cell = self.eval(found.value, {ROW_KEY: key})
         what = "ligne" if isinstance(found, s.Row) else "version"
         shown = " ".join(found.span.text.split()).split(' source "')[0]  # the citation is in the rule, not here
         label = e.table.labels.get(key)  # a key group's version does not show its key: say what it stands for
-        children.append(Step(StepKind.ROW, f"{what} « {shown} »" + (f" ({label})" if label else ""), value, found.span))
+        children.append(Step(StepKind.ROW, f"{what} « {shown} »" + (f" ({label})" if label else ""), value, found.span,
+                             cell.children))
         return value, Step(StepKind.LOOKUP, e.span.text, value, e.span, tuple(children))
+
+    def _e_KeyRef(self, e, env):
+        value = env[ROW_KEY]
+        return value, Step(StepKind.FIELD, e.span.text, value, e.span)
 
     def _e_OutOfScope(self, e, env):
         value = NotCovered(e.message)

@@ -512,6 +512,9 @@ class _Builder(Transformer_NonRecursive):
         count, operand = children
         return s.Prefix(int(count), operand, span=self._span(meta))
 
+    def key_ref(self, meta, children):
+        return s.KeyRef(span=self._span(meta))
+
     def path(self, meta, children):
         return s.Path(tuple(str(c) for c in children), span=self._span(meta))
 

@@ -120,6 +120,13 @@ def test_exceptions_in_conflict_are_reported_with_both_locations(cli):
     assert [(n["line"], n["message"]) for n in found["notes"]] == [(5, "exception en conflit")]
 
 
+def test_key_names_the_row_key_only_inside_a_barème_row(cli, tmp_path):
+    rules = tmp_path / "cle.immat"
+    rules.write_text("définition d = clé + 1\n", encoding="utf-8")
+    (found,) = [d for d in diagnostics(cli, str(rules)) if d["severity"] == "error"]
+    assert (found["code"], found["line"], found["column"]) == ("cle-hors-ligne", 1, 16)
+
+
 def test_cycle_names_every_definition_in_it(cli):
     (found,) = diagnostics(cli, "tests/check/bad/cycle.immat")
     assert found["message"] == "définitions circulaires : base → plafond → total → base"

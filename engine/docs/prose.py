@@ -261,6 +261,10 @@ class Prose:
             return NP(phrase("le premier caractère ", operand.of()))
         return NP(phrase(f"les {e.count} premiers caractères ", operand.of()), fr.Gender(plural=True))
 
+    def _v_KeyRef(self, e, ctx):
+        return NP(("la ", Term("clé", "« clé » des règles : la valeur avec laquelle le barème est consulté")),
+                  fr.Gender(feminine=True))
+
     def _v_OutOfScope(self, e, ctx):
         return NP(("un cas que les règles ne couvrent pas (« ", e.message, " »)"))
 
