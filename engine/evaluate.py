@@ -16,8 +16,8 @@ from .outcome import (
 )
 from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
 from .values import (
-    Duration, Failure, Money, NotCovered, OutOfRange, Unknown, between, calendar_order, date_text, first_problem,
-    is_known, shift,
+    Duration, Failure, Money, NotCovered, OutOfRange, Percentage, Unknown, between, calendar_order, date_text,
+    first_problem, is_known, percentage_of, shift,
 )
 
 # The environment of a barème row's value: the key it was looked up with, which « clé » names.
@@ -284,7 +284,11 @@ class _Run:
     def _literal(self, e, env):
         return e.value, Step(StepKind.LITERAL, e.span.text, e.value, e.span)
 
-    _e_Number = _e_Text = _e_DateLit = _e_Boolean = _e_MoneyLit = _e_Percent = _e_DurationLit = _literal
+    _e_Number = _e_Text = _e_DateLit = _e_Boolean = _e_MoneyLit = _e_DurationLit = _literal
+
+    def _e_Percent(self, e, env):
+        value = Percentage(e.value)  # so that the explanation reads « 50 % », not 0,5
+        return value, Step(StepKind.LITERAL, e.span.text, value, e.span)
 
     def _e_FieldRef(self, e: FieldRef, env):
         value = self._field_value(e, env)
@@ -419,7 +423,8 @@ class _Run:
     def _e_Negate(self, e, env):
         value, step = self.eval(e.operand, env)
         if is_known(value):
-            value = Money(-value.amount) if isinstance(value, Money) else -value
+            # −x is x × (−1): a percentage stays one.
+            value = Money(-value.amount) if isinstance(value, Money) else percentage_of("*", value, -1, -value)
         return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (step,))
 
     def _e_Between(self, e, env):
@@ -532,10 +537,11 @@ def _arith(op: str, left, right):
     if isinstance(left, Money) or isinstance(right, Money):
         return _money_arith(op, left, right)
     try:
-        return {"+": operator.add, "-": operator.sub, "*": operator.mul}[op](left, right) if op != "/" else (
+        value = {"+": operator.add, "-": operator.sub, "*": operator.mul}[op](left, right) if op != "/" else (
             Decimal(left) / Decimal(right))
     except (DivisionByZero, InvalidOperation, ZeroDivisionError):
         return Failure("division par zéro")
+    return percentage_of(op, left, right, value)
 
 
 def _money_arith(op: str, left, right):

@@ -13,7 +13,7 @@ import attrs
 
 from .. import syntax as s
 from ..program import DefRef, FieldRef, Program, TableRef
-from ..values import format_number
+from ..values import format_number, format_percent
 from . import french as fr
 from .document import Link, Phrase, Term, phrase, plain
 from .fields import Fields, Kinds
@@ -146,7 +146,7 @@ class Prose:
         return NP((str(e.value),))
 
     def _v_Percent(self, e, ctx):
-        return NP((fr.percent(e.value),))
+        return NP((format_percent(e.value),))
 
     def _v_DurationLit(self, e, ctx):
         return NP((f"{e.count} {e.unit}",), fr.Gender(plural=e.count > 1))
