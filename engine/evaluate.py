@@ -16,9 +16,12 @@ from .outcome import (
 )
 from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
 from .values import (
-    Duration, Failure, Money, NotCovered, OutOfRange, Unknown, between, calendar_order, date_text, first_problem,
-    is_known, shift,
+    Duration, Failure, Money, NotCovered, OutOfRange, Percentage, Unknown, between, calendar_order, date_text,
+    first_problem, is_known, percentage_of, shift,
 )
+
+# The environment of a barème row's value: the key it was looked up with, which « clé » names.
+ROW_KEY = "clé"
 
 COMPARE = {
     "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -281,7 +284,11 @@ class _Run:
     def _literal(self, e, env):
         return e.value, Step(StepKind.LITERAL, e.span.text, e.value, e.span)
 
-    _e_Number = _e_Text = _e_DateLit = _e_Boolean = _e_MoneyLit = _e_Percent = _e_DurationLit = _literal
+    _e_Number = _e_Text = _e_DateLit = _e_Boolean = _e_MoneyLit = _e_DurationLit = _literal
+
+    def _e_Percent(self, e, env):
+        value = Percentage(e.value)  # so that the explanation reads « 50 % », not 0,5
+        return value, Step(StepKind.LITERAL, e.span.text, value, e.span)
 
     def _e_FieldRef(self, e: FieldRef, env):
         value = self._field_value(e, env)
@@ -333,13 +340,19 @@ class _Run:
         if isinstance(found, str):
             failure = Failure(found)
             return failure, Step(StepKind.LOOKUP, e.span.text, failure, e.span, tuple(children))
-        cell = found.value
-        value = NotCovered(cell.message) if isinstance(cell, s.OutOfScope) else cell.value
+        # A row's value may compute on its key (« 210 € + (clé − 140) × 30 € »): its operands' steps, the key's
+        # among them, detail the row; a constant has none.
+        value, cell = self.eval(found.value, {ROW_KEY: key})
         what = "ligne" if isinstance(found, s.Row) else "version"
         shown = " ".join(found.span.text.split()).split(' source "')[0]  # the citation is in the rule, not here
         label = e.table.labels.get(key)  # a key group's version does not show its key: say what it stands for
-        children.append(Step(StepKind.ROW, f"{what} « {shown} »" + (f" ({label})" if label else ""), value, found.span))
+        children.append(Step(StepKind.ROW, f"{what} « {shown} »" + (f" ({label})" if label else ""), value, found.span,
+                             cell.children))
         return value, Step(StepKind.LOOKUP, e.span.text, value, e.span, tuple(children))
+
+    def _e_KeyRef(self, e, env):
+        value = env[ROW_KEY]
+        return value, Step(StepKind.FIELD, e.span.text, value, e.span)
 
     def _e_OutOfScope(self, e, env):
         value = NotCovered(e.message)
@@ -410,7 +423,8 @@ class _Run:
     def _e_Negate(self, e, env):
         value, step = self.eval(e.operand, env)
         if is_known(value):
-            value = Money(-value.amount) if isinstance(value, Money) else -value
+            # −x is x × (−1): a percentage stays one.
+            value = Money(-value.amount) if isinstance(value, Money) else percentage_of("*", value, -1, -value)
         return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (step,))
 
     def _e_Between(self, e, env):
@@ -523,10 +537,11 @@ def _arith(op: str, left, right):
     if isinstance(left, Money) or isinstance(right, Money):
         return _money_arith(op, left, right)
     try:
-        return {"+": operator.add, "-": operator.sub, "*": operator.mul}[op](left, right) if op != "/" else (
+        value = {"+": operator.add, "-": operator.sub, "*": operator.mul}[op](left, right) if op != "/" else (
             Decimal(left) / Decimal(right))
     except (DivisionByZero, InvalidOperation, ZeroDivisionError):
         return Failure("division par zéro")
+    return percentage_of(op, left, right, value)
 
 
 def _money_arith(op: str, left, right):

@@ -92,6 +92,7 @@ _ATOMS = {
     s.Rank: lambda e: f"rang de {e.var}",
     s.First: lambda e: f"premier de {e.collection.dotted}",
     s.OutOfScope: lambda e: f'hors barème "{e.message}"',
+    s.KeyRef: lambda e: "clé",
 }
 for _kind, _show in _ATOMS.items():
     _print.register(_kind, lambda e, show=_show: (ATOM, show(e)))
@@ -413,11 +414,11 @@ class _Layout:
     def period(self, indent: int, p: s.Period) -> list[_Line]:
         head, anchor = f"en vigueur {validity(p)}", self.at(p.span.start)
         if p.value is not None:
-            return [self.line(indent, f"{head} : {expression(p.value)}", anchor, p.value.span),
+            return [self.line(indent, f"{head} : {_cell(p.value)}", anchor, p.value.span),
                     *self.row_source(indent + 2, p.source, p.span)]
         lines = [self.line(indent, head, anchor)]
         for row in p.rows:
-            text = f"{_key(row.key)} : {expression(row.value)}"
+            text = f"{_key(row.key)} : {_cell(row.value)}"
             lines.append(self.line(indent + 2, text, self.at(row.span.start), row.value.span))
             lines += self.row_source(indent + 4, row.source, row.span)
         return lines
@@ -432,6 +433,11 @@ class _Layout:
         build = {s.Requirement: self.requirement, s.Definition: self.definition, s.Amount: self.amount,
                  s.Table: self.table, s.Notice: self.notice, s.Import: self.import_}
         return build[type(item)](item)
+
+
+def _cell(value: s.Expr) -> str:
+    # A barème's value is a sum in the grammar: anything looser keeps its parentheses.
+    return _sub(value, SUM)
 
 
 def _short_demand(d: s.Demand) -> str:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from . import syntax as s
 
+# Literals with an order, by what they measure: the bounds of a range (`x ≤ 140`, `date_demande ≥ 01/07/2020`).
+ORDERED = {s.Number: "nombre", s.Percent: "nombre", s.MoneyLit: "montant", s.DateLit: "date"}
+# `140 ≥ x` says `x ≤ 140`.
+MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+
 
 def _conjuncts(e: s.Expr) -> tuple[s.Expr, ...]:
-    return e.operands if isinstance(e, s.And) else (e,)
+    return tuple(x for o in e.operands for x in _conjuncts(o)) if isinstance(e, s.And) else (e,)
 
 
 def exclusive(a: s.Expr, b: s.Expr) -> bool:
@@ -15,7 +20,20 @@ def exclusive(a: s.Expr, b: s.Expr) -> bool:
         return all(exclusive(x, b) for x in a.operands)
     if isinstance(b, s.Or):
         return all(exclusive(a, y) for y in b.operands)
-    return any(_atoms_exclusive(x, y) for x in _conjuncts(a) for y in _conjuncts(b))
+    return _contradictory(_conjuncts(a) + _conjuncts(b))
+
+
+def impossible(condition: s.Expr) -> bool:
+    """True when the condition provably never holds: its conjuncts exclude each other."""
+    if isinstance(condition, s.Or):
+        return all(impossible(x) for x in condition.operands)
+    return _contradictory(_conjuncts(condition))
+
+
+def _contradictory(conjuncts: tuple[s.Expr, ...]) -> bool:
+    """Whether the conditions cannot all hold together."""
+    pairs = ((x, y) for i, x in enumerate(conjuncts) for y in conjuncts[i + 1:])
+    return any(_atoms_exclusive(x, y) for x, y in pairs) or _out_of_range(conjuncts)
 
 
 def _atoms_exclusive(x: s.Expr, y: s.Expr) -> bool:
@@ -23,7 +41,7 @@ def _atoms_exclusive(x: s.Expr, y: s.Expr) -> bool:
         return True
     if not (isinstance(x, s.Compare) and isinstance(y, s.Compare) and x.left == y.left):
         return False
-    literal = (s.Text, s.Number, s.Boolean, s.DateLit)
+    literal = (s.Text, s.Boolean)  # ordered literals are ranges, below
     if not (isinstance(x.right, literal) and isinstance(y.right, literal)):
         return False
     ops = {x.op, y.op}
@@ -32,9 +50,38 @@ def _atoms_exclusive(x: s.Expr, y: s.Expr) -> bool:
     return ops == {"=", "!="} and x.right == y.right
 
 
-def impossible(condition: s.Expr) -> bool:
-    """True when the condition provably never holds: two of its conjuncts exclude each other."""
-    if isinstance(condition, s.Or):
-        return all(impossible(x) for x in condition.operands)
-    parts = _conjuncts(condition)
-    return any(exclusive(a, b) for i, a in enumerate(parts) for b in parts[i + 1:])
+def _out_of_range(conjuncts: tuple[s.Expr, ...]) -> bool:
+    """Whether the comparisons of one expression with literals leave it no value (`x ≤ 140` and `x ≥ 219`)."""
+    bounds: dict[tuple, list] = {}
+    for c in conjuncts:
+        found = _bound(c)
+        if found is not None:
+            operand, kind, op, value = found
+            bounds.setdefault((operand, kind), []).append((op, value))
+    return any(_empty(b) for b in bounds.values())
+
+
+def _bound(c: s.Expr):
+    """(operand, what the literal measures, op, value) of `operand op literal`, in either order, else None."""
+    if not isinstance(c, s.Compare):
+        return None
+    operand, op, literal = c.left, c.op, c.right
+    if type(operand) in ORDERED:
+        operand, op, literal = literal, MIRRORED[op], operand
+    if type(literal) not in ORDERED or type(operand) in ORDERED:
+        return None
+    value = literal.value.amount if isinstance(literal, s.MoneyLit) else literal.value
+    return operand, ORDERED[type(literal)], op, value
+
+
+def _empty(bounds: list[tuple[str, object]]) -> bool:
+    """Whether no value satisfies every `op value` at once: the interval they leave is empty, or one point ruled out."""
+    lows = [(v, op == ">") for op, v in bounds if op in (">", ">=", "=")]
+    highs = [(v, op == "<") for op, v in bounds if op in ("<", "<=", "=")]
+    if not lows or not highs:
+        return False
+    # At equal bounds the strict one wins: x > 5 leaves less than x ≥ 5.
+    low, low_open = max(lows)
+    high, high_open = min(highs, key=lambda h: (h[0], not h[1]))
+    excluded = {v for op, v in bounds if op == "!="}
+    return low > high or (low == high and (low_open or high_open or low in excluded))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import importlib.resources
+import re
 from decimal import Decimal
 
 import lark
@@ -208,6 +209,10 @@ def _word(name: str) -> str:
     if terminal is not None and terminal.pattern.type == "str":
         return f"« {terminal.pattern.value} »"
     return name.strip("_").lower().replace("_", " ")
+
+
+# What may follow an operand before the next operator: the parentheses it closes, and blanks.
+_CLOSING = re.compile(r"[\s)]*")
 
 
 def _number(token: str) -> int | Decimal:
@@ -445,10 +450,13 @@ class _Builder(Transformer_NonRecursive):
 
     def arith(self, meta, children):
         # Left-associative: a − b − c is (a − b) − c.
+        # Each operation spans from the chain's start to its right operand's closing parentheses: the
+        # explanation shows `(clé − 140) × 30 €` as written, not `clé − 140) × 30 €`.
         result = children[0]
         for op, right in zip(children[1::2], children[2::2]):
+            closing = _CLOSING.match(self.file.text, right.span.end).group().rstrip()
             op = {"×": "*", "÷": "/", "−": "-"}.get(str(op), str(op))
-            span = result.span.covering(right.span)
+            span = self.file.span(meta.start_pos, min(right.span.end + len(closing), meta.end_pos))
             result = s.Arith(op, result, right, span=span)
         return result
 
@@ -503,6 +511,9 @@ class _Builder(Transformer_NonRecursive):
     def prefix(self, meta, children):
         count, operand = children
         return s.Prefix(int(count), operand, span=self._span(meta))
+
+    def key_ref(self, meta, children):
+        return s.KeyRef(span=self._span(meta))
 
     def path(self, meta, children):
         return s.Path(tuple(str(c) for c in children), span=self._span(meta))

@@ -11,7 +11,7 @@ from . import escape
 from .diagnostics import to_json as diagnostics_json
 from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status, Step, StepKind, Verdict
 from .program import Program
-from .values import Duration, Failure, Money, Unknown, format_number
+from .values import Duration, Failure, Money, Percentage, Unknown, format_number, format_percent
 
 VERDICT_WORDS = {
     Verdict.COMPLETE: "COMPLET",
@@ -165,6 +165,8 @@ def value_text(value) -> str:
         return "erreur : " + value.message
     if isinstance(value, datetime.date):
         return f"{value:%d/%m/%Y}"
+    if isinstance(value, Percentage):
+        return format_percent(value)
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         return format_number(value)
     if isinstance(value, list):

@@ -228,6 +228,13 @@ class Prefix(Expr):
 
 
 @_node
+class KeyRef(Expr):
+    """« clé »: in a barème row's value, the key the lookup was made with (`210 € + (clé − 140) × 30 €`)."""
+
+    span: Span = _span()
+
+
+@_node
 class OutOfScope(Expr):
     """« hors barème "raison" »: a barème row the regime does not cover, with the reason to show."""
 

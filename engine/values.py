@@ -97,6 +97,35 @@ def format_number(value: int | Decimal) -> str:
     return whole.replace(",", "\u202f") + frac
 
 
+class Percentage(Decimal):
+    """A ratio written as a percentage (« 50 % » is 0.5): a Decimal in every computation, read back as « 50 % »."""
+
+    __slots__ = ()
+
+
+def percentage_of(op: str, left, right, result):
+    """`result` of `left op right` as a Percentage when it is one: the sum or difference of two percentages, a
+    percentage times or divided by a number (« 100 % − 10 % × n »). The ratio of two percentages is a plain
+    decimal; a percentage of an amount is an amount, which `result` already is."""
+    if isinstance(result, Decimal) and _stays_percentage(op, isinstance(left, Percentage),
+                                                         isinstance(right, Percentage)):
+        return Percentage(result)
+    return result
+
+
+def _stays_percentage(op: str, left: bool, right: bool) -> bool:
+    if op in "+-":
+        return left and right
+    if op == "*":
+        return left or right
+    return left and not right  # « / »
+
+
+def format_percent(value: Decimal) -> str:
+    """« 50 % », « 12,5 % »: the ratio times 100, without the zeros the scaling leaves."""
+    return f"{format_number(value.scaleb(2).normalize())} %"
+
+
 def format_euros(amount: Decimal) -> str:
     quantized = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     if quantized == quantized.to_integral_value():

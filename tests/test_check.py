@@ -120,6 +120,47 @@ def test_exceptions_in_conflict_are_reported_with_both_locations(cli):
     assert [(n["line"], n["message"]) for n in found["notes"]] == [(5, "exception en conflit")]
 
 
+def _two_exceptions(tmp_path, first: str, second: str) -> str:
+    rules = tmp_path / "taux.immat"
+    rules.write_text(f"définition taux = 100 %\n  sauf si {first} alors 0 %\n  sauf si {second} alors 50 %\n",
+                     encoding="utf-8")
+    return str(rules)
+
+
+@pytest.mark.parametrize("first, second", [
+    ("vehicule.co2_g_km ≤ 140", "vehicule.co2_g_km ≥ 219"),
+    ("vehicule.co2_g_km < 140", "vehicule.co2_g_km ≥ 140"),
+    ("140 > vehicule.co2_g_km", "vehicule.co2_g_km >= 140"),  # a literal on the left, ASCII operators
+    ("vehicule.co2_g_km ≥ 141 et vehicule.co2_g_km ≤ 218", "vehicule.co2_g_km ≥ 219"),
+    ("vehicule.co2_g_km ≥ 10 et vehicule.co2_g_km ≤ 10", "vehicule.co2_g_km ≠ 10"),  # only 10, ruled out
+    ("vehicule.co2_g_km = 3", "vehicule.co2_g_km = 4"),
+    ("achat.prix_ttc < 10 000 €", "achat.prix_ttc > 10 000 €"),
+    ("date_demande < 01/01/2024", "date_demande ≥ 01/01/2024"),
+])
+def test_exceptions_on_disjoint_ranges_are_not_a_conflict(cli, tmp_path, first, second):
+    result = cli("check", _two_exceptions(tmp_path, first, second))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("first, second", [
+    ("vehicule.co2_g_km ≤ 150", "vehicule.co2_g_km ≥ 140"),
+    ("vehicule.co2_g_km ≤ 140", "vehicule.co2_g_km ≥ 140"),  # touching bounds: 140 is in both
+    ("vehicule.co2_g_km ≥ 100 et vehicule.co2_g_km ≤ 200", "vehicule.co2_g_km ≥ 150 et vehicule.co2_g_km ≤ 160"),
+    ("vehicule.co2_g_km ≤ 140", "vehicule.puissance_fiscale ≥ 219"),  # two different values
+    ("vehicule.co2_g_km ≠ 3", "vehicule.co2_g_km ≠ 4"),
+])
+def test_exceptions_on_overlapping_ranges_are_a_conflict(cli, tmp_path, first, second):
+    found = [d for d in diagnostics(cli, _two_exceptions(tmp_path, first, second)) if d["severity"] == "error"]
+    assert [(d["code"], d["line"], d["notes"][0]["line"]) for d in found] == [("conflit-exceptions", 2, 3)]
+
+
+def test_key_names_the_row_key_only_inside_a_barème_row(cli, tmp_path):
+    rules = tmp_path / "cle.immat"
+    rules.write_text("définition d = clé + 1\n", encoding="utf-8")
+    (found,) = [d for d in diagnostics(cli, str(rules)) if d["severity"] == "error"]
+    assert (found["code"], found["line"], found["column"]) == ("cle-hors-ligne", 1, 16)
+
+
 def test_cycle_names_every_definition_in_it(cli):
     (found,) = diagnostics(cli, "tests/check/bad/cycle.immat")
     assert found["message"] == "définitions circulaires : base → plafond → total → base"

@@ -487,6 +487,23 @@ définition sujet = barème seuils pour vehicule.co2_g_km + barème par_region p
     assert key_label(s.Key(low=3, high=3, span=None)) == "3"
 
 
+def test_a_row_that_computes_on_its_key_reads_operator_by_operator(tmp_path):
+    program = pack(tmp_path, '''barème tranches
+  titre "Tranches d'essai"
+  source "S"
+  en vigueur depuis le 01/01/2020
+    jusqu'à 140 : 0 €
+    de 141 à 218 : 210 € + (clé − 140) × 30 €
+    à partir de 219 : 500 € − (clé − 219) / 2 × 1 €
+
+définition sujet = barème tranches pour vehicule.co2_g_km
+''')
+    page = unmarked(build_site(program, dossier_schema(), (), "markdown")["bareme-tranches.md"])
+    assert "| de 141 à 218 | 210 € plus (la clé moins 140) fois 30 € |" in page
+    assert "| à partir de 219 | 500 € moins (la clé moins 219) divisé par 2 fois 1 € |" in page
+    assert "« clé » des règles : la valeur avec laquelle le barème est consulté" in page
+
+
 # ---------------------------------------------------------------- every node kind has its French
 
 RESOLVED = (program_module.FieldRef, program_module.VarRef, program_module.DefRef, program_module.AmountRef,
@@ -505,9 +522,12 @@ def test_every_expression_kind_appears_in_the_french_examples(tmp_path):
     program = pack(tmp_path, "".join(f"définition ex_{i} = {expr}\n" for i, (expr, _) in enumerate(FRENCH))
                    + 'exigence r\n  titre "T"\n  source "S"\n  pour chaque titulaire\n  s\'applique si rang de '
                    'titulaire = 1\n  exige une pièce "justificatif_identite" du titulaire\n  message "M"\n'
-                   'définition hors = 1 € sauf si faux alors hors barème "raison"\n')
+                   'définition hors = 1 € sauf si faux alors hors barème "raison"\n'
+                   'barème formule\n  titre "F"\n  source "S"\n  en vigueur depuis le 01/01/2020\n'
+                   '    jusqu\'à 10 : clé × 2 €\n    à partir de 11 : 20 €\n')
     seen = {type(n) for d in program.definitions.values() for n in nodes(d)}
     seen |= {type(n) for r in program.requirements for n in nodes(r)}
+    seen |= {type(n) for cp in program.tables["formule"].periods for r in cp.period.rows for n in nodes(r.value)}
     seen |= {s.Path, s.Lookup}  # before checking only: test_unchecked_names_still_read_in_french
     assert _expression_classes() <= seen, sorted(c.__name__ for c in _expression_classes() - seen)
     assert set(RESOLVED) <= _expression_classes()

@@ -478,6 +478,74 @@ def test_amount_with_an_absent_field_names_it(validate):
     assert found["missing_fields"] == ["/vehicule/co2_g_km", "/vehicule/date_premiere_immatriculation"]
 
 
+# ---------------------------------------------------------------- barèmes that compute on their key, percentages
+
+
+def calcules(validate, co2=150, places=4, first_registration="2022-01-01") -> dict:
+    vehicule = {"co2_g_km": co2, "places_assises": places, "date_premiere_immatriculation": first_registration}
+    return validate("baremes_calcules.immat", date_demande="2024-01-10", vehicule=vehicule)
+
+
+def explained(cli, rule: str, *options, co2=150, places=4) -> str:
+    dossier = json.dumps({"reference": "ESSAI", "date_demande": "2024-01-10", "vehicule": {
+        "co2_g_km": co2, "places_assises": places, "date_premiere_immatriculation": "2022-01-01"}})
+    result = cli("explain", "--rules", f"{RULES}/baremes_calcules.immat", "-", "--rule", rule, *options, input=dossier)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("co2, value", [(140, "0.00"), (141, "240.00"), (150, "510.00"), (218, "2550.00"),
+                                        (219, "30000.00")])
+def test_a_row_computes_its_value_from_the_key(validate, co2, value):
+    report = calcules(validate, co2=co2, first_registration="2024-01-01")  # no décote: the row's value itself
+    assert amount(report, "malus")["value"] == value
+
+
+def test_the_row_step_shows_the_row_its_value_and_the_key(validate):
+    lookup = step(amount(calcules(validate), "malus")["breakdown"], "barème malus_par_gramme pour vehicule.co2_g_km")
+    row = lookup["children"][-1]
+    assert (row["kind"], row["text"], row["value"]) == (
+        "row", "ligne « de 141 à 218 : 210 € + (clé − 140) * 30 € »", "510.00")
+    assert row["location"] == "tests/evaluate/baremes_calcules.immat:10"
+    assert step(row, "clé")["value"] == 150
+
+
+def test_the_explanation_details_the_row_computation(cli):
+    text = explained(cli, "malus")
+    assert ("      ligne « de 141 à 218 : 210 € + (clé − 140) * 30 € » : 510 €\n"
+            "        (clé − 140) * 30 € : 300 €\n"
+            "          clé − 140 : 10\n"
+            "            clé : 150\n") in text
+
+
+def test_a_row_that_cannot_be_computed_is_an_error_with_its_reason(validate):
+    found = amount(calcules(validate, places=3), "part")
+    assert (found["status"], found["error"]) == ("error", "division par zéro")
+    assert amount(calcules(validate, places=5), "part")["value"] == "50.00"
+
+
+def test_percentages_read_as_percentages_in_the_explanation(cli):
+    text = explained(cli, "malus")
+    assert "taux_après_décote : 76 %\n" in text
+    assert "100 % − barème décote pour (mois entre vehicule.date_premiere_immatriculation et date_demande) : 76 %" in text
+    assert "ligne « de 12 à 99 : clé × 1 % » : 24 %\n" in text
+
+
+@pytest.mark.parametrize("report_format", ["markdown", "html"])
+def test_percentages_read_as_percentages_in_every_format(cli, report_format):
+    dossier = json.dumps({"reference": "ESSAI", "date_demande": "2024-01-10", "vehicule": {
+        "co2_g_km": 150, "places_assises": 4, "date_premiere_immatriculation": "2022-01-01"}})
+    result = cli("validate", "--rules", f"{RULES}/baremes_calcules.immat", "--format", report_format, "--explain",
+                 "-", input=dossier)
+    assert "taux_après_décote : 76 %" in result.stdout
+
+
+def test_json_keeps_a_percentage_as_its_exact_decimal(validate):
+    breakdown = amount(calcules(validate), "malus")["breakdown"]
+    assert step(breakdown, "taux_après_décote")["value"] == "0.76"
+    assert step(breakdown, "ligne « de 12 à 99 : clé × 1 % »")["value"] == "0.24"
+
+
 # ---------------------------------------------------------------- definitions
 
 

@@ -237,6 +237,13 @@ def test_parentheses_only_where_the_grammar_or_the_reader_needs_them(written, ca
     assert again == definition
 
 
+def test_a_barème_row_that_computes_on_its_key_is_written_as_an_expression():
+    text = ("barème b\n  en vigueur depuis le 01/01/2021\n    de 141 à 218 : 210€+(clé-140)*30€\n"
+            "    à partir de 219 : (x ou y) source \"s\"\n")
+    assert fmt(text) == ("barème b\n  en vigueur depuis le 01/01/2021\n    de 141 à 218 : 210 € + (clé − 140) × 30 €\n"
+                         "    à partir de 219 : (x ou y)\n      source \"s\"\n")
+
+
 def test_avec_takes_a_comparison_so_a_disjunction_keeps_its_parentheses():
     text = 'exigence e\n  exige une pièce "p"\n          avec (pièce.a ou pièce.b)\n'
     assert fmt(text) == text
@@ -403,6 +410,7 @@ leaves = st.one_of(
     paths.map(lambda p: node(s.First, p)),
     paths.map(lambda p: node(s.Count, p)),
     texts.map(lambda v: node(s.OutOfScope, v)),
+    st.just(node(s.KeyRef)),
 )
 
 
@@ -470,7 +478,8 @@ keys = st.one_of(
     small.map(lambda n: node(s.Key, high=n)),
     small.map(lambda n: node(s.Key, low=n)),
 )
-row_values = st.one_of(literals, texts.map(lambda v: node(s.OutOfScope, v)))
+# A barème's value is a sum: a constant, « hors barème », or a computation on « clé » (the checker says which).
+row_values = st.one_of(literals, texts.map(lambda v: node(s.OutOfScope, v)), expressions)
 rows = st.builds(lambda k, v, src: node(s.Row, k, v, src), keys, row_values, st.none() | texts)
 dates = st.dates(datetime.date(2000, 1, 1), datetime.date(2030, 12, 31))
 ends = st.none() | dates

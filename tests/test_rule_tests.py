@@ -65,3 +65,19 @@ def test_json_format_gives_coverage_targets(corpus):
     assert {f["passed"] for f in document["fixtures"]} == {True, False}
     reached = {t["label"] for t in document["coverage"]["targets"] if t["reached"]}
     assert "controle_technique" in reached
+
+
+def test_coverage_counts_a_row_that_computes_on_its_key(tmp_path):
+    case = tmp_path / "malus_150_g"
+    case.mkdir()
+    dossier = {"reference": "ESSAI", "date_demande": "2024-01-10",
+               "vehicule": {"co2_g_km": 150, "places_assises": 5, "date_premiere_immatriculation": "2024-01-01"}}
+    (case / "dossier.json").write_text(json.dumps(dossier), encoding="utf-8")
+    expected = {"verdict": "complete", "montants": {"malus": "510.00", "part": "50.00"}}
+    (case / "attendu.json").write_text(json.dumps(expected), encoding="utf-8")
+    result = immat("test", str(ROOT / "tests" / "evaluate" / "baremes_calcules.immat"), str(tmp_path), "--format", "json")
+    document = json.loads(result.stdout)
+    assert [f["passed"] for f in document["fixtures"]] == [True]
+    rows = {t["label"]: t["reached"] for t in document["coverage"]["targets"] if t["kind"] == "ligne"}
+    assert rows["malus_par_gramme : de 141 à 218 : 210 € + (clé − 140) * 30 €"] is True
+    assert rows["malus_par_gramme : jusqu'à 140 : 0 €"] is False

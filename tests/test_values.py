@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from immat.values import (
-    Duration, Failure, Money, Unknown, add_months, between, calendar_order, first_problem, format_euros, shift,
+    Duration, Failure, Money, Percentage, Unknown, add_months, between, calendar_order, first_problem, format_euros,
+    format_percent, percentage_of, shift,
 )
 
 D = datetime.date
@@ -151,6 +152,29 @@ def test_ten_times_ten_cents_is_one_euro():
     for _ in range(10):
         total = total + Money("0.10")
     assert total == Money("1.00")
+
+
+# ---------------------------------------------------------------- percentages
+
+
+@pytest.mark.parametrize("ratio, words", [("1", "100 %"), ("0.5", "50 %"), ("0.80", "80 %"), ("0.125", "12,5 %"),
+                                          ("0", "0 %"), ("12", "1\u202f200 %"), ("-0.1", "-10 %")])
+def test_a_percentage_reads_as_one(ratio, words):
+    assert format_percent(Percentage(ratio)) == words
+
+
+@pytest.mark.parametrize("op, left, right, percentage", [
+    ("-", Percentage(1), Percentage("0.2"), True),   # 100 % − décote
+    ("+", Percentage("0.1"), Decimal("0.1"), False),  # a percentage plus a plain decimal
+    ("*", Percentage("0.1"), 3, True),               # 10 % × 3 périodes
+    ("*", 3, Percentage("0.1"), True),
+    ("/", Percentage("0.5"), 2, True),
+    ("/", Percentage("0.5"), Percentage("0.25"), False),  # the ratio of two percentages
+])
+def test_a_computation_on_percentages_stays_a_percentage_when_it_is_one(op, left, right, percentage):
+    result = percentage_of(op, left, right, {"+": left + right, "-": left - right, "*": left * right,
+                                             "/": Decimal(left) / Decimal(right)}[op])
+    assert isinstance(result, Percentage) is percentage
 
 
 # ---------------------------------------------------------------- unknowns

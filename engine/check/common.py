@@ -11,6 +11,8 @@ KIND_WORDS = {s.Requirement: "exigence", s.Definition: "définition", s.Amount: 
               s.Notice: "avis"}
 PIECE_VAR = "pièce"
 HOLDER_VAR = "titulaire"
+# Where « clé » has a type: the scope of a barème row's value. Not a name a rule can bind (it has spaces).
+ROW_KEY = "clé de la ligne"
 
 
 def describe(item: s.Item) -> str:

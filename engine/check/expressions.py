@@ -11,7 +11,7 @@ from ..program import (
     AmountRef, CompiledTable, DefRef, FieldRef, TableRef, Type, VarRef,
 )
 from ..source import Span
-from .common import OPERATOR_WORDS, REFERENCE_DATE, suggest
+from .common import OPERATOR_WORDS, REFERENCE_DATE, ROW_KEY, suggest
 
 
 class ExpressionChecks:
@@ -58,6 +58,13 @@ class ExpressionChecks:
 
     def _e_OutOfScope(self, e, scope, module):
         return e, ANY
+
+    def _e_KeyRef(self, e, scope, module):
+        if ROW_KEY not in scope:
+            self.err("cle-hors-ligne", "« clé » ne s'emploie que dans la valeur d'une ligne de barème à clés "
+                     "numériques, où elle vaut la clé consultée", e.span)
+            return e, ANY
+        return e, scope[ROW_KEY]
 
     def _e_IsSet(self, e, scope, module):
         operand, _ = self.expr(e.operand, scope, module)

@@ -6,11 +6,18 @@ import datetime
 
 from .. import syntax as s
 from ..diagnostics import Label
-from ..program import ANY, CompiledTable, Type, compile_period
+from ..escape import excerpt
+from ..program import ANY, INT, CompiledTable, Type, compile_period
+from .common import ROW_KEY
 
 # Rows of one version (or keys of a history): the largest shipped grid has under 200. Every row becomes a line
 # of the docs page and of coverage: a generated grid beyond this belongs in data, not in a rule a lawyer reads.
 MAX_ROWS = 5000
+
+# What a barème's value may be made of: a table of the law states constants, or a computation on the key of
+# its row (« 210 € + (clé − 140) × 30 € »); what else the value needs belongs to the rule that looks it up.
+FORMULA = (s.Number, s.Text, s.DateLit, s.Boolean, s.MoneyLit, s.Percent, s.DurationLit, s.KeyRef, s.Arith,
+           s.Negate)
 
 
 class TableChecks:
@@ -44,12 +51,23 @@ class TableChecks:
         return compiled, value_type
 
     def _table_type(self, t: s.Table, versions, module) -> Type:
-        values = [p.value for p in versions if p.value is not None] + [r.value for p in versions for r in p.rows]
-        types = {self.expr(v, {}, module)[1] for v in values if not isinstance(v, s.OutOfScope)}
+        values = [(p.value, {}) for p in versions if p.value is not None]
+        values += [(r.value, {ROW_KEY: INT} if r.key.text is None else {}) for p in versions for r in p.rows]
+        checked = [(v, scope) for v, scope in values if not isinstance(v, s.OutOfScope) and self._formula(v)]
+        types = {self.expr(v, scope, module)[1] for v, scope in checked} - {ANY}
         if len(types) > 1:
             self.err("bareme-type", "les valeurs d'un barème doivent être de même nature : "
                      + ", ".join(sorted(str(v) for v in types)), t.name_span)
         return next(iter(types)) if len(types) == 1 else ANY
+
+    def _formula(self, value: s.Expr) -> bool:
+        """Whether the value is a constant or a computation on its row's key."""
+        found = next((e for e, _ in s.nesting(value) if not isinstance(e, FORMULA)), None)
+        if found is not None:
+            self.err("bareme-formule", f"« {excerpt(' '.join(found.span.text.split()))} » n'a pas sa place dans une "
+                     "valeur de barème, faite de constantes et de calculs (+ − × /) sur « clé »", found.span,
+                     help="calculez-le dans la règle qui consulte le barème")
+        return found is None
 
     def _key_groups(self, groups) -> list[s.Period]:
         seen: dict[str, s.KeyGroup] = {}

@@ -110,7 +110,7 @@ class Kinds:
     def _k_int(self, e):
         return "entier"
 
-    _k_UnitsBetween = _k_Rank = _k_Count = _k_int
+    _k_UnitsBetween = _k_Rank = _k_Count = _k_KeyRef = _k_int
 
     def _k_Prefix(self, e):
         return "texte"

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 import attrs
 
-from ..values import format_number
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
@@ -115,10 +113,6 @@ def long_date(day: datetime.date) -> str:
     """« 1er mars 2020 »: how a lawyer writes a date in a sentence."""
     first = "1er" if day.day == 1 else str(day.day)
     return f"{first} {MONTHS[day.month - 1]} {day.year}"
-
-
-def percent(value: Decimal) -> str:
-    return f"{format_number((value * 100).normalize())} %"
 
 
 def join(items: list, last: str) -> list:

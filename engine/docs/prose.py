@@ -13,7 +13,7 @@ import attrs
 
 from .. import syntax as s
 from ..program import DefRef, FieldRef, Program, TableRef
-from ..values import format_number
+from ..values import format_number, format_percent
 from . import french as fr
 from .document import Link, Phrase, Term, phrase, plain
 from .fields import Fields, Kinds
@@ -146,7 +146,7 @@ class Prose:
         return NP((str(e.value),))
 
     def _v_Percent(self, e, ctx):
-        return NP((fr.percent(e.value),))
+        return NP((format_percent(e.value),))
 
     def _v_DurationLit(self, e, ctx):
         return NP((f"{e.count} {e.unit}",), fr.Gender(plural=e.count > 1))
@@ -260,6 +260,10 @@ class Prose:
         if e.count == 1:
             return NP(phrase("le premier caractère ", operand.of()))
         return NP(phrase(f"les {e.count} premiers caractères ", operand.of()), fr.Gender(plural=True))
+
+    def _v_KeyRef(self, e, ctx):
+        return NP(("la ", Term("clé", "« clé » des règles : la valeur avec laquelle le barème est consulté")),
+                  fr.Gender(feminine=True))
 
     def _v_OutOfScope(self, e, ctx):
         return NP(("un cas que les règles ne couvrent pas (« ", e.message, " »)"))

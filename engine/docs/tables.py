@@ -103,7 +103,22 @@ def group_label(table: CompiledTable, key: str) -> str:
 def _cell(site, value: s.Expr) -> Phrase:
     if isinstance(value, s.OutOfScope):
         return phrase(Strong("hors barème"), " : ", value.message)
-    return site.prose.value(value).words
+    return _computed(site, value)
+
+
+# A row that computes on its key reads as a tariff does, operator by operator: « 210 € plus (la clé moins 140)
+# fois 30 € », where « la somme de … et du produit de … » would bury the figures.
+OPERATOR_WORDS = {"+": " plus ", "-": " moins ", "*": " fois ", "/": " divisé par "}
+BINDING = {"+": 0, "-": 0, "*": 1, "/": 1}
+
+
+def _computed(site, e: s.Expr, need: int = 0) -> Phrase:
+    if not isinstance(e, s.Arith):
+        return site.prose.value(e).words
+    level = BINDING[e.op]
+    # (a − b) − c reads without parentheses, a − (b − c) with them.
+    words = phrase(_computed(site, e.left, level), OPERATOR_WORDS[e.op], _computed(site, e.right, level + 1))
+    return phrase("(", words, ")") if level < need else words
 
 
 def _grid(site, period: s.Period, key_header: Phrase):
