@@ -29,9 +29,12 @@ from .evaluate import _piece_types as piece_types
 from .evaluate import _rule as rule_of
 from .evaluate import _verdict as verdict_of
 from .evaluate import _whole_units as whole_units
+from .evaluate import ROW_KEY
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status
 from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
-from .values import Duration, Failure, Money, NotCovered, Unknown, between, date_text, first_problem, shift
+from .values import (
+    Duration, Failure, Money, NotCovered, Percentage, Unknown, between, first_problem, percentage_of, shift,
+)
 
 PROBLEMS = (Unknown, Failure, NotCovered)
 _UNSET = object()  # a definition not computed yet for this dossier
@@ -80,15 +83,13 @@ def _field(value, e: FieldRef, pointer: str):
     return convert(value, e, pointer)
 
 
-def _lookup(table, key, day):
+def _find(table, key, day):
+    """The barème row or dated version that applies (its value is computed by CELL), or the problem."""
     problem = first_problem(key, day)
     if problem is not None:
         return problem
     found = table.find(key, day)
-    if isinstance(found, str):
-        return Failure(found)
-    cell = found.value
-    return NotCovered(cell.message) if isinstance(cell, s.OutOfScope) else cell.value
+    return Failure(found) if isinstance(found, str) else found
 
 
 def _dated(item: Item, reference, max_age):
@@ -104,7 +105,7 @@ def _dated(item: Item, reference, max_age):
 
 
 def _negate(value):
-    return Money(-value.amount) if isinstance(value, Money) else -value
+    return Money(-value.amount) if isinstance(value, Money) else percentage_of("*", value, -1, -value)
 
 
 def _choose(conditions, conclusions, spans):
@@ -124,7 +125,7 @@ _RUNTIME = {
     "P": PROBLEMS, "Unknown": Unknown, "Item": Item, "Money": Money, "Duration": Duration, "Decimal": Decimal,
     "date_from": datetime.date.fromisoformat, "kleene": kleene, "first_problem": first_problem,
     "computed": computed, "arith": arith, "compare": compare, "between": between, "whole_units": whole_units,
-    "_and": _and, "_or": _or, "_count": _count, "_field": _field, "_lookup": _lookup, "_dated": _dated,
+    "_and": _and, "_or": _or, "_count": _count, "_field": _field, "_find": _find, "_dated": _dated,
     "_negate": _negate, "_choose": _choose, "UNSET": _UNSET, "NA": AmountStatus.NOT_APPLICABLE,
     "ZERO": Money(0),
 }
@@ -191,10 +192,12 @@ class _Generator:
         amounts = {name: self._amount(a) for name, a in program.amounts.items()}
         requirements = [self._requirement(r) for r in program.requirements]
         notices = [self._notice(n) for n in program.notices]
+        cells = {id(v): self.cell(v) for v in _cells(program)}
         namespace = {**_RUNTIME, "K": self.constants}
         source = "\n".join(f.source() for f in self.functions)
         exec(compile(source, "<règles compilées>", "exec"), namespace)  # noqa: S102 - our own generated code
         namespace["DEF"] = [namespace[name] for name in definitions]
+        namespace["CELL"] = {key: namespace[name] for key, name in cells.items()}
         namespace["AMOUNT"] = {name: _amount_runner(program.amounts[name], namespace[fn])
                                for name, fn in amounts.items()}
         namespace["SOURCE"] = source
@@ -217,6 +220,8 @@ class _Generator:
         env = ("titulaire",) if req.per_holder else ()
         f = self.function("r", env)
         applies = self.expr(f, req.applies, env) if req.applies is not None else "True"
+        if req.applies is not None:  # a requirement that does not apply has no exception to weigh
+            f.lines.append(f"if {applies} is False: return False")
         conditions = [self.expr(f, exc.condition, env) for exc in req.exceptions]
         f.lines.append(f"return {applies}, ({''.join(c + ', ' for c in conditions)})")
         demands = {id(req.demand): self._demand(req.demand, env)}
@@ -287,6 +292,8 @@ class _Generator:
 
     def expr(self, f: _Function, e: s.Expr, env: tuple[str, ...]) -> str:
         """Emit the statements computing `e` into `f`; return the Python expression holding its value."""
+        if isinstance(e, s.Percent):  # so that the explanation reads « 50 % », not 0,5
+            return self.const(Percentage(e.value))
         if isinstance(e, _LITERALS):
             return self.literal(e.value)
         return getattr(self, "_e_" + type(e).__name__)(f, e, env)
@@ -309,7 +316,9 @@ class _Generator:
             node = self._assign(f, f"{item}.data if {item}.__class__ is Item else None")
             pointer = f"{item}.pointer + {tail!r}"
         for part in e.parts:
-            node = self._assign(f, f"{node}.get({part!r}) if {node}.__class__ is dict else None")
+            # The dossier itself is an object (its schema says so); what it holds may be anything.
+            node = self._assign(f, f"D.get({part!r})" if node == "D" else
+                                f"{node}.get({part!r}) if {node}.__class__ is dict else None")
         missing = (self.const(Unknown(frozenset({tail}))) if item is None
                    else f"Unknown(frozenset(({pointer},)))")
         value = self._assign(f, f"{missing} if {node} is None else {self._convert(node, e, pointer)}")
@@ -344,7 +353,17 @@ class _Generator:
     def _e_TableRef(self, f, e: TableRef, env):
         key = self.expr(f, e.key, env) if e.key is not None else "None"
         day = self.expr(f, e.date, env)
-        return self._assign(f, f"_lookup({self.const(e.table)}, {key}, {day})")
+        found = self._assign(f, f"_find({self.const(e.table)}, {key}, {day})")
+        return self._assign(f, f"{found} if {found}.__class__ in P else CELL[id({found}.value)](S, {key})")
+
+    def _e_KeyRef(self, f, e, env):
+        return _local(env, ROW_KEY)
+
+    def cell(self, value: s.Expr) -> str:
+        """A barème row's or version's value, as a function of the key the lookup was made with."""
+        f = self.function("k", (ROW_KEY,))
+        f.lines.append(f"return {self.expr(f, value, (ROW_KEY,))}")
+        return f.name
 
     def _e_IsSet(self, f, e, env):
         value = self._e_FieldRef(f, e.operand, env)
@@ -364,7 +383,9 @@ class _Generator:
 
     def _e_Compare(self, f, e, env):
         plain = f"({{a}} {_OPS[e.op]} {{b}})"
-        if not any(isinstance(x, s.DurationLit) or not isinstance(x, _LITERALS) for x in (e.left, e.right)):
+        # Both sides have the same type (the checker says so): a literal other than a duration settles it.
+        if any(isinstance(x, _LITERALS) and not isinstance(x, s.DurationLit) for x in (e.left, e.right)) or \
+                any(isinstance(x, FieldRef) and x.type.kind != "durée" for x in (e.left, e.right)):
             return self._binary(f, e.left, e.right, plain, env)
         # Durations compare on the calendar (values.calendar_order), everything else as Python does.
         return self._binary(f, e.left, e.right,
@@ -437,6 +458,17 @@ class _Generator:
         return self._each(f, e.collection, e.var, e.condition, env, "_count")
 
 
+def _cells(program: Program):
+    """Every value a barème lookup can read: each row's, and each dated version's."""
+    for table in program.tables.values():
+        for version in table.periods:
+            yield from (row.value for row in version.period.rows)
+            if version.period.value is not None:
+                yield version.period.value
+        for versions in table.groups.values():
+            yield from (p.value for p in versions if p.value is not None)
+
+
 def _local(env: tuple[str, ...], name: str) -> str:
     """The parameter that holds loop variable `name` in a generated function (the innermost of that name)."""
     return f"e{len(env) - 1 - env[::-1].index(name)!r}"
@@ -494,9 +526,10 @@ def _requirement_runner(req: s.Requirement, conditions, demands: dict):
         return RequirementOutcome(rule, holder, status, types[id(demand)], message, missing, None, error)
 
     def one(state: State, args: tuple, holder) -> RequirementOutcome:
-        applies, values = conditions(state, *args)
-        if applies is False:
+        found = conditions(state, *args)
+        if found is False:
             return outcome(holder, Status.NOT_APPLICABLE)
+        applies, values = found
         pending = [(None, applies)] if applies.__class__ in PROBLEMS else []
         holding = []
         for exc, value in zip(exceptions, values):

@@ -79,7 +79,7 @@ def test_a_mutated_rule_file_that_checks_gives_the_reference_outcome(pack, rng, 
 
 # Names the generated source may use: its own (S state, D data, M memo, K constants, eN loop variables, vN
 # values, and the functions it defines) and the runtime's; nothing named in a rule file.
-_GENERATED = r"[SDMK]|e\d+|v\d+|[dampqrn]\d+|x"
+_GENERATED = r"[SDMK]|e\d+|v\d+|[dampqrnk]\d+|x"
 
 
 def test_the_generated_source_names_nothing_from_the_rule_files():
@@ -92,7 +92,7 @@ def test_the_generated_source_names_nothing_from_the_rule_files():
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     names |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     names |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args}
-    allowed = set(_RUNTIME) | {"DEF", "AMOUNT", "True", "False", "None", "int", "dict", "list", "len",
+    allowed = set(_RUNTIME) | {"DEF", "AMOUNT", "CELL", "id", "True", "False", "None", "int", "dict", "list", "len",
                                "frozenset"}
     assert {n for n in names if not re.fullmatch(_GENERATED, n)} <= allowed
     texts = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]

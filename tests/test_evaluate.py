@@ -2,29 +2,56 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 
 import pytest
 
 from immat import evaluate
+from immat.compile import compiled
+from immat.pipeline import load_rules, parse_dossier
+
+from .conftest import ROOT
 
 RULES = "tests/evaluate"
 
 
+@functools.cache
+def _programs(path: str):
+    program = load_rules(path).program
+    return program, compiled(program)
+
+
+def _report(cli, rules: str, text: str) -> dict:
+    result = cli("validate", "--rules", f"{RULES}/{rules}", "--format", "json", "-", input=text)
+    assert result.exit_code in (0, 1), result.output
+    report = json.loads(result.stdout)
+    assert result.exit_code == (0 if report["verdict"] == "complete" else 1)
+    return report
+
+
 @pytest.fixture
 def validate(cli):
-    """Validates a dossier (the dict, plus a reference) against one rule file; returns the JSON report."""
+    """Validates a dossier (the dict, plus a reference) against one rule file; returns the JSON report.
+
+    Each dossier also goes through both evaluators, which must give the same outcome: every test of the
+    language is a differential test of the compiled evaluator against the reference."""
 
     def run(rules: str, **dossier) -> dict:
         text = json.dumps({"reference": "ESSAI", **dossier})
-        result = cli("validate", "--rules", f"{RULES}/{rules}", "--format", "json", "-", input=text)
-        assert result.exit_code in (0, 1), result.output
-        report = json.loads(result.stdout)
-        assert result.exit_code == (0 if report["verdict"] == "complete" else 1)
-        return report
+        program, fast = _programs(f"{ROOT}/{RULES}/{rules}")
+        data = parse_dossier(text, "essai").data
+        assert fast.evaluate("essai", data) == evaluate.evaluate(program, "essai", data).unexplained()
+        return _report(cli, rules, text)
 
     return run
+
+
+@pytest.fixture
+def validate_once(cli):
+    """The JSON report only, for the tests that count what one evaluation computes."""
+    return lambda rules, **dossier: _report(cli, rules, json.dumps({"reference": "ESSAI", **dossier}))
 
 
 def requirement(report: dict, rule_id: str, holder: int | None = None) -> dict:
@@ -560,7 +587,7 @@ def test_undecided_exception_leaves_the_value_unknown(validate):
     assert (found["status"], found["missing_fields"]) == ("unknown", ["/vehicule/energie"])
 
 
-def test_definition_used_twice_is_computed_once(validate, monkeypatch):
+def test_definition_used_twice_is_computed_once(validate_once, monkeypatch):
     evaluated = Counter()
     original = evaluate._Run.eval
 
@@ -569,12 +596,12 @@ def test_definition_used_twice_is_computed_once(validate, monkeypatch):
         return original(self, e, env)
 
     monkeypatch.setattr(evaluate._Run, "eval", spy)
-    report = validate("definitions.immat", titulaires=[{}, {}], vehicule={"energie": "gpl"})
+    report = validate_once("definitions.immat", titulaires=[{}, {}], vehicule={"energie": "gpl"})
     assert statuses(report) == {"au_moins_un_titulaire": "satisfied", "au_plus_deux_titulaires": "satisfied"}
     assert (evaluated["DefRef"], evaluated["Count"]) == (3, 1)  # taux once, nombre_de_titulaires twice
 
 
-def test_amount_used_in_a_sum_is_computed_once(validate, monkeypatch):
+def test_amount_used_in_a_sum_is_computed_once(validate_once, monkeypatch):
     computed = Counter()
     original = evaluate._Run._amount_value
 
@@ -583,7 +610,7 @@ def test_amount_used_in_a_sum_is_computed_once(validate, monkeypatch):
         return original(self, a, steps)
 
     monkeypatch.setattr(evaluate._Run, "_amount_value", spy)
-    montants(validate, achat={"etat": "occasion"})
+    montants(validate_once, achat={"etat": "occasion"})
     assert set(computed.values()) == {1}
     assert len(computed) == 8
 
