@@ -44,13 +44,23 @@ _LITERALS = (s.Number, s.Text, s.DateLit, s.Boolean, s.MoneyLit, s.Percent, s.Du
 class State:
     """One dossier's evaluation: its data, the definitions and amounts computed so far, its pieces by type."""
 
-    __slots__ = ("data", "memo", "amounts", "_pieces")
+    __slots__ = ("data", "memo", "amounts", "_pieces", "_holders")
 
     def __init__(self, data: dict, definitions: int) -> None:
         self.data = data
         self.memo = [_UNSET] * definitions
         self.amounts: dict[str, AmountOutcome] = {}
         self._pieces = None
+        self._holders = None
+
+    def holders(self) -> list[tuple[Item, object]] | None:
+        """Each titulaire as a loop variable, with the Holder a report names; None if the dossier has none."""
+        if self._holders is None:
+            holders = self.data.get("titulaires")
+            items = [Item(f"/titulaires/{i}", h, i) for i, h in enumerate(holders)] \
+                if isinstance(holders, list) else []
+            self._holders = [(item, holder_of(item)) for item in items]
+        return self._holders or None
 
     def pieces(self, piece_type: str) -> list[Item]:
         if self._pieces is None:
@@ -525,10 +535,12 @@ def _requirement_runner(req: s.Requirement, conditions, demands: dict):
             return settled[key]
         return RequirementOutcome(rule, holder, status, types[id(demand)], message, missing, None, error)
 
+    not_applicable = outcome(None, Status.NOT_APPLICABLE)
+
     def one(state: State, args: tuple, holder) -> RequirementOutcome:
         found = conditions(state, *args)
         if found is False:
-            return outcome(holder, Status.NOT_APPLICABLE)
+            return not_applicable if holder is None else outcome(holder, Status.NOT_APPLICABLE)
         applies, values = found
         pending = [(None, applies)] if applies.__class__ in PROBLEMS else []
         holding = []
@@ -564,12 +576,10 @@ def _requirement_runner(req: s.Requirement, conditions, demands: dict):
         return lambda state: (one(state, (), None),)
 
     def per_holder(state: State):
-        holders = state.data.get("titulaires")
-        if not isinstance(holders, list) or not holders:
-            problem = Unknown(frozenset({"/titulaires"}))
-            return (outcome(None, Status.UNKNOWN, missing_of(problem)),)
-        items = [Item(f"/titulaires/{i}", h, i) for i, h in enumerate(holders)]
-        return tuple(one(state, (item,), holder_of(item)) for item in items)
+        holders = state.holders()
+        if holders is None:
+            return (outcome(None, Status.UNKNOWN, ("/titulaires",)),)
+        return tuple(one(state, (item,), holder) for item, holder in holders)
 
     return per_holder
 
@@ -589,8 +599,11 @@ class Compiled:
 
     def evaluate(self, name: str, data: dict) -> Outcome:
         state = State(data, self._definitions)
-        outcomes = tuple(o for run in self._requirements for o in run(state))
-        figures = tuple(run(state) for run in self._amounts)
+        found = []
+        for run in self._requirements:
+            found += run(state)
+        outcomes = tuple(found)
+        figures = tuple([run(state) for run in self._amounts])
         pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in outcomes)
         shown = tuple(shown for n, shown, applies in self._notices
                       if (pieces_missing or not n.when_pieces_missing) and (applies is None or applies(state) is True))

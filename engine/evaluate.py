@@ -51,11 +51,16 @@ def evaluate(program: Program, name: str, data: dict) -> Outcome:
 def _verdict(requirements) -> Verdict:
     """The verdict is about what the applicant must provide; an amount the rules cannot compute is
     reported with its reason (information to complete, not covered) but does not decide it."""
-    if any(o.status is Status.MISSING and o.rule.kind == "recevabilité" for o in requirements):
-        return Verdict.REJECTED
-    if any(o.status in (Status.MISSING, Status.UNKNOWN, Status.ERROR) for o in requirements):
-        return Verdict.INCOMPLETE
-    return Verdict.COMPLETE
+    verdict = Verdict.COMPLETE
+    for o in requirements:
+        if o.status in _OPEN:
+            if o.status is Status.MISSING and o.rule.kind == "recevabilité":
+                return Verdict.REJECTED
+            verdict = Verdict.INCOMPLETE
+    return verdict
+
+
+_OPEN = frozenset({Status.MISSING, Status.UNKNOWN, Status.ERROR})
 
 
 def _rule(item) -> Rule:
@@ -69,8 +74,9 @@ def _missing(value) -> tuple[str, ...]:
 
 def _kleene(values, absorbing: bool):
     """Three-valued fold for « et » (absorbing False) and « ou » (absorbing True)."""
-    if any(v is absorbing for v in values):
-        return absorbing
+    for v in values:  # a loop, not any(): this runs for every condition of every dossier
+        if v is absorbing:
+            return absorbing
     problem = first_problem(*values)
     return problem if problem is not None else not absorbing
 
