@@ -493,17 +493,18 @@ def test_undecided_exception_leaves_the_value_unknown(validate):
 
 
 def test_definition_used_twice_is_computed_once(validate, monkeypatch):
-    evaluated = Counter()
-    original = evaluate._Run.eval
+    computed = Counter()
+    original = evaluate._Run._with_value_exceptions
 
-    def spy(self, e, env):
-        evaluated[type(e).__name__] += 1
-        return original(self, e, env)
+    def spy(self, base, exceptions):
+        computed[base.span.text] += 1
+        return original(self, base, exceptions)
 
-    monkeypatch.setattr(evaluate._Run, "eval", spy)
+    monkeypatch.setattr(evaluate._Run, "_with_value_exceptions", spy)
     report = validate("definitions.immat", titulaires=[{}, {}], vehicule={"energie": "gpl"})
     assert statuses(report) == {"au_moins_un_titulaire": "satisfied", "au_plus_deux_titulaires": "satisfied"}
-    assert (evaluated["DefRef"], evaluated["Count"]) == (3, 1)  # taux once, nombre_de_titulaires twice
+    # nombre_de_titulaires is used by two requirements, taux by the amount and by its calculation: each once.
+    assert computed == {"100 %": 1, "nombre de titulaires": 1, "taux × 10 €": 1}
 
 
 def test_amount_used_in_a_sum_is_computed_once(validate, monkeypatch):
