@@ -28,6 +28,7 @@ from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
 from .parse import parse_module
 from .program import Program
+from .report import dossier_facts
 from .source import PackIdentity, SourceFile
 from .syntax import Module
 
@@ -94,7 +95,8 @@ def load_rules(rules: str | os.PathLike | None = None, needs_requirement: bool =
 def validate(program: Program, text: str, name: str) -> Outcome:
     """One dossier's text → its outcome; raises DiagnosticError when the dossier is unreadable."""
     dossier = parse_dossier(text, name)
-    return attrs.evolve(evaluate(program, dossier.name, dossier.data), rules=program.pack)
+    outcome = evaluate(program, dossier.name, dossier.data)
+    return attrs.evolve(outcome, rules=program.pack, facts=dossier_facts(dossier.data))
 
 
 @attrs.frozen
