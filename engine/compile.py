@@ -29,7 +29,7 @@ from .evaluate import _piece_types as piece_types
 from .evaluate import _rule as rule_of
 from .evaluate import _verdict as verdict_of
 from .evaluate import _whole_units as whole_units
-from .evaluate import ROW_KEY
+from .evaluate import ROW_KEY, calculation
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status
 from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
 from .values import (
@@ -199,7 +199,7 @@ class _Generator:
             value = self.valued(f, d.value, d.exceptions, ())
             f.lines += [f"M[{len(definitions)!r}] = {value}", f"return {value}"]
             definitions.append(f.name)
-        amounts = {name: self._amount(a) for name, a in program.amounts.items()}
+        amounts = {name: (self._amount(a), self._calculation(a)) for name, a in program.amounts.items()}
         requirements = [self._requirement(r) for r in program.requirements]
         notices = [self._notice(n) for n in program.notices]
         cells = {id(v): self.cell(v) for v in _cells(program)}
@@ -208,8 +208,8 @@ class _Generator:
         exec(compile(source, "<règles compilées>", "exec"), namespace)  # noqa: S102 - our own generated code
         namespace["DEF"] = [namespace[name] for name in definitions]
         namespace["CELL"] = {key: namespace[name] for key, name in cells.items()}
-        namespace["AMOUNT"] = {name: _amount_runner(program.amounts[name], namespace[fn])
-                               for name, fn in amounts.items()}
+        namespace["AMOUNT"] = {name: _amount_runner(program.amounts[name], namespace[raw], calc and namespace[calc])
+                               for name, (raw, calc) in amounts.items()}
         namespace["SOURCE"] = source
         return namespace, requirements, notices
 
@@ -223,6 +223,24 @@ class _Generator:
         self._branch(f, a.value, (), result, a.exceptions)
         f.lines.append(f"else: {result} = None if {applies} is False else {applies}")
         f.lines.append(f"return {result}")
+        return f.name
+
+    def _calculation(self, a: s.Amount) -> str | None:
+        """For a computed amount, the function giving which formula gave it (the first exception that holds,
+        else the base value: -1) and the values of its operands, in the order evaluate.calculation reads them."""
+        formulas = [*(e.value for e in a.exceptions), a.value]
+        if not any(calculation(x, lambda operand: operand) for x in formulas):
+            return None
+        f = self.function("c", ())
+        conditions = [self.expr(f, e.condition, ()) for e in a.exceptions]
+        for i, (formula, condition) in enumerate(zip(formulas, [*conditions, "True"])):
+            index = i if i < len(a.exceptions) else -1
+            f.lines.append(f"{'if' if i == 0 else 'elif'} {condition} is True:")
+            start = len(f.lines)
+            operands = [self.expr(f, v, ()) for _, v in calculation(formula, lambda operand: operand)
+                        if v is not None]
+            f.lines.append(f"return {index!r}, ({''.join(o + ', ' for o in operands)})")
+            f.lines[start:] = ["    " + line for line in f.lines[start:]]
         return f.name
 
     def _requirement(self, req: s.Requirement):
@@ -487,10 +505,17 @@ def _local(env: tuple[str, ...], name: str) -> str:
 # ------------------------------------------------------------------ the runners around the generated code
 
 
-def _amount_runner(a: s.Amount, raw):
+def _amount_runner(a: s.Amount, raw, calculate):
     """`run(state) -> AmountOutcome`, computed once per dossier, as evaluate._Run.amount."""
     name, rule = a.name, rule_of(a)
     parts = tuple(dict.fromkeys(amount_refs((a.value, a.exceptions))))
+    # Each formula's calculation laid out once, its operands standing in for their values.
+    layouts = [calculation(x, lambda operand: operand) for x in (*(e.value for e in a.exceptions), a.value)]
+
+    def shown(state: State) -> tuple:
+        index, values = calculate(state)
+        it = iter(values)
+        return tuple((text, None if operand is None else next(it)) for text, operand in layouts[index])
 
     def run(state: State) -> AmountOutcome:
         done = state.amounts.get(name)
@@ -511,7 +536,8 @@ def _amount_runner(a: s.Amount, raw):
             status, error = (AmountStatus.NOT_APPLICABLE if result is None else AmountStatus.COMPUTED), None
         unsettled = tuple(state.amounts[p] for p in parts if state.amounts[p].status in UNSETTLED) \
             if status in UNSETTLED else ()
-        outcome = AmountOutcome(rule, status, result, missing_of(result), None, error, unsettled)
+        figure = shown(state) if calculate is not None and status is AmountStatus.COMPUTED else ()
+        outcome = AmountOutcome(rule, status, result, missing_of(result), None, error, unsettled, figure)
         state.amounts[name] = outcome
         return outcome
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import operator
+import re
 from decimal import Decimal, DivisionByZero, InvalidOperation
 
 import attrs
@@ -243,7 +244,9 @@ class _Run:
         # A sum of amounts (the total) names the parts it lacks, so that it never reads as a final figure.
         unsettled = self._unsettled_parts(a) if status in _UNSETTLED else ()
         breakdown = Step(StepKind.AMOUNT, a.title or a.name, result, a.span, tuple(steps))
-        outcome = AmountOutcome(_rule(a), status, result, missing, breakdown, error, unsettled)
+        formula = next((e.value for e in a.exceptions if self.eval(e.condition, {})[0] is True), a.value)
+        shown = calculation(formula, lambda e: self.eval(e, {})[0]) if status is AmountStatus.COMPUTED else ()
+        outcome = AmountOutcome(_rule(a), status, result, missing, breakdown, error, unsettled, shown)
         self.amount_memo[a.name] = outcome
         return outcome
 
@@ -463,6 +466,63 @@ class _Run:
         results = [self.eval(condition, {**env, var: item}) for item in items]
         step = Step(StepKind.QUANTIFIER, condition.span.text, None, condition.span, tuple(r[1] for r in results))
         return items, results, step
+
+
+ARITHMETIC = (s.Arith, s.Negate)
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def calculation(expr: s.Expr, value_of) -> tuple[tuple[str, object], ...]:
+    """The formula of an arithmetic expression as written, each operand paired with its value.
+
+    The parts are `(text, None)` for what is kept as written (operators, parentheses, literals) and
+    `(words, value)` for each operand that is not itself arithmetic, `value_of(operand)` giving its value:
+    « puissance × tarif » is (("puissance", 5), (" × ", None), ("tarif", Money(43))). A value that is not
+    arithmetic has no calculation to show: (). Pure, so that every evaluator passes its own `value_of`.
+    """
+    if not isinstance(expr, ARITHMETIC):
+        return ()
+    text, start = expr.span.source.text, expr.span.start
+    parts: list[tuple[str, object]] = []
+    for operand in _operands(expr):
+        parts.append((_COMMENT.sub("", text[start:operand.span.start]), None))
+        words = " ".join(operand.span.text.split())
+        parts.append((words, None) if isinstance(operand, _LITERALS) else (words, value_of(operand)))
+        start = operand.span.end
+    parts.append((_COMMENT.sub("", text[start:expr.span.end]), None))
+    # A span covers its operands only: parentheses opened before the first one or closed after the last one
+    # lie outside it, and are written back.
+    depth = lowest = 0
+    for char in "".join(t for t, v in parts if v is None):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        lowest = min(lowest, depth)
+    parts[0] = ("(" * -lowest + parts[0][0], None)
+    parts[-1] = (parts[-1][0] + ")" * (depth - lowest), None)
+    return tuple(part for part in _merged(parts) if part[0])
+
+
+_LITERALS = (s.Number, s.Text, s.DateLit, s.Boolean, s.MoneyLit, s.Percent, s.DurationLit)
+
+
+def _operands(expr: s.Expr):
+    """The maximal operands of an arithmetic expression that are not arithmetic, left to right."""
+    if isinstance(expr, s.Arith):
+        yield from _operands(expr.left)
+        yield from _operands(expr.right)
+    elif isinstance(expr, s.Negate):
+        yield from _operands(expr.operand)
+    else:
+        yield expr
+
+
+def _merged(parts):
+    """Adjacent text kept as written joined into one part, its runs of white space (line breaks, indents) made one."""
+    merged: list[tuple[str, object]] = []
+    for text, value in parts:
+        if value is None and merged and merged[-1][1] is None:
+            text = merged.pop()[0] + text
+        merged.append((text, value))
+    return [(re.sub(r"\s+", " ", t) if v is None else t, v) for t, v in merged]
 
 
 def _holder(item: Item) -> Holder:

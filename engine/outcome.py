@@ -103,6 +103,9 @@ class AmountOutcome:
     breakdown: Step | None
     error: str | None = None
     unsettled: tuple[AmountOutcome, ...] = ()  # for a sum of amounts: the parts that keep it from a figure
+    # A computed amount's formula as the rule writes it, each operand with its value: (text, value) parts,
+    # value None for what is kept as written (operators, parentheses, literals); () when there is no formula.
+    calculation: tuple[tuple[str, object], ...] = ()
 
 
 @attrs.frozen
@@ -120,6 +123,7 @@ class Outcome:
     amounts: tuple[AmountOutcome, ...]
     notices: tuple[NoticeOutcome, ...] = ()
     rules: PackIdentity | None = None  # the pack the dossier was checked against
+    facts: tuple[str, ...] = ()  # what the dossier says of itself (case, vehicle, holders), in French, for a header
 
     def unexplained(self) -> Outcome:
         """The same outcome without its reasoning trees: what the compiled evaluator gives."""

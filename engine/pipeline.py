@@ -29,6 +29,7 @@ from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
 from .parse import parse_module
 from .program import Program
+from .report import dossier_facts
 from .source import PackIdentity, SourceFile
 from .syntax import Module
 
@@ -101,7 +102,7 @@ def validate(program: Program, text: str, name: str, explain: bool = False) -> O
     dossier = parse_dossier(text, name)
     outcome = evaluate(program, dossier.name, dossier.data) if explain else \
         compiled(program).evaluate(dossier.name, dossier.data)
-    return attrs.evolve(outcome, rules=program.pack)
+    return attrs.evolve(outcome, rules=program.pack, facts=dossier_facts(dossier.data))
 
 
 @attrs.frozen

@@ -1,17 +1,23 @@
-"""Outcome → JSON (stable key order, byte-identical runs) and a French text report for a person."""
+"""Outcome → a report sized for its reader: JSON (stable key order, byte-identical runs), French text,
+Markdown and HTML. By default, what the reader acts on; with `explain`, the reasoning behind it too."""
 
 from __future__ import annotations
 
 import datetime
+import functools
+import re
+import textwrap
 from decimal import Decimal
 
 import attrs
 
 from . import escape
 from .diagnostics import to_json as diagnostics_json
+from .dossier import dossier_schema
 from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status, Step, StepKind, Verdict
 from .program import Program
 from .values import Duration, Failure, Money, Percentage, Unknown, format_number, format_percent
+from .vocabulary import Vocabulary, lower_first
 
 VERDICT_WORDS = {
     Verdict.COMPLETE: "COMPLET",
@@ -32,6 +38,97 @@ STATUS_WORDS = {
     Status.UNKNOWN: "information à compléter",
     Status.ERROR: "erreur",
 }
+
+# ------------------------------------------------------------------ what every format shows
+
+
+def _asks(o: RequirementOutcome) -> bool:
+    """The message says what to do: it is shown when there is something to do."""
+    return o.status in (Status.MISSING, Status.UNKNOWN)
+
+
+def _listed(o: Outcome, show_all: bool) -> tuple[RequirementOutcome, ...]:
+    """The requirements a report lists: those that apply, or (`show_all`) those « sans objet » too."""
+    return o.requirements if show_all else tuple(r for r in o.requirements if r.status is not Status.NOT_APPLICABLE)
+
+
+def short_citation(source: str) -> str:
+    """A source's first clause without what its parentheses add, an act without its title:
+    « Code de la route, art. R. 322-4 (cession) et R. 322-5 (…) ; arrêté du … » → « Code de la route,
+    art. R. 322-4 et R. 322-5 »; « Arrêté du 14 août 2017 portant information du public … » → « Arrêté du
+    14 août 2017 ». The full source is in the rule and in every report with --explain."""
+    while (bare := re.sub(r" ?\([^()]*\)", "", source)) != source:
+        source = bare
+    first = re.split(r"(?: ; | : )(?![^«»]*»)", source, maxsplit=1)[0]  # not inside « a quotation »
+    return re.sub(r" (?:portant|relati(?:f|ve)) .*", "", first)
+
+
+def calculation_text(parts) -> str:
+    """An amount's formula in one line, each operand written as its value: « 5 × 43 € × 1 × 1 »."""
+    return "".join(text if value is None else value_text(value) for text, value in parts)
+
+
+# ------------------------------------------------------------------ the dossier's own facts
+
+
+@functools.cache
+def _short_names(pointer: str) -> dict[str, str]:
+    return Vocabulary(dossier_schema()).short_names(pointer)
+
+
+def piece_name(piece_type: str) -> str:
+    """A piece type as the dossier schema names it in French: ids are for machines."""
+    return _short_names("/pieces/*/type").get(piece_type, piece_type)
+
+
+def _named(pointer: str, value) -> str | None:
+    return _short_names(pointer).get(value, value) if isinstance(value, str) else None
+
+
+def _day(raw) -> str | None:
+    try:
+        return value_text(datetime.date.fromisoformat(raw)) if isinstance(raw, str) else None
+    except ValueError:
+        return raw
+
+
+def _object(data: dict, key: str) -> dict:
+    return data.get(key) if isinstance(data.get(key), dict) else {}
+
+
+def dossier_facts(data: dict) -> tuple[str, ...]:
+    """What the dossier says of itself, in French, for a report's header: the request, the purchase, the
+    vehicle, the holders. A field the dossier does not give is left out."""
+    channel, day = _named("/canal", data.get("canal")), _day(data.get("date_demande"))
+    request = f"{channel} le {day}" if channel and day else channel or (f"Demande du {day}" if day else None)
+    purchase, vehicle = _object(data, "achat"), _object(data, "vehicule")
+    bought = [lower_first(w) for w in (_named("/achat/etat", purchase.get("etat")),
+                                       _named("/achat/origine", purchase.get("origine"))) if w]
+    if bought and isinstance(purchase.get("pays"), str):
+        bought.append(f"({purchase['pays']})")
+    if bought and (sold := _day(purchase.get("date"))):
+        bought.append(f"le {sold}")
+    described = [vehicle.get("immatriculation"), _labelled("genre", vehicle.get("genre")), vehicle.get("energie"),
+                 _labelled("", vehicle.get("puissance_fiscale"), " CV"),
+                 _labelled("", vehicle.get("co2_g_km"), " g/km de CO₂"),
+                 _labelled("1re immatriculation le", _day(vehicle.get("date_premiere_immatriculation")))]
+    holders = data.get("titulaires") if isinstance(data.get("titulaires"), list) else []
+    names = [_person(h, i) for i, h in enumerate(holders)]
+    facts = [request, "Achat : " + " ".join(bought) if bought else None,
+             "Véhicule : " + ", ".join(str(d) for d in described if d) if any(described) else None,
+             f"Titulaire{'s' if len(names) > 1 else ''} : " + ", ".join(names) if names else None]
+    return tuple(f for f in facts if f)
+
+
+def _labelled(before: str, value, after: str = "") -> str | None:
+    return None if value is None else f"{before} {value_text(value)}{after}".strip()
+
+
+def _person(holder, index: int) -> str:
+    data = holder if isinstance(holder, dict) else {}
+    return " ".join(p for p in (data.get("prenoms"), data.get("nom")) if isinstance(p, str) and p) or (
+        f"titulaire n° {index + 1}")
+
 
 # ------------------------------------------------------------------ JSON
 
@@ -82,37 +179,51 @@ def step_json(step: Step, seen: set | None = None) -> dict:
     return out
 
 
-def _rule_json(rule) -> dict:
-    return {"id": rule.id, "kind": rule.kind, "title": rule.title, "source": rule.source,
-            "location": rule.location}
+# A key with nothing to say (no holder, no missing field, no error…) is left out: the record stays the
+# size of what its reader acts on. The keys present always come in this order.
+def _rule_json(rule, explain: bool) -> dict:
+    out = {"id": rule.id, "kind": rule.kind, "title": rule.title}
+    if explain:
+        out |= {"source": rule.source, "location": rule.location}
+    return out
 
 
-def requirement_json(o: RequirementOutcome) -> dict:
-    return {
-        **_rule_json(o.rule),
-        "holder": None if o.holder is None else {"index": o.holder.index, "name": o.holder.name},
-        "status": str(o.status),
-        "pieces": list(o.pieces),
-        "message": o.message,
-        "missing_fields": list(o.missing_fields),
-        "error": o.error,
-        "reason": step_json(o.reason),
-    }
+def requirement_json(o: RequirementOutcome, explain: bool = False) -> dict:
+    out = _rule_json(o.rule, explain)
+    if o.holder is not None:
+        out["holder"] = {"index": o.holder.index, "name": o.holder.name}
+    out["status"] = str(o.status)
+    if o.pieces:
+        out["pieces"] = list(o.pieces)
+    if _asks(o):
+        out["message"] = o.message
+    if o.missing_fields:
+        out["missing_fields"] = list(o.missing_fields)
+    if o.error:
+        out["error"] = o.error
+    if explain:
+        out["reason"] = step_json(o.reason)
+    return out
 
 
-def amount_json(o: AmountOutcome) -> dict:
-    return {
-        **_rule_json(o.rule),
-        "status": str(o.status),
-        "value": o.value.decimal_string() if isinstance(o.value, Money) else None,
-        "missing_fields": list(o.missing_fields),
-        "error": o.error,
-        "unsettled_parts": [{"id": p.rule.id, "status": str(p.status)} for p in o.unsettled],
-        "breakdown": step_json(o.breakdown),
-    }
+def amount_json(o: AmountOutcome, explain: bool = False) -> dict:
+    out = {**_rule_json(o.rule, explain), "status": str(o.status)}
+    if isinstance(o.value, Money) and o.status is AmountStatus.COMPUTED:
+        out["value"] = o.value.decimal_string()
+    if o.calculation:
+        out["calculation"] = calculation_text(o.calculation)
+    if o.missing_fields:
+        out["missing_fields"] = list(o.missing_fields)
+    if o.error:
+        out["error"] = o.error
+    if o.unsettled:
+        out["unsettled_parts"] = [{"id": p.rule.id, "status": str(p.status)} for p in o.unsettled]
+    if explain:
+        out["breakdown"] = step_json(o.breakdown)
+    return out
 
 
-def outcome_json(o: Outcome) -> dict:
+def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False) -> dict:
     counts = {str(s): 0 for s in Status}
     for r in o.requirements:
         counts[str(r.status)] += 1
@@ -123,18 +234,18 @@ def outcome_json(o: Outcome) -> dict:
         "verdict": str(o.verdict),
         "ants_status": ANTS_STATUS[o.verdict],
         "summary": counts,
-        "requirements": [requirement_json(r) for r in o.requirements],
-        "amounts": [amount_json(a) for a in o.amounts],
-        "notices": [{**_rule_json(n.rule), "message": n.message} for n in o.notices],
+        "requirements": [requirement_json(r, explain) for r in _listed(o, show_all or explain)],
+        "amounts": [amount_json(a, explain) for a in o.amounts],
+        "notices": [{**_rule_json(n.rule, explain), "message": n.message} for n in o.notices],
     }
 
 
-def render_json(o: Outcome) -> str:
-    return escape.json_dumps(outcome_json(o), indent=2) + "\n"
+def render_json(o: Outcome, explain: bool = False, show_all: bool = False) -> str:
+    return escape.json_dumps(outcome_json(o, explain, show_all), indent=2) + "\n"
 
 
-def render_jsonl(o: Outcome) -> str:
-    return escape.json_dumps(outcome_json(o), separators=(",", ":")) + "\n"
+def render_jsonl(o: Outcome, explain: bool = False, show_all: bool = False) -> str:
+    return escape.json_dumps(outcome_json(o, explain, show_all), separators=(",", ":")) + "\n"
 
 
 def unreadable_json(name: str, diagnostics) -> dict:
@@ -190,9 +301,9 @@ def step_lines(step: Step, depth: int = 0, seen: set | None = None) -> list[str]
     return lines
 
 
-def _label(o: RequirementOutcome) -> str:
+def _label(o: RequirementOutcome, explain: bool = True) -> str:
     holder = f" — {o.holder.name}" if o.holder else ""
-    return f"{o.rule.title}{holder} [{o.rule.id}]"
+    return f"{o.rule.title}{holder}" + (f" [{o.rule.id}]" if explain else "")
 
 
 @attrs.frozen
@@ -203,43 +314,68 @@ class Entry:
     label: str
     details: tuple[str, ...] = ()
     reason: tuple[str, ...] = ()
+    cited: str = ""  # the short citation of an entry without details, after its label
 
 
 @attrs.frozen
 class Section:
+    """A titled list of entries; one without entries is a line of its own (« … : 21 exigence(s), listées… »)."""
+
     title: str
-    entries: tuple[Entry, ...]
+    entries: tuple[Entry, ...] = ()
     counted: bool = True
+
+
+@attrs.frozen
+class Fee:
+    """One row of the fees table: the amount's title, its value (or why there is none), and how it is reached."""
+
+    title: str
+    value: str
+    detail: str
+
+
+@attrs.frozen
+class Fees:
+    title: str
+    rows: tuple[Fee, ...]
 
 
 def _requirement_entry(o: RequirementOutcome, mark: str, explain: bool) -> Entry:
     details = []
-    if o.status in (Status.MISSING, Status.UNKNOWN):
+    if _asks(o):
         details.append(o.message)
     if o.pieces and o.status is Status.MISSING:
-        details.append("Pièces acceptées : " + " ou ".join(o.pieces))
+        accepted = "Pièce acceptée" if len(o.pieces) == 1 else "Pièces acceptées (une seule suffit)"
+        details.append(f"{accepted} : " + " ; ".join(map(piece_name, o.pieces)))
     if o.missing_fields:
         details.append("Informations à compléter : " + ", ".join(o.missing_fields))
     if o.error:
         details.append(f"Erreur : {o.error}")
-    if explain or o.status not in (Status.SATISFIED, Status.NOT_APPLICABLE):
+    cited = ""
+    if explain:
         details.append(f"Source : {o.rule.source}")
+    elif details:
+        details.append(f"Source : {short_citation(o.rule.source)}")
+    else:
+        cited = short_citation(o.rule.source)
     reason = tuple(step_lines(o.reason)) if explain else ()
-    return Entry(mark, _label(o), tuple(details), reason)
+    return Entry(mark, _label(o, explain), tuple(details), reason, cited)
 
 
-def _amount_value(a: AmountOutcome) -> str:
+def _amount_words(a: AmountOutcome) -> tuple[str, str]:
+    """An amount's value (or the word for why it has none) and what explains it: its calculation or reason."""
     if a.unsettled:
-        return "non calculé, faute de : " + " ; ".join(f"{p.rule.title} ({_part_state(p)})" for p in a.unsettled)
+        return "non calculé", "faute de : " + " ; ".join(f"{p.rule.title} ({_part_state(p)})" for p in a.unsettled)
     if a.status is AmountStatus.COMPUTED:
-        return str(a.value)
+        return str(a.value), calculation_text(a.calculation)
     if a.status is AmountStatus.NOT_APPLICABLE:
-        return "sans objet"
+        return "sans objet", ""
     if a.status is AmountStatus.NOT_COVERED:
-        return f"non couvert : {a.error}"
+        return "non couvert", a.error
     if a.status is AmountStatus.UNKNOWN:
-        return "à compléter : " + ", ".join(a.missing_fields)
-    return f"erreur : {a.error}"
+        return "à compléter", ", ".join(a.missing_fields)
+    return "erreur", a.error
 
 
 def _part_state(a: AmountOutcome) -> str:
@@ -248,26 +384,32 @@ def _part_state(a: AmountOutcome) -> str:
     return "non couvert" if a.status is AmountStatus.NOT_COVERED else "erreur"
 
 
-def sections(o: Outcome, explain: bool = False) -> list[Section]:
+def sections(o: Outcome, explain: bool = False, show_all: bool = False) -> list[Section | Fees]:
     """Verdict first (in the header), then what is missing and what to do, then the rest."""
     by = {s: [r for r in o.requirements if r.status is s] for s in Status}
 
-    def section(title, outcomes, mark, show_reason):
-        return Section(title, tuple(_requirement_entry(r, mark, show_reason) for r in outcomes))
+    def section(title, outcomes, mark):
+        return Section(title, tuple(_requirement_entry(r, mark, explain) for r in outcomes))
 
+    unlisted = by[Status.NOT_APPLICABLE] if not (show_all or explain) else []
+    trees = tuple(Entry("", f"{a.rule.title} [{a.rule.id}]", reason=tuple(step_lines(a.breakdown)))
+                  for a in o.amounts if explain)
     found = [
-        section("Demande irrecevable", [r for r in by[Status.MISSING] if r.rule.kind == "recevabilité"], "✗", True),
-        section("Pièces manquantes", [r for r in by[Status.MISSING] if r.rule.kind != "recevabilité"], "✗", explain),
-        section("Informations à compléter", by[Status.UNKNOWN], "?", True),
-        section("Erreurs dans l'application des règles", by[Status.ERROR], "!", True),
+        section("Demande irrecevable", [r for r in by[Status.MISSING] if r.rule.kind == "recevabilité"], "✗"),
+        section("Pièces manquantes", [r for r in by[Status.MISSING] if r.rule.kind != "recevabilité"], "✗"),
+        section("Informations à compléter", by[Status.UNKNOWN], "?"),
+        section("Erreurs dans l'application des règles", by[Status.ERROR], "!"),
         Section("À savoir", tuple(Entry("•", f"{n.rule.title} : {n.message}") for n in o.notices), False),
-        Section("Montants", tuple(Entry("", f"{a.rule.title} : {_amount_value(a)}",
-                                        reason=tuple(step_lines(a.breakdown)) if explain else ())
-                                  for a in o.amounts), False),
-        section("Exigences satisfaites", by[Status.SATISFIED], "✓", explain),
-        section("Sans objet pour ce dossier", by[Status.NOT_APPLICABLE], "–", explain),
+        Fees("Montants", tuple(Fee(a.rule.title, *_amount_words(a)) for a in o.amounts)),
+        Section("Détail des montants", trees, False),
+        section("Exigences satisfaites", by[Status.SATISFIED], "✓"),
+        section("Sans objet pour ce dossier", [] if unlisted else by[Status.NOT_APPLICABLE], "–"),
     ]
-    return [sec for sec in found if sec.entries]
+    listed = [sec for sec in found if (sec.rows if isinstance(sec, Fees) else sec.entries)]
+    if unlisted:
+        listed.append(Section(f"Sans objet pour ce dossier : {len(unlisted)} exigence(s), listées avec --tout",
+                              counted=False))
+    return listed
 
 
 def _heading(o: Outcome) -> tuple[str, str, str]:
@@ -280,31 +422,73 @@ def _pack(o: Outcome) -> list[str]:
     return [f"Règles : {o.rules}"] if o.rules is not None else []
 
 
-def _section_title(sec: Section) -> str:
-    return f"{sec.title} ({len(sec.entries)})" if sec.counted else sec.title
+def _section_title(sec: Section | Fees) -> str:
+    return f"{sec.title} ({len(sec.entries)})" if isinstance(sec, Section) and sec.counted else sec.title
 
 
-def render_text(o: Outcome, explain: bool = False) -> str:
+WIDTH = 100  # a printed page's line
+
+
+def _wrapped(line: str, indent: str) -> list[str]:
+    """One line of the text report, made visible, then wrapped to the page, continued at `indent`."""
+    return textwrap.wrap(escape.visible(line), WIDTH, subsequent_indent=indent, break_long_words=False,
+                         break_on_hyphens=False) or [""]
+
+
+def _cited_after(lines: list[str], cited: str) -> list[str]:
+    """A citation is never cut: it ends the last line if it fits there, else it has a line of its own."""
+    if not cited:
+        return lines
+    cited = escape.visible(f"({cited})")
+    if len(lines[-1]) + 1 + len(cited) <= WIDTH:
+        return [*lines[:-1], f"{lines[-1]} {cited}"]
+    return [*lines, f"    {cited}"]
+
+
+def _fee_lines(fees: Fees) -> list[str]:
+    """The fees as an aligned table: each value right-aligned in its column, then what the fee is and how."""
+    width = max(len(f.value) for f in fees.rows)
+    lines = []
+    for fee in fees.rows:
+        row = f"  {fee.value:>{width}}  {fee.title}" + (f" : {fee.detail}" if fee.detail else "")
+        lines += _wrapped(row, " " * (width + 4))
+    return lines
+
+
+def render_text(o: Outcome, explain: bool = False, show_all: bool = False) -> str:
     # Each line is made visible whole: the line breaks are the renderer's, never a value's.
-    lines = [*_heading(o), *_pack(o)]
-    for sec in sections(o, explain):
-        lines += ["", _section_title(sec)]
+    lines = [line for head in (*_heading(o), *o.facts, *_pack(o)) for line in _wrapped(head, "  ")]
+    for sec in sections(o, explain, show_all):
+        lines += ["", escape.visible(_section_title(sec))]
+        if isinstance(sec, Fees):
+            lines += _fee_lines(sec)
+            continue
         for entry in sec.entries:
-            lines.append(f"  {entry.mark} {entry.label}" if entry.mark else f"  {entry.label}")
-            lines += [f"      {d}" for d in entry.details]
-            lines += [f"      {r}" for r in entry.reason]
-    return "\n".join(map(escape.visible, lines)) + "\n"
+            lines += _cited_after(_wrapped(f"  {entry.mark} {entry.label}" if entry.mark else f"  {entry.label}",
+                                           "    "), entry.cited)
+            lines += [part for d in entry.details for part in _wrapped(f"      {d}", "      ")]
+            lines += [escape.visible(f"      {r}") for r in entry.reason]
+    return "\n".join(lines) + "\n"
 
 
-def render_markdown(o: Outcome, explain: bool = False) -> str:
+def render_markdown(o: Outcome, explain: bool = False, show_all: bool = False) -> str:
     title, verdict, ants = _heading(o)
     lines = [f"# {escape.markdown(title)}", "", f"**{verdict}** — {ants}"]
+    if o.facts:
+        lines += ["", *(f"- {escape.markdown(fact)}" for fact in o.facts)]
     lines += [line for pack in _pack(o) for line in ("", escape.markdown(pack))]
-    for sec in sections(o, explain):
-        lines += ["", f"## {_section_title(sec)}", ""]
+    for sec in sections(o, explain, show_all):
+        lines += ["", f"## {escape.markdown(_section_title(sec))}"]
+        if isinstance(sec, Fees):
+            lines += ["", "| Montant | Somme | Détail |", "|---|--:|---|"]
+            lines += [f"| {escape.markdown(f.title)} | {escape.markdown(f.value)} | {escape.markdown(f.detail)} |"
+                      for f in sec.rows]
+            continue
+        lines += [""] if sec.entries else []
         for entry in sec.entries:
             mark = f"{entry.mark} " if entry.mark else ""
-            lines.append(f"- {mark}**{escape.markdown(entry.label)}**")
+            cited = f" ({escape.markdown(entry.cited)})" if entry.cited else ""
+            lines.append(f"- {mark}**{escape.markdown(entry.label)}**{cited}")
             lines += [f"  - {escape.markdown(d)}" for d in entry.details]
             if entry.reason:
                 reason = [escape.visible(r) for r in entry.reason]
@@ -318,23 +502,45 @@ body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; 
 h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; border-bottom: 1px solid #ccc; margin-top: 2rem; }
 .verdict { font-size: 1.2rem; font-weight: bold; padding: .5rem .8rem; border-radius: .3rem; display: inline-block; }
 .complete { background: #e3f4e1; } .incomplete { background: #fff2cc; } .rejected { background: #fadbd8; }
-li { margin: .4rem 0; } .details { color: #444; font-size: .92rem; } pre { background: #f6f6f6; padding: .5rem;
-overflow-x: auto; font-size: .8rem; } @media print { body { margin: 0; max-width: none; } pre { white-space: pre-wrap; } }
+ul { list-style: none; padding-left: 1rem; } li { margin: .4rem 0; } .details { color: #444; font-size: .92rem; }
+pre { background: #f6f6f6; padding: .5rem; overflow-x: auto; font-size: .8rem; }
+.facts { padding: 0; } .facts li { margin: .1rem 0; }
+table { border-collapse: collapse; width: 100%; font-size: .92rem; } th, td { text-align: left; padding: .2rem .5rem;
+border-bottom: 1px solid #e4e4e4; vertical-align: top; } td.somme { text-align: right; white-space: nowrap; }
+@media print {
+  @page { margin: 1.2cm; } html { font-size: 9pt; } body { margin: 0; max-width: none; }
+  h1 { font-size: 1.3rem; margin: 0; } h2 { font-size: 1rem; margin: .8rem 0 .3rem; break-after: avoid; }
+  p { margin: .3rem 0; } .verdict { font-size: 1rem; padding: .2rem .5rem; }
+  li { margin: .15rem 0; break-inside: avoid; } tr { break-inside: avoid; }
+  th, td { padding: .1rem .4rem; } pre { white-space: pre-wrap; }
+}
 """
 
 
-def render_html(o: Outcome, explain: bool = False) -> str:
+def render_html(o: Outcome, explain: bool = False, show_all: bool = False) -> str:
     """A self-contained page for one dossier, to print or send."""
     title, verdict, ants = _heading(o)
     body = [f"<h1>{escape.html(title)}</h1>",
             f'<p class="verdict {o.verdict}">{escape.html(verdict)}</p>', f"<p>{escape.html(ants)}</p>"]
+    if o.facts:
+        body.append('<ul class="facts">' + "".join(f"<li>{escape.html(f)}</li>" for f in o.facts) + "</ul>")
     body += [f'<p class="rules">{escape.html(pack)}</p>' for pack in _pack(o)]
-    for sec in sections(o, explain):
-        body.append(f"<h2>{escape.html(_section_title(sec))}</h2><ul>")
+    for sec in sections(o, explain, show_all):
+        body.append(f"<h2>{escape.html(_section_title(sec))}</h2>")
+        if isinstance(sec, Fees):
+            rows = "".join(f'<tr><td>{escape.html(f.title)}</td><td class="somme">{escape.html(f.value)}</td>'
+                           f"<td>{escape.html(f.detail)}</td></tr>" for f in sec.rows)
+            body.append("<table><thead><tr><th>Montant</th><th>Somme</th><th>Détail</th></tr></thead>"
+                        f"<tbody>{rows}</tbody></table>")
+            continue
+        if not sec.entries:
+            continue
+        body.append("<ul>")
         for entry in sec.entries:
             details = "".join(f'<div class="details">{escape.html(d)}</div>' for d in entry.details)
             reason = f"<pre>{chr(10).join(map(escape.html, entry.reason))}</pre>" if entry.reason else ""
-            body.append(f"<li>{escape.html(entry.mark)} <strong>{escape.html(entry.label)}</strong>"
+            cited = f" ({escape.html(entry.cited)})" if entry.cited else ""
+            body.append(f"<li>{escape.html(entry.mark)} <strong>{escape.html(entry.label)}</strong>{cited}"
                         f"{details}{reason}</li>")
         body.append("</ul>")
     return ('<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">'
@@ -355,7 +561,8 @@ def explanations(o: Outcome, rule_id: str | None = None, program: Program | None
             trees.append("\n".join(map(escape.visible, [head, *_cited(r.rule, program)] + step_lines(r.reason))))
     for a in o.amounts:
         if rule_id in (None, a.rule.id):
-            head = f"{a.rule.title} [{a.rule.id}] : {_amount_value(a)}"
+            value, detail = _amount_words(a)
+            head = f"{a.rule.title} [{a.rule.id}] : {value}" + (f" ({detail})" if detail else "")
             trees.append("\n".join(map(escape.visible, [head, *_cited(a.rule, program)] + step_lines(a.breakdown))))
     return trees
 

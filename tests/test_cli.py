@@ -53,6 +53,88 @@ def test_validate_json_report_matches_its_schema_and_snapshot(immat, text_snapsh
     assert result.stdout == text_snapshot
 
 
+def _keys(node) -> set[str]:
+    """Every key of a JSON document, at any depth."""
+    if isinstance(node, dict):
+        return set(node) | {k for v in node.values() for k in _keys(v)}
+    return {k for v in node for k in _keys(v)} if isinstance(node, list) else set()
+
+
+def test_default_json_lines_record_is_compact_and_without_reasoning(immat):
+    record = immat("validate", "--format", "jsonl", EXAMPLE).stdout_bytes
+    assert len(record) < 4096 and record.count(b"\n") == 1
+    report = json.loads(record)
+    assert not _keys(report) & {"reason", "breakdown", "source", "location"}
+    # The requirements that apply are listed; the 21 « sans objet » are counted.
+    assert {r["status"] for r in report["requirements"]} == {"satisfied", "missing"}
+    assert report["summary"]["not_applicable"] == 21
+    missing = [r for r in report["requirements"] if r["status"] == "missing"]
+    assert all(r["message"] and r["pieces"] for r in missing)
+    assert not any("message" in r for r in report["requirements"] if r["status"] == "satisfied")
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+@pytest.mark.parametrize("flags", [["--explain"], ["--tout"], ["--explain", "--tout"]], ids=" ".join)
+def test_every_shape_of_the_json_report_matches_the_schema(immat, fmt, flags):
+    schema = json.loads(immat("schema", "report").stdout)
+    report = json.loads(immat("validate", "--format", fmt, *flags, EXAMPLE).stdout)
+    jsonschema.Draft202012Validator(schema).validate(report)
+    assert len(report["requirements"]) == sum(report["summary"].values()) == 29
+    explained = "--explain" in flags
+    assert all(("reason" in r) is explained and ("source" in r) is explained for r in report["requirements"])
+    assert all(("breakdown" in a) is explained for a in report["amounts"])
+
+
+def test_explained_json_has_the_reasoning_trees(immat):
+    report = json.loads(immat("validate", "--format", "json", "--explain", EXAMPLE).stdout)
+    (ct,) = [r for r in report["requirements"] if r["id"] == "controle_technique"]
+    assert [c["kind"] for c in ct["reason"]["children"]] == ["applies", "exception", "demand"]
+    assert ct["source"].startswith("Code de la route, art. R. 323-22")
+    (tax,) = [a for a in report["amounts"] if a["id"] == "taxe_regionale"]
+    assert tax["breakdown"]["value"] == "215.00" and tax["breakdown"]["children"]
+
+
+def test_the_regional_tax_shows_its_calculation_in_one_line(immat):
+    """The example's car: 5 CV × 43 € (Auvergne-Rhône-Alpes, 2021), no reduction, no clean-energy rate."""
+    report = json.loads(immat("validate", "--format", "json", EXAMPLE).stdout)
+    amounts = {a["id"]: a for a in report["amounts"]}
+    assert (amounts["taxe_regionale"]["value"], amounts["taxe_regionale"]["calculation"]) == (
+        "215.00", "5 × 43 € × 1 × 1")
+    assert amounts["total"]["calculation"] == "215 € + 0 € + 0 € + 0 € + 11 € + 2,76 € + 0 €"
+    assert "calculation" not in amounts["taxe_fixe"]  # « vaut 11 € »: nothing to calculate
+    rows = {"text": "  215 €  Taxe régionale (Y.1) : 5 × 43 € × 1 × 1",
+            "markdown": "| Taxe régionale (Y.1) | 215 € | 5 × 43 € × 1 × 1 |",
+            "html": '<td>Taxe régionale (Y.1)</td><td class="somme">215 €</td><td>5 × 43 € × 1 × 1</td>'}
+    for fmt, row in rows.items():
+        assert row in immat("validate", "--format", fmt, EXAMPLE).stdout
+
+
+def test_sans_objet_requirements_are_counted_and_listed_with_tout(immat):
+    default = immat("validate", EXAMPLE).stdout
+    assert "Sans objet pour ce dossier : 21 exigence(s), listées avec --tout" in default
+    assert "Procuration pour la personne" not in default
+    listed = immat("validate", "--tout", EXAMPLE).stdout
+    assert "Sans objet pour ce dossier (21)" in listed
+    assert "  – Procuration pour la personne qui fait la démarche à la place du titulaire" in listed
+    assert "procuration :" not in listed  # the list, without the reasoning trees --explain adds
+    for fmt in ("markdown", "html"):
+        assert "Procuration pour la personne" in immat("validate", "--format", fmt, "--tout", EXAMPLE).stdout
+
+
+def test_text_report_fits_a_printed_page_and_names_pieces_in_french(immat):
+    lines = immat("validate", EXAMPLE).stdout.splitlines()
+    assert len(lines) <= 50 and max(map(len, lines)) <= 100
+    assert lines[3:7] == [
+        "Demande faite en ligne sur le site de l'ANTS le 15/06/2021",
+        "Achat : véhicule d'occasion acheté en France le 01/06/2021",
+        "Véhicule : FX-482-KD, genre VP, essence, 5 CV, 118 g/km de CO₂, 1re immatriculation le 10/03/2015",
+        "Titulaires : Jeanne Fictif, Paul Fictif",
+    ]
+    assert "      Pièce acceptée : Certificat de situation administrative" in lines
+    assert "      Source : Code de la route, art. R. 322-4 et R. 322-5" in lines
+    assert not any("certificat_situation_administrative" in line for line in lines)  # ids are for JSON
+
+
 def test_json_report_is_byte_identical_from_run_to_run(immat):
     first = immat("validate", "--format", "json", EXAMPLE).stdout
     assert first == immat("validate", "--format", "json", EXAMPLE).stdout

@@ -79,7 +79,7 @@ def test_a_mutated_rule_file_that_checks_gives_the_reference_outcome(pack, rng, 
 
 # Names the generated source may use: its own (S state, D data, M memo, K constants, eN loop variables, vN
 # values, and the functions it defines) and the runtime's; nothing named in a rule file.
-_GENERATED = r"[SDMK]|e\d+|v\d+|[dampqrnk]\d+|x"
+_GENERATED = r"[SDMK]|e\d+|v\d+|[dampqrnkc]\d+|x"
 
 
 def test_the_generated_source_names_nothing_from_the_rule_files():

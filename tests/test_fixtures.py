@@ -31,8 +31,8 @@ def test_fixture_meets_its_stated_expectation(folder, fixture_run):
 
 @pytest.mark.parametrize("folder", FIXTURES, ids=lambda p: p.name)
 def test_fixture_report_snapshot(folder, text_snapshot):
-    """The instructor's report of each fixture. The full JSON (reasoning trees included) is snapshotted once,
-    in test_cli, so that a one-line rule change moves a few lines per fixture here, not whole trees."""
+    """The instructor's report of each fixture, without the reasoning trees (a few are snapshotted by test_cli's
+    `immat explain`), so that a one-line rule change moves a few lines per fixture here, not whole trees."""
     relative = (folder / "dossier.json").relative_to(ROOT).as_posix()
     result = CliRunner().invoke(main, ["validate", "--format", "text", relative], catch_exceptions=False)
     assert (result.stdout or result.stderr) == text_snapshot

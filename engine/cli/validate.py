@@ -110,15 +110,14 @@ FORMATS = {
     "markdown": report.render_markdown,
     "html": report.render_html,
 }
-EXPLAINED = {"text", "markdown", "html"}
 # The text report's marks and verdicts, coloured on a terminal.
 COLOURS = [(r"COMPLET\b", "bold green"), (r"INCOMPLET\b", "bold yellow"), (r"REJETÉ\b", "bold red"),
            (r"✗", "red"), (r"\?(?= )", "yellow"), (r"✓", "green"), (r"!(?= )", "red")]
 
 
-def _renderer(fmt: str, explain: bool):
-    render = FORMATS[fmt]
-    return functools.partial(render, explain=True) if explain and fmt in EXPLAINED else render
+def _renderer(fmt: str, explain: bool, show_all: bool):
+    # A partial of a module-level function, so that batch workers can receive it.
+    return functools.partial(FORMATS[fmt], explain=explain, show_all=show_all)
 
 
 def _echo_report(text: str, console: Console | None) -> None:
@@ -138,23 +137,28 @@ Exemples :
   immat validate --format json dossiers/
   immat validate --format jsonl --jobs 2 lot.jsonl > rapports.jsonl
   immat validate --format html fixtures/exemple/dossier.json > rapport.html
+  immat validate --tout --explain fixtures/exemple/dossier.json
 """ + EXIT_CODES)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True,
               help="Forme du rapport : texte français (en couleur sur un terminal), JSON, JSON Lines (un rapport "
                    "par ligne), Markdown, ou page HTML autonome.")
-@click.option("--explain", is_flag=True, help="Texte, Markdown, HTML : montre le raisonnement de chaque règle.")
+@click.option("--explain", is_flag=True,
+              help="Ajoute le raisonnement de chaque règle, sa source complète et les exigences sans objet ; en "
+                   "JSON, les arbres « reason » et « breakdown ».")
+@click.option("--tout", "show_all", is_flag=True,
+              help="Liste aussi les exigences sans objet pour ce dossier (sinon, leur nombre seulement).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="tous les cœurs",
               help="Processus pour un lot ; l'ordre des rapports reste celui des dossiers.")
 @rules_option
-def validate(paths, fmt, explain, jobs, rules) -> None:
+def validate(paths, fmt, explain, show_all, jobs, rules) -> None:
     """Vérifie un ou plusieurs dossiers (fichiers .json, dossiers, .jsonl, ou - pour l'entrée standard)."""
     with _stopped_by_signals():
         program = _load(rules).program
         console = Console(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() else None
         counts = dict.fromkeys(SUMMARY_WORDS, 0)
-        # Until every report is sized for its reader, the renderers still read the reasoning.
-        results = render_many(rules, program, read_documents(paths), _renderer(fmt, explain), jobs, explain=True)
+        results = render_many(rules, program, read_documents(paths), _renderer(fmt, explain, show_all), jobs,
+                              explain=explain)
         with _progress() as advance, contextlib.closing(results):
             for result in results:
                 if isinstance(result, WorkerLost):

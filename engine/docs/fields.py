@@ -2,51 +2,20 @@
 
 from __future__ import annotations
 
-import re
-
 from ..program import Program
+from ..vocabulary import Vocabulary
 from . import french as fr
 
 
-class Fields:
-    """Titles, descriptions and coded values of the dossier's fields, by schema pointer (/titulaires/*/nom)."""
-
-    def __init__(self, schema: dict) -> None:
-        self.schema = schema
-
-
-    def node(self, pointer: str) -> dict:
-        node = self.schema
-        for part in [p for p in pointer.split("/") if p]:
-            node = self._resolve(node)
-            node = node.get("items", {}) if part == "*" else node.get("properties", {}).get(part, {})
-        return self._resolve(node)
-
-    def _resolve(self, node: dict) -> dict:
-        # A property's own title and description win over those of the definition it refers to.
-        while isinstance(node, dict) and "$ref" in node:
-            target = self.schema
-            for part in node["$ref"].removeprefix("#").split("/"):
-                target = target[part] if part else target
-            node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-        return node
-
-    def enum(self, pointer: str) -> dict[str, str]:
-        """The coded values of a field with what each means."""
-        node = self.node(pointer)
-        values = {str(v): "" for v in node.get("enum", ())}
-        for option in node.get("oneOf", ()) or node.get("anyOf", ()):
-            if isinstance(option, dict) and "const" in option:
-                values[str(option["const"])] = option.get("description", "")
-        return values
+class Fields(Vocabulary):
+    """The schema's words as the docs use them: a piece's name and description, a field's hint."""
 
     def piece_label(self, piece_type: str) -> tuple[str, str]:
         """A piece type's short French name and its full description, from the dossier schema."""
         description = self.enum("/pieces/*/type").get(piece_type, "")
         if not description:
             return fr.humanize(piece_type), ""
-        short = re.split(r", | \(|\. |\.$", description, maxsplit=1)[0]
-        return short, description
+        return self.short_names("/pieces/*/type")[piece_type], description
 
     def hint(self, pointer: str) -> str:
         node = self.node(pointer)

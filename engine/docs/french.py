@@ -6,6 +6,7 @@ import datetime
 
 import attrs
 
+from ..vocabulary import lower_first  # noqa: F401  (shared with reports, which may not import the docs)
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
@@ -83,13 +84,6 @@ def contract(preposition: str, first: str) -> str:
     if preposition == "de" and starts_with_vowel(first) and first[:1].isalpha():
         return "d'" + first
     return f"{preposition} {first}"
-
-
-def lower_first(title: str) -> str:
-    """A title used inside a sentence: « Taxe fixe (Y.4) » → « taxe fixe (Y.4) », acronyms kept."""
-    if len(title) > 1 and title[0].isupper() and not title[1].isupper():
-        return title[0].lower() + title[1:]
-    return title
 
 
 def upper_first(text: str) -> str:
