@@ -99,12 +99,12 @@ def test_the_regional_tax_shows_its_calculation_in_one_line(immat):
     report = json.loads(immat("validate", "--format", "json", EXAMPLE).stdout)
     amounts = {a["id"]: a for a in report["amounts"]}
     assert (amounts["taxe_regionale"]["value"], amounts["taxe_regionale"]["calculation"]) == (
-        "215.00", "5 × 43 € × 1 × 1")
+        "215.00", "5 × 43 € × 100 % × 100 %")
     assert amounts["total"]["calculation"] == "215 € + 0 € + 0 € + 0 € + 11 € + 2,76 € + 0 €"
     assert "calculation" not in amounts["taxe_fixe"]  # « vaut 11 € »: nothing to calculate
-    rows = {"text": "  215 €  Taxe régionale (Y.1) : 5 × 43 € × 1 × 1",
-            "markdown": "| Taxe régionale (Y.1) | 215 € | 5 × 43 € × 1 × 1 |",
-            "html": '<td>Taxe régionale (Y.1)</td><td class="somme">215 €</td><td>5 × 43 € × 1 × 1</td>'}
+    rows = {"text": "  215 €  Taxe régionale (Y.1) : 5 × 43 € × 100 % × 100 %",
+            "markdown": "| Taxe régionale (Y.1) | 215 € | 5 × 43 € × 100 % × 100 % |",
+            "html": '<td>Taxe régionale (Y.1)</td><td class="somme">215 €</td><td>5 × 43 € × 100 % × 100 %</td>'}
     for fmt, row in rows.items():
         assert row in immat("validate", "--format", fmt, EXAMPLE).stdout
 

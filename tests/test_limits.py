@@ -181,18 +181,18 @@ def test_every_line_of_a_batch_has_its_record_at_its_place(immat, tmp_path):
 # evaluation raises, and one whose worker process dies.
 FAULTY = """
 import multiprocessing, os
-import immat.pipeline as pipeline
+from immat.compile import Compiled
 
-real = pipeline.evaluate
+real = Compiled.evaluate
 
-def evaluate(program, name, data):
+def evaluate(self, name, data):
     if data["reference"] == "PANNE":
         raise RuntimeError("panne simulée")
     if data["reference"] == "SORTIE" and multiprocessing.parent_process() is not None:
         os._exit(9)
-    return real(program, name, data)
+    return real(self, name, data)
 
-pipeline.evaluate = evaluate
+Compiled.evaluate = evaluate
 
 if __name__ == "__main__":
     from immat.cli import main
