@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
 import decimal
 import difflib
 import functools
 import importlib.resources
 import json
 import re
+from typing import TYPE_CHECKING
 
 import attrs
-from jsonschema import Draft202012Validator, ValidationError
+import fastjsonschema
 
 from .diagnostics import Diagnostic, DiagnosticError, error
 from .escape import excerpt
 from .values import format_number
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
 
 PLATE_PATH = ("vehicule", "immatriculation")
 # A real dossier weighs a few kilobytes; one at every bound of the schema (10 holders, 100 pieces, every text
@@ -44,9 +49,99 @@ def _checked_schema() -> dict:
 
 @functools.cache
 def _validator() -> Draft202012Validator:
-    # jsonschema only asserts "format" when given a checker; its "date" checker
-    # rejects impossible days such as 2021-02-30 (a test guards this).
-    return Draft202012Validator(_checked_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    # Imported here: jsonschema is only needed for a dossier the fast path refuses, and its import is
+    # the slowest part of a cold start.
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    dates = FormatChecker(formats=())
+    dates.checks("date")(_is_date)
+    return Draft202012Validator(_checked_schema(), format_checker=dates)
+
+
+_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _is_date(value: object) -> bool:
+    """What « format: date » accepts, for both validators: AAAA-MM-JJ, a day that exists (not 2021-02-30).
+
+    jsonschema asserts a format only with a checker, and fastjsonschema has its own idea of a date: one
+    definition keeps the two paths in agreement. A value of another type is the « type » keyword's business.
+    """
+    if not isinstance(value, str):
+        return True
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return _DATE.fullmatch(value) is not None  # fromisoformat also reads 20210315 and 2021-W11
+
+
+# What the fast validator expresses exactly as jsonschema does. A schema that uses anything else (oneOf of
+# objects, uniqueItems, a $ref with checking siblings, a remote $ref…) is checked by jsonschema alone.
+_FAST_KEYWORDS = frozenset({
+    "type", "properties", "additionalProperties", "required", "items", "enum", "const", "minimum", "maximum",
+    "minLength", "maxLength", "minItems", "maxItems", "pattern", "format", "$ref", "$defs",
+})
+_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description"})
+
+
+def _fast_expressible(node: object) -> bool:
+    if not isinstance(node, dict):
+        return False  # a boolean schema: rare enough to leave to jsonschema
+    keywords = {key for key in node if not key.startswith("x-")} - _ANNOTATIONS
+    if not keywords <= _FAST_KEYWORDS:
+        return False
+    if "$ref" in node and (keywords != {"$ref"} or not node["$ref"].startswith("#/")):
+        return False  # fastjsonschema ignores a $ref's siblings, as draft 7 did
+    values = node.get("enum", []) + ([node["const"]] if "const" in node else [])
+    if not all(isinstance(value, str) for value in values) or node.get("format", "date") != "date":
+        return False  # equality (true = 1) and other formats are where the two validators differ
+    children = [*node.get("properties", {}).values(), *node.get("$defs", {}).values()]
+    children += [node["items"]] if "items" in node else []
+    children += [node["additionalProperties"]] if isinstance(node.get("additionalProperties"), dict) else []
+    return all(map(_fast_expressible, children))
+
+
+# jsonschema searches a pattern with Python's re, where $ also matches before a final line break;
+# fastjsonschema turns every $ into \Z. This lookahead, once turned, means what $ meant.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+def _python_dollars(node):
+    if isinstance(node, list):
+        return [_python_dollars(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    pattern = node.get("pattern")
+    if isinstance(pattern, str):
+        node = node | {"pattern": _DOLLAR.sub(lambda _: r"(?=\n?$)", pattern)}
+    return {key: _python_dollars(value) for key, value in node.items()}
+
+
+def compile_fast(schema: dict):
+    """A function that raises fastjsonschema.JsonSchemaValueException when jsonschema would find an error in a
+    value, and returns otherwise; None when the schema goes beyond what it expresses exactly."""
+    if not _fast_expressible(schema):
+        return None
+    return fastjsonschema.compile(_python_dollars(schema), formats={"date": _is_date},
+                                  use_default=False, detailed_exceptions=False)
+
+
+@functools.cache
+def _fast_validator():
+    return compile_fast(_checked_schema())
+
+
+def _fast_accepts(data: dict) -> bool:
+    """Whether the fast validator accepts `data`; False, for jsonschema to decide, when there is none."""
+    fast = _fast_validator()
+    if fast is None:
+        return False
+    try:
+        fast(data)
+    except fastjsonschema.JsonSchemaValueException:
+        return False
+    return True
 
 
 def _as_enums(node):
@@ -313,6 +408,8 @@ def _in_pointer_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def _schema_diagnostics(data: dict, name: str) -> list[Diagnostic]:
+    if _fast_accepts(data):
+        return []  # the usual case; jsonschema runs for the located French messages only
     errors = list(_validator().iter_errors(data))
     # A value of the wrong type also fails its other keywords; the type error says it all.
     mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}

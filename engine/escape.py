@@ -12,6 +12,8 @@ import html as _html
 import json
 import re
 
+import orjson
+
 # Unicode categories Cc (C0, DEL, C1), Cf (invisible format characters: bidirectional marks and overrides,
 # zero-width characters, BOM), Cs (lone surrogates, which no UTF-8 output can encode), Zl and Zp
 # (U+2028, U+2029, which some readers take for line breaks). Written out rather than computed from
@@ -96,6 +98,48 @@ def _json_escape(match: re.Match) -> str:
 _JSON_UNSAFE = re.compile(UNSAFE.pattern.replace("\x00-\x1f", "", 1))
 
 
+_ASCII_SAFE = bytes(range(0x7F))  # every ASCII byte but DEL
+# The two layouts of immat's machine outputs, in which orjson writes what json.dumps(ensure_ascii=False)
+# writes, byte for byte, many times faster (json.dumps with an indent runs in pure Python).
+_ORJSON_LAYOUTS = (({"indent": 2}, orjson.OPT_INDENT_2), ({"separators": (",", ":")}, 0))
+_PLAIN = frozenset({dict, list, tuple, str, int, bool, type(None)})
+
+
 def json_dumps(value, **kwargs) -> str:
     """json.dumps with accents kept readable and every unsafe character escaped: same data, safe bytes."""
-    return _JSON_UNSAFE.sub(_json_escape, json.dumps(value, ensure_ascii=False, **kwargs))
+    written = _orjson(value, kwargs)
+    if written is None:
+        return _JSON_UNSAFE.sub(_json_escape, json.dumps(value, ensure_ascii=False, **kwargs))
+    text = written.decode()
+    # The regex costs tens of nanoseconds a character; over the bytes beyond ASCII alone (DEL kept, and the
+    # layout's C0 is safe), a few percent of a report, it costs next to nothing.
+    if _JSON_UNSAFE.search(written.translate(None, _ASCII_SAFE).decode()):
+        return _JSON_UNSAFE.sub(_json_escape, text)
+    return text
+
+
+def _orjson(value, kwargs: dict) -> bytes | None:
+    """`value` as orjson writes it in the layout `kwargs` asks for, if that is what json.dumps writes."""
+    option = next((option for layout, option in _ORJSON_LAYOUTS if kwargs == layout), None)
+    if option is None or not _plain(value):
+        return None
+    try:
+        return orjson.dumps(value, option=option)
+    except TypeError:  # an integer beyond 64 bits, a key not a text, a lone surrogate, nesting past 254
+        return None
+
+
+def _plain(value) -> bool:
+    """Whether `value` holds only what orjson writes as json.dumps does: no float (1e-07 would become 1e-7),
+    no other type (orjson writes an Enum, a dataclass or a date, which json.dumps refuses)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind not in _PLAIN:
+            return False
+        if kind is dict:
+            stack.extend(node.values())
+        elif kind is list or kind is tuple:
+            stack.extend(node)
+    return True

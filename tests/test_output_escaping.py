@@ -6,14 +6,20 @@ cursor or inject Markdown or HTML, and runs `immat validate` on it as an instruc
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
+import unittest.mock
 
 import click.testing
 import pytest
+from hypothesis import given, settings, strategies as st
 
+from immat import escape
 from immat.escape import UNSAFE, excerpt, visible
+from immat.pipeline import load_rules, validate
+from immat.report import outcome_json
 from tests.conftest import ROOT
 
 EXAMPLE = json.loads((ROOT / "fixtures/exemple/dossier.json").read_text("utf-8"))
@@ -170,3 +176,76 @@ def test_the_docs_show_a_worked_example_as_text(fmt, ext, cli, tmp_path):
     # The folder name is code: HTML escapes it, Markdown puts it in a span its backtick cannot close.
     assert "<b>gras" not in pages if fmt == "html" else "``cas`<b>gras``" in pages
     assert fmt == "html" or "[lien](x)" not in pages  # in HTML, brackets are only text
+
+
+# ---------------------------------------------------------------- orjson writes what json.dumps wrote
+
+LAYOUTS = [{"indent": 2}, {"separators": (",", ":")}]
+
+
+def stdlib_only():
+    """json_dumps as it was before orjson, within the block: json.dumps, then the escapes."""
+    return unittest.mock.patch.object(escape, "_orjson", lambda value, layout: None)
+
+
+def stdlib_json_dumps(value, **layout) -> str:
+    with stdlib_only():
+        return escape.json_dumps(value, **layout)
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_every_fixture_report_is_written_byte_for_byte_as_by_json_dumps(fmt, cli):
+    fast = cli("validate", "--format", fmt, "--jobs", "1", "fixtures")
+    with stdlib_only():
+        slow = cli("validate", "--format", fmt, "--jobs", "1", "fixtures")
+    assert (fast.exit_code, fast.stdout) == (slow.exit_code, slow.stdout)
+    # One record a fixture, each starting a line: a report, or the error record of a fixture refused on purpose.
+    assert fast.stdout.count("\n{") + 1 == len(list(ROOT.glob("fixtures/*/dossier.json")))
+
+
+def test_a_report_is_written_by_orjson():
+    text = (ROOT / "fixtures/exemple/dossier.json").read_text("utf-8")
+    report = outcome_json(validate(load_rules(ROOT / "rules").program, text, "dossier.json"))
+    assert all(escape._orjson(report, layout) is not None for layout in LAYOUTS)
+
+
+HOSTILE = ["\x00", "\x1b", "\x7f", "\x85", "\x9f", "\xad", "\u2028", "\u2029", "\u202e", "\u2066", "\ufeff",
+           "\U0001f600", "\U000e0001", '"', "\\", "/", "é", "«", "\n", "\t"]
+hostile_texts = st.text(st.sampled_from(HOSTILE), min_size=1, max_size=6) | st.text(
+    st.characters(exclude_categories=["Cs"]), max_size=8)
+# A lone surrogate, which orjson refuses: one in a value sends all of it to json.dumps.
+surrogate_texts = st.text(st.characters(codec=None) | st.sampled_from(["\ud800", "\udfff"]), max_size=8)
+
+
+def json_values(scalars, keys):
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                        | st.dictionaries(keys, inner, max_size=4), max_leaves=12)
+
+
+# What orjson takes (a lone surrogate aside), and what it writes otherwise (floats) or refuses.
+plain = json_values(st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | hostile_texts, hostile_texts)
+odd = json_values(st.floats() | st.sampled_from([2**64, -(2**63) - 1, 10**30]) | surrogate_texts | plain,
+                  hostile_texts | surrogate_texts | st.integers() | st.none() | st.booleans())
+
+
+@settings(max_examples=300)
+@given(value=plain | odd, layout=st.sampled_from(LAYOUTS))
+def test_json_dumps_writes_what_json_dumps_wrote(value, layout):
+    assert escape.json_dumps(value, **layout) == stdlib_json_dumps(value, **layout)
+
+
+@pytest.mark.parametrize("char", HOSTILE, ids=lambda c: f"U+{ord(c):04X}")
+@pytest.mark.parametrize("layout", LAYOUTS, ids=["indent", "compact"])
+def test_each_hostile_character_alone_in_a_report_is_written_as_json_dumps_wrote(char, layout):
+    value = {"reference": f"A{char}B", "pieces": [{char: "x"}]}
+    assert escape._orjson(value, layout) is not None
+    assert escape.json_dumps(value, **layout) == stdlib_json_dumps(value, **layout)
+
+
+@pytest.mark.parametrize("value", [
+    {"a": 1.5}, [1e-07], 2**64, {1: "x"}, "\ud800", functools.reduce(lambda v, _: [v], range(300), []),
+], ids=["float", "exponent", "big-int", "int-key", "lone-surrogate", "deep"])
+@pytest.mark.parametrize("layout", LAYOUTS, ids=["indent", "compact"])
+def test_what_orjson_would_write_differently_is_left_to_json_dumps(value, layout):
+    assert escape._orjson(value, layout) is None
+    assert escape.json_dumps(value, **layout) == stdlib_json_dumps(value, **layout)
