@@ -9,6 +9,7 @@ shipped pack written by hand, reading the same barème figures as plain dictiona
 from __future__ import annotations
 
 import argparse
+import functools
 import datetime
 import json
 import random
@@ -199,6 +200,7 @@ def main() -> None:
     texts = [json.dumps(d) for d in dossiers]
     documents = [(f"banc:{n}", t) for n, t in enumerate(texts)]
     n = len(dossiers)
+    explained = functools.partial(render_jsonl, explain=True)
     rows = [
         ("baseline: hand-written Python on parsed dicts", lambda: [baseline(figures, d) for d in dossiers]),
         ("immat: evaluate parsed dicts (compiled)", lambda: [evaluator.evaluate("b", d) for d in dossiers]),
@@ -210,14 +212,16 @@ def main() -> None:
          lambda: list(render_many(None, program, documents, render_jsonl, 1))),
         (f"immat: the same, JSON Lines, {args.jobs} processes",
          lambda: list(render_many(None, program, documents, render_jsonl, args.jobs, window=256))),
+        ("immat: JSON Lines with every reasoning tree (--explain), 1 process",
+         lambda: list(render_many(None, program, documents, explained, 1, explain=True))),
     ]
     results = [(label, timed(work, args.repeats)) for label, work in rows]
     base = results[0][1]
     print(f"rules loaded and checked once in {load_seconds * 1000:.1f} ms")
     print(f"{n} generated dossiers, median of {args.repeats} runs")
-    print(f"{'work':58} {'dossiers/s':>12} {'ratio':>8}")
+    print(f"{'work':68} {'dossiers/s':>12} {'ratio':>8}")
     for label, seconds in results:
-        print(f"{label:58} {n / seconds:12,.0f} {seconds / base:7.1f}×")
+        print(f"{label:68} {n / seconds:12,.0f} {seconds / base:7.1f}×")
 
 
 def _usable(figures: Figures, d: dict) -> bool:
