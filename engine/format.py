@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import bisect
 import functools
-import re
 from decimal import Decimal
 
 import attrs
 
+from . import parse
 from . import syntax as s
-from .source import Span
+from .source import SourceFile, Span
 
 # Longest line the layout aims at; a longer condition is broken before its top-level « et » / « ou ».
 # Texts (sources, messages) are never broken, so some lines stay longer.
@@ -20,10 +19,6 @@ WIDTH = 100
 QUANTIFIED, OR, AND, NOT, COMPARISON, SUM, PRODUCT, ATOM = range(8)
 
 OPERATORS = {"!=": "≠", "<=": "≤", ">=": "≥", "*": "×", "-": "−"}
-
-# A string, a key's « label » or a comment, whichever starts first: a « # » inside a string or a label is
-# text, a « " » inside a comment too.
-_STRING_OR_COMMENT = re.compile(r'"[^"\n]*"|«[^«»\n]*»|#[^\n]*')
 
 
 # ------------------------------------------------------------------ literals
@@ -214,33 +209,18 @@ class Comment:
 
 
 def comments(text: str) -> list[Comment]:
-    """Every comment of a rule file, in order, with the blank lines around the whole-line ones."""
+    """Every comment of a rule file that parses, in order, with the blank lines around the whole-line ones."""
     rows = text.split("\n")
-    starts = _line_starts(text)
     found = []
-    for match in _STRING_OR_COMMENT.finditer(text):
-        if not match.group().startswith("#"):
-            continue
-        line = bisect.bisect_right(starts, match.start())
-        alone = not text[starts[line - 1]:match.start()].strip()
+    for span in parse.comments(SourceFile("", text)):
+        line = span.line
+        alone = not rows[line - 1][:span.column - 1].strip()
         found.append(Comment(
-            line, match.group().rstrip(), alone,
+            line, span.text.rstrip(), alone,
             blank_before=alone and line > 1 and not rows[line - 2].strip(),
             blank_after=alone and line < len(rows) and not rows[line].strip(),
         ))
     return found
-
-
-def _line_starts(text: str) -> list[int]:
-    return [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-
-
-def _masked(text: str) -> str:
-    """The text with string and label contents and comments blanked, so keywords can be searched for safely."""
-    def blank(match: re.Match) -> str:
-        token = match.group()
-        return " " * len(token) if token.startswith("#") else f'{token[0]}{" " * (len(token) - 2)}{token[-1]}'
-    return _STRING_OR_COMMENT.sub(blank, text)
 
 
 # ------------------------------------------------------------------ layout
@@ -256,29 +236,14 @@ class _Line:
     trailing: list[Comment] = attrs.Factory(list)
 
 
-TITLE = re.compile(r'(?<![\w.])titre(?=\s*")')
-SOURCE = re.compile(r'(?<![\w.])source(?=\s*")')
-MESSAGE = re.compile(r'(?<![\w.])message(?=\s*")')
-PER_HOLDER = re.compile(r"(?<![\w.])pour\s+chaque\b")
-WHEN_PIECES_MISSING = re.compile(r"quand des pièces\b")
-
-
 class _Layout:
     """Lines of one item, each anchored to the source line it comes from."""
 
     def __init__(self, text: str) -> None:
-        self.masked = _masked(text)
-        self.starts = _line_starts(text)
+        self.file = SourceFile("", text)
 
     def at(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
-
-    def keyword(self, pattern: re.Pattern, start: int, end: int, last: bool = False) -> int:
-        """The line of a clause keyword the tree keeps no position for (titre, message…)."""
-        matches = list(pattern.finditer(self.masked, start, end))
-        if not matches:
-            return self.at(start)
-        return self.at(matches[-1 if last else 0].start())
+        return self.file.position(offset)[0]
 
     def line(self, indent: int, text: str, anchor: int, until: Span | None = None) -> _Line:
         """A printed line; `until` is the span of the last thing it prints, when that may be on a later line."""
@@ -307,12 +272,9 @@ class _Layout:
         notes and « non traité » in that order."""
         lines = []
         if item.title:
-            anchor = self.keyword(TITLE, item.name_span.end, item.span.end)
-            lines.append(self.line(2, f'titre "{item.title}"', anchor))
+            lines.append(self.line(2, f'titre "{item.title}"', self.at(item.title_span.start)))
         if item.source:
-            span = item.source_span
-            anchor = self.at(span.start) if span is not None else self.keyword(SOURCE, item.span.start, item.span.end)
-            lines.append(self.line(2, f'source "{item.source}"', anchor))
+            lines.append(self.line(2, f'source "{item.source}"', self.at(item.source_span.start)))
         lines += [self.line(2, f'note "{n.text}"', self.at(n.span.start)) for n in item.notes]
         return lines + [self.line(2, f'non traité "{n.text}"', self.at(n.span.start)) for n in item.not_handled]
 
@@ -324,8 +286,7 @@ class _Layout:
     def message(self, item) -> list[_Line]:
         if not item.message:
             return []
-        anchor = self.keyword(MESSAGE, item.span.start, item.span.end, last=True)
-        return [self.line(2, f'message "{item.message}"', anchor)]
+        return [self.line(2, f'message "{item.message}"', self.at(item.message_span.start))]
 
     def value_exception(self, e: s.ValueException) -> list[_Line]:
         anchor = self.at(e.span.start)
@@ -340,7 +301,7 @@ class _Layout:
     def requirement(self, r: s.Requirement) -> list[_Line]:
         lines = [self.line(0, f"{r.kind} {r.name}", self.at(r.span.start), r.name_span), *self.texts(r)]
         if r.per_holder:
-            lines.append(self.line(2, "pour chaque titulaire", self.keyword(PER_HOLDER, r.span.start, r.span.end)))
+            lines.append(self.line(2, "pour chaque titulaire", self.at(r.per_holder_span.start)))
         lines += self.applies(r)
         for e in r.exceptions:
             lines += self.exception(e)
@@ -393,8 +354,7 @@ class _Layout:
         head = self.line(0, f"avis {n.name}", self.at(n.span.start), n.name_span)
         lines = [head, *self.texts(n), *self.applies(n)]
         if n.when_pieces_missing:
-            anchor = self.keyword(WHEN_PIECES_MISSING, n.span.start, n.span.end)
-            lines.append(self.line(2, "quand des pièces manquent", anchor))
+            lines.append(self.line(2, "quand des pièces manquent", self.at(n.when_pieces_missing_span.start)))
         return lines + self.message(n)
 
     def import_(self, i: s.Import) -> list[_Line]:
@@ -415,19 +375,18 @@ class _Layout:
         head, anchor = f"en vigueur {validity(p)}", self.at(p.span.start)
         if p.value is not None:
             return [self.line(indent, f"{head} : {_cell(p.value)}", anchor, p.value.span),
-                    *self.row_source(indent + 2, p.source, p.span)]
+                    *self.row_source(indent + 2, p)]
         lines = [self.line(indent, head, anchor)]
         for row in p.rows:
             text = f"{_key(row.key)} : {_cell(row.value)}"
             lines.append(self.line(indent + 2, text, self.at(row.span.start), row.value.span))
-            lines += self.row_source(indent + 4, row.source, row.span)
+            lines += self.row_source(indent + 4, row)
         return lines
 
-    def row_source(self, indent: int, source: str | None, span) -> list[_Line]:
-        if source is None:
+    def row_source(self, indent: int, row: s.Row | s.Period) -> list[_Line]:
+        if row.source is None:
             return []
-        anchor = self.keyword(SOURCE, span.start, span.end, last=True)
-        return [self.line(indent, f'source "{source}"', anchor)]
+        return [self.line(indent, f'source "{row.source}"', self.at(row.source_span.start))]
 
     def item(self, item) -> list[_Line]:
         build = {s.Requirement: self.requirement, s.Definition: self.definition, s.Amount: self.amount,

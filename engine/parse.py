@@ -61,6 +61,9 @@ EXPECTED_WORDS = {
 
 UNCLOSED_LABEL = "le libellé d'une clé s'écrit après elle, entre « et » sur la même ligne : \"84\" « Auvergne »"
 
+# What an item holds where a clause is not written.
+_UNWRITTEN = {"title": "", "source": "", "message": "", "per_holder": False, "when_pieces_missing": False}
+
 # Where a value or a clause may end, for the mistake of a « note » written after it: the parser state after
 # the last token of each, whatever rule it is in.
 _ENDINGS = ("1", "6 mois", "a", "a.b", '"a"', "vrai", "(a)", "50 %", "1 €", "01/01/2020", "rang de t",
@@ -138,6 +141,15 @@ def parse_module(source: SourceFile) -> s.Module:
         raise DiagnosticError(diagnostics)
     imports = tuple(i for i in items if isinstance(i, s.Import))
     return s.Module(source.path, imports, tuple(i for i in items if not isinstance(i, s.Import)))
+
+
+def comments(source: SourceFile) -> tuple[Span, ...]:
+    """The `#` comments of a rule file that parses, in order: the tree leaves them out, the formatter keeps them."""
+    # Lexed apart from the parse, so that parse_module() pays nothing for them. Lark lexes here with every
+    # terminal instead of the ones the parser state expects, which finds the same comments: only a comment,
+    # a string or a label holds a « # », a « " » or a « « », so each of these starts the same token either way.
+    tokens = _parser().lex(source.text, dont_ignore=True)
+    return tuple(source.span(t.start_pos, t.end_pos) for t in tokens if t.type == "COMMENT")
 
 
 def _too_deep(item) -> Diagnostic | None:
@@ -224,6 +236,10 @@ def _text(token: Token) -> str:
     return str(token)[1:-1]
 
 
+def _applies(children) -> s.Expr | None:
+    return next((c[1] for c in children if isinstance(c, tuple) and c[0] == "applies"), None)
+
+
 def _label(children) -> str | None:
     """The « … » label of a key, if written: its words without the spaces inside the guillemets."""
     label = next((c for c in children if isinstance(c, Token) and c.type == "LABEL"), None)
@@ -263,7 +279,7 @@ class _Builder(Transformer_NonRecursive):
         return ("message", _text(children[0]), self._span(meta))
 
     def per_holder(self, meta, children):
-        return ("per_holder", True, None)
+        return ("per_holder", True, self._span(meta))
 
     def applies(self, meta, children):
         return ("applies", children[0], None)
@@ -274,30 +290,28 @@ class _Builder(Transformer_NonRecursive):
     def not_handled(self, meta, children):
         return s.NotHandled(_text(children[0]), span=self._span(meta))
 
-    def _clauses(self, children) -> dict:
-        clauses = {c[0]: c for c in children if isinstance(c, tuple)}
-        return {
-            "title": clauses.get("title", (None, ""))[1],
-            "source": clauses.get("source", (None, ""))[1],
-            "source_span": clauses["source"][2] if "source" in clauses else None,
+    def _clauses(self, children, *names: str) -> dict:
+        """The fields of an item's clauses: titre, source and `names` with their spans, then the notes."""
+        written = {c[0]: c for c in children if isinstance(c, tuple)}
+        fields = {
             "notes": tuple(c for c in children if isinstance(c, s.Note)),
             "not_handled": tuple(c for c in children if isinstance(c, s.NotHandled)),
         }
+        for name in ("title", "source", *names):
+            _, fields[name], fields[f"{name}_span"] = written.get(name, (name, _UNWRITTEN[name], None))
+        return fields
 
     def requirement(self, meta, children):
         kind, name = children[0], children[1]
-        clauses = {c[0]: c[1] for c in children if isinstance(c, tuple)}
         return s.Requirement(
             kind=str(kind),
             name=str(name),
-            per_holder=clauses.get("per_holder", False),
-            applies=clauses.get("applies"),
+            applies=_applies(children),
             exceptions=tuple(c for c in children if isinstance(c, s.Exception_)),
             demand=next(c for c in children if isinstance(c, (s.PieceDemand, s.ConditionDemand))),
-            message=clauses.get("message", ""),
             span=self._span(meta),
             name_span=self._tok(name),
-            **self._clauses(children),
+            **self._clauses(children, "per_holder", "message"),
         )
 
     def exception(self, meta, children):
@@ -333,10 +347,9 @@ class _Builder(Transformer_NonRecursive):
 
     def amount(self, meta, children):
         name = children[0]
-        clauses = {c[0]: c[1] for c in children if isinstance(c, tuple)}
         return s.Amount(
             name=str(name),
-            applies=clauses.get("applies"),
+            applies=_applies(children),
             value=next(c for c in children if isinstance(c, s.Expr)),
             exceptions=tuple(c for c in children if isinstance(c, s.ValueException)),
             span=self._span(meta),
@@ -357,13 +370,13 @@ class _Builder(Transformer_NonRecursive):
             return children[0]
         start, end = self._validity(children)
         rows = tuple(c for c in children if isinstance(c, s.Row))
-        return s.Period(start, end, rows, span=self._span(meta))
+        return s.Period(start, end, rows, span=self._span(meta), source_span=None)
 
     def dated_value(self, meta, children):
         start, end = self._validity(children)
         value = next(c for c in children if isinstance(c, s.Expr))
-        source = next((c[1] for c in children if isinstance(c, tuple)), None)
-        return s.Period(start, end, value=value, source=source, span=self._span(meta))
+        _, source, source_span = next((c for c in children if isinstance(c, tuple)), (None, None, None))
+        return s.Period(start, end, value=value, source=source, span=self._span(meta), source_span=source_span)
 
     def _validity(self, children):
         dates = [self._date(c) for c in children if isinstance(c, Token) and c.type == "DATE"]
@@ -374,11 +387,11 @@ class _Builder(Transformer_NonRecursive):
         return s.KeyGroup(_text(children[0]), periods, _label(children), span=self._span(meta))
 
     def row(self, meta, children):
-        source = children[2][1] if len(children) > 2 else None
-        return s.Row(children[0], children[1], source, span=self._span(meta))
+        _, source, source_span = children[2] if len(children) > 2 else (None, None, None)
+        return s.Row(children[0], children[1], source, span=self._span(meta), source_span=source_span)
 
     def row_source(self, meta, children):
-        return ("row_source", _text(children[0]), None)
+        return ("row_source", _text(children[0]), self._span(meta))
 
     def out_of_scope(self, meta, children):
         return s.OutOfScope(_text(children[0]), span=self._span(meta))
@@ -386,19 +399,16 @@ class _Builder(Transformer_NonRecursive):
     # -------------------------------------------------------------- notices
     def notice(self, meta, children):
         name = children[0]
-        clauses = {c[0]: c[1] for c in children if isinstance(c, tuple)}
         return s.Notice(
             name=str(name),
-            applies=clauses.get("applies"),
-            when_pieces_missing=clauses.get("when_pieces_missing", False),
-            message=clauses.get("message", ""),
+            applies=_applies(children),
             span=self._span(meta),
             name_span=self._tok(name),
-            **self._clauses(children),
+            **self._clauses(children, "when_pieces_missing", "message"),
         )
 
     def when_pieces_missing(self, meta, children):
-        return ("when_pieces_missing", True, None)
+        return ("when_pieces_missing", True, self._span(meta))
 
     def _integer_key(self, number: s.Number) -> int:
         if not isinstance(number.value, int):

@@ -17,7 +17,9 @@ def _node(cls):
 
 
 def _span():
-    # Equality and hashing ignore positions: a reformatted file parses to an equal tree.
+    # Equality and hashing ignore positions: a reformatted file parses to an equal tree. A clause's span
+    # (`titre "…"`, `pour chaque titulaire`…) is None where the clause is not written: the formatter finds by
+    # it the line a clause was written on, which the comments around the clause are attached to.
     return attrs.field(eq=False, kw_only=True, repr=False)
 
 
@@ -340,7 +342,10 @@ class Requirement:
     not_handled: tuple[NotHandled, ...] = ()
     span: Span = _span()
     name_span: Span = _span()
-    source_span: Span = _span()
+    title_span: Span | None = _span()
+    source_span: Span | None = _span()
+    per_holder_span: Span | None = _span()
+    message_span: Span | None = _span()
 
 
 # ------------------------------------------------------------------ definitions, amounts
@@ -376,7 +381,8 @@ class Amount:
     not_handled: tuple[NotHandled, ...] = ()
     span: Span = _span()
     name_span: Span = _span()
-    source_span: Span = _span()
+    title_span: Span | None = _span()
+    source_span: Span | None = _span()
 
 
 # ------------------------------------------------------------------ tables
@@ -402,6 +408,7 @@ class Row:
     value: Expr
     source: str | None = None
     span: Span = _span()
+    source_span: Span | None = _span()
 
 
 @_node
@@ -414,6 +421,7 @@ class Period:
     value: Expr | None = None
     source: str | None = None
     span: Span = _span()
+    source_span: Span | None = _span()
 
 
 @_node
@@ -437,7 +445,8 @@ class Table:
     not_handled: tuple[NotHandled, ...] = ()
     span: Span = _span()
     name_span: Span = _span()
-    source_span: Span = _span()
+    title_span: Span | None = _span()
+    source_span: Span | None = _span()
 
 
 # ------------------------------------------------------------------ notices
@@ -457,7 +466,10 @@ class Notice:
     not_handled: tuple[NotHandled, ...] = ()
     span: Span = _span()
     name_span: Span = _span()
-    source_span: Span = _span()
+    title_span: Span | None = _span()
+    source_span: Span | None = _span()
+    when_pieces_missing_span: Span | None = _span()
+    message_span: Span | None = _span()
 
 
 # ------------------------------------------------------------------ files

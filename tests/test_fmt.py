@@ -348,6 +348,48 @@ def test_notes_and_key_labels_keep_their_place_and_a_hash_in_a_label_is_text():
     assert fmt(fmt(text)) == fmt(text) and parse(fmt(text)) == parse(text)
 
 
+def test_keywords_and_hashes_inside_texts_labels_and_comments_are_text():
+    # Clauses are placed by the spans the parser keeps and comments are the lexer's: no word or « # » inside
+    # a string, a label or a comment is taken for a clause or a comment.
+    text = (
+        '# titre "x" source "y" message "z"\n'
+        'exigence e titre "message # 1" source "pour chaque titulaire"  # message "m"\n'
+        '  pour chaque titulaire exige que a = "source" message "quand des pièces manquent"\n'
+        'avis n titre "#" s\'applique si b contient "message" quand des pièces manquent\n'
+        '  message "titre"  # le message\n'
+        'barème t titre "t" source "s" clé "84" « Au "vergne" # 1 »  # ARA "x"\n'
+        '    en vigueur depuis le 01/01/2021 : 43 € source "message"  # la ligne\n'
+        '# fin sans retour à la ligne, "titre"'
+    )
+    assert fmt(text) == (
+        '# titre "x" source "y" message "z"\n'
+        "exigence e\n"
+        '  titre "message # 1"\n'
+        '  source "pour chaque titulaire"  # message "m"\n'
+        "  pour chaque titulaire\n"
+        '  exige que a = "source"\n'
+        '  message "quand des pièces manquent"\n'
+        "\n"
+        "avis n\n"
+        '  titre "#"\n'
+        '  s\'applique si b contient "message"\n'
+        "  quand des pièces manquent\n"
+        '  message "titre"  # le message\n'
+        "\n"
+        "barème t\n"
+        '  titre "t"\n'
+        '  source "s"\n'
+        '  clé "84" « Au "vergne" # 1 »  # ARA "x"\n'
+        "    en vigueur depuis le 01/01/2021 : 43 €\n"
+        '      source "message"  # la ligne\n'
+        '# fin sans retour à la ligne, "titre"\n'
+    )
+    assert [c.text for c in comments(text)] == [
+        '# titre "x" source "y" message "z"', '# message "m"', "# le message", '# ARA "x"', "# la ligne",
+        '# fin sans retour à la ligne, "titre"']
+    assert fmt(fmt(text)) == fmt(text) and parse(fmt(text)) == parse(text)
+
+
 def test_a_file_of_comments_only_is_left_as_is():
     assert fmt("# rien\n\n# encore rien\n") == "# rien\n\n# encore rien\n"
     assert fmt("") == ""
