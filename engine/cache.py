@@ -8,6 +8,7 @@ back nothing but what it wrote itself, in the user's own directory, under the SH
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.resources
@@ -74,6 +75,9 @@ def read(kind: str, digest: str) -> bytes | None:
         if stream is None:
             return None
         with stream:
+            # Unpickling runs code: a file another user could have put in a shared folder is not read.
+            if hasattr(os, "getuid") and os.fstat(stream.fileno()).st_uid != os.getuid():
+                return None
             return stream.read()
     except OSError:
         return None
@@ -91,8 +95,9 @@ def write(kind: str, digest: str, data: bytes) -> None:
             with os.fdopen(descriptor, "wb") as stream:
                 stream.write(data)
             os.replace(temporary, os.path.join(folder, f"{kind}-{digest}.pickle"))
-        except OSError:
-            os.unlink(temporary)
+        except BaseException:  # Ctrl-C included: no temporary file is left behind
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
             raise
         _prune(folder, f"{kind}-")
     except OSError:
@@ -106,7 +111,7 @@ def _prune(folder: str, prefix: str) -> None:
         os.unlink(path)
 
 
-def loads(data: bytes | None) -> Any:
+def _loads(data: bytes | None) -> Any:
     """The object pickled in `data`, or None for no data or data that does not unpickle."""
     if data is None:
         return None
@@ -116,7 +121,7 @@ def loads(data: bytes | None) -> Any:
         return None
 
 
-def dumps(value: object) -> bytes | None:
+def _dumps(value: object) -> bytes | None:
     try:
         return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # something that does not pickle (a bug to fix) costs the cache, never the run
@@ -125,8 +130,7 @@ def dumps(value: object) -> bytes | None:
 
 @attrs.frozen
 class _Entry:
-    """A pack's check: the imports it admitted beyond the pack's own files, the fingerprint of every file it read
-    then, and what it returned."""
+    """A pack's check: the imports it admitted, in order; the fingerprint of every file it read; what it returned."""
 
     admitted: list[tuple[str, str]]
     fingerprint: str
@@ -140,22 +144,22 @@ def checked(files: PackFiles, check: Callable[[PackFiles], T]) -> tuple[PackFile
     again (into a copy, so that a stale entry leaves `files` as read), and it holds only if every file read
     then is read the same now.
     """
-    digest = fingerprint(files)
-    entry = loads(read("pack", digest))
+    digest = _fingerprint(files)
+    entry = _loads(read("pack", digest))
     if isinstance(entry, _Entry):
         again = files.copy()
         for target, written in entry.admitted:
             again.admit(target, written)
-        if fingerprint(again) == entry.fingerprint:
+        if _fingerprint(again) == entry.fingerprint:
             return again, entry.value
     value = check(files)
-    data = dumps(_Entry(files.admitted, fingerprint(files), value))
+    data = _dumps(_Entry(files.admitted, _fingerprint(files), value))
     if data is not None:
         write("pack", digest, data)
     return files, value
 
 
-def fingerprint(files: PackFiles) -> str:
+def _fingerprint(files: PackFiles) -> str:
     """The key of everything a check reads: the pack's name and folder as outputs show them, each file read
     (by its SHA-256, computed once when it was read) or refused, what reading them found."""
     refused = sorted((path, r.code, r.message, r.line, r.column) for path, r in files.refused.items())

@@ -3,6 +3,7 @@ change to a file read, imports included, is seen at once."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -140,3 +141,12 @@ def test_the_parser_from_the_cache_parses_as_a_built_one(cache):
     for damaged in cache.glob("lark-*.pickle"):
         damaged.write_bytes(b"damaged")
     assert parse._parser.__wrapped__().parse(text) == built.parse(text)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file away takes root")
+def test_an_entry_another_user_owns_is_not_read_but_replaced(immat, cache, rules):
+    first = immat("validate", "--rules", rules, EXAMPLE)
+    [entry] = entries(cache)
+    os.chown(entry, 65534, -1)
+    assert immat("validate", "--rules", rules, EXAMPLE) == first
+    assert entry.stat().st_uid == os.getuid()
