@@ -202,12 +202,13 @@ class _Generator:
         amounts = {name: (self._amount(a), self._calculation(a)) for name, a in program.amounts.items()}
         requirements = [self._requirement(r) for r in program.requirements]
         notices = [self._notice(n) for n in program.notices]
-        cells = {id(v): self.cell(v) for v in _cells(program)}
+        cells = {id(v): self.cell(v) for v in _cells(program)}  # a function's name, or the constant itself
         namespace = {**_RUNTIME, "K": self.constants}
         source = "\n".join(f.source() for f in self.functions)
         exec(compile(source, "<règles compilées>", "exec"), namespace)  # noqa: S102 - our own generated code
         namespace["DEF"] = [namespace[name] for name in definitions]
-        namespace["CELL"] = {key: namespace[name] for key, name in cells.items()}
+        namespace["CELL"] = {key: namespace[cell] if isinstance(cell, str) else _constant(cell[0])
+                             for key, cell in cells.items()}
         namespace["AMOUNT"] = {name: _amount_runner(program.amounts[name], namespace[raw], calc and namespace[calc])
                                for name, (raw, calc) in amounts.items()}
         namespace["SOURCE"] = source
@@ -387,8 +388,15 @@ class _Generator:
     def _e_KeyRef(self, f, e, env):
         return _local(env, ROW_KEY)
 
-    def cell(self, value: s.Expr) -> str:
-        """A barème row's or version's value, as a function of the key the lookup was made with."""
+    def cell(self, value: s.Expr) -> str | tuple:
+        """A barème row's or version's value, as a function of the key the lookup was made with, or (most rows)
+        as `(constant,)`: thousands of rows would otherwise cost as many functions to compile."""
+        if isinstance(value, s.Percent):
+            return (Percentage(value.value),)
+        if isinstance(value, _LITERALS):
+            return (value.value,)
+        if isinstance(value, s.OutOfScope):
+            return (NotCovered(value.message),)
         f = self.function("k", (ROW_KEY,))
         f.lines.append(f"return {self.expr(f, value, (ROW_KEY,))}")
         return f.name
@@ -484,6 +492,10 @@ class _Generator:
             items = self.expr(f, e.collection, env)
             return self._assign(f, f"len({items}) if {items}.__class__ is list else {items}")
         return self._each(f, e.collection, e.var, e.condition, env, "_count")
+
+
+def _constant(value):
+    return lambda state, key: value
 
 
 def _cells(program: Program):

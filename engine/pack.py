@@ -135,7 +135,8 @@ class Pack:
 
 @attrs.define
 class PackFiles:
-    """The files of a pack read so far: texts by display path, bytes for the digest, and what was refused.
+    """The files of a pack read so far: texts by display path, bytes and their SHA-256 for the digest, what was
+    refused, and the imports admitted (in order), which a cached check replays.
 
     Mutable on purpose: the files a pack imports are only known once the files importing them are parsed.
     """
@@ -145,16 +146,24 @@ class PackFiles:
     raw: dict[str, bytes] = attrs.Factory(dict)
     refused: dict[str, Refused] = attrs.Factory(dict)
     diagnostics: list[Diagnostic] = attrs.Factory(list)
+    sha256: dict[str, str] = attrs.Factory(dict)
+    admitted: list[tuple[str, str]] = attrs.Factory(list)
 
     def identity(self) -> PackIdentity:
         """The pack's name and digest: the first 12 hex digits of the SHA-256 of the `sha256sum` listing
         (« <sha256 of the bytes>  <path in the pack> » lines, sorted by path) of every file read."""
-        files = sorted((posixpath.relpath(path, self.pack.root), data) for path, data in self.raw.items())
-        listing = "".join(f"{hashlib.sha256(data).hexdigest()}  {path}\n" for path, data in files)
+        files = sorted((posixpath.relpath(path, self.pack.root), digest) for path, digest in self.sha256.items())
+        listing = "".join(f"{digest}  {path}\n" for path, digest in files)
         return PackIdentity(self.pack.name, hashlib.sha256(listing.encode("utf-8")).hexdigest()[:12])
+
+    def copy(self) -> PackFiles:
+        """The same files read, in a PackFiles that may read more without changing this one."""
+        return PackFiles(self.pack, dict(self.texts), dict(self.raw), dict(self.refused), list(self.diagnostics),
+                         dict(self.sha256), list(self.admitted))
 
     def add(self, path: str, data: bytes) -> None:
         self.raw[path] = data
+        self.sha256[path] = hashlib.sha256(data).hexdigest()  # once per file: the digest and the cache key share it
         try:
             # As open() in text mode would: the parser sees "\n" line ends only.
             self.texts[path] = decode(data).replace("\r\n", "\n").replace("\r", "\n")
@@ -173,6 +182,7 @@ class PackFiles:
     def admit(self, target: str, written: str) -> Refused | None:
         """Reads the file an import written `written` resolves to (a display path), unless it must be refused;
         a target that does not exist is left for the checker to report."""
+        self.admitted.append((target, written))
         if posixpath.isabs(written) or _leaves(target, self.pack.root):
             self.refused[target] = Refused("import-hors-du-paquet", f"hors du paquet « {self.pack.name} » ; "
                                            "un fichier de règles n'importe que des fichiers de son dossier")

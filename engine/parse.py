@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import functools
 import importlib.resources
+import io
 import re
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import lark
 from lark import Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
+from . import cache
 from . import syntax as s
 from .diagnostics import Diagnostic, DiagnosticError, error
 from .source import SourceFile, Span
@@ -108,10 +110,25 @@ COMMON_MISTAKES = {
 }
 
 
+PARSER_OPTIONS = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": False}
+
+
 @functools.cache
 def _parser() -> lark.Lark:
+    """The LALR parser of the grammar, loaded from the cache: building it costs more than parsing every rule file."""
+    digest = cache.key(lark.__version__, repr(PARSER_OPTIONS))  # the key covers the grammar, as immat's code
+    saved = cache.read("lark", digest)
+    if saved is not None:
+        try:
+            return lark.Lark.load(io.BytesIO(saved))
+        except Exception:  # a damaged file raises nearly anything: the parser is built again
+            pass
     grammar = importlib.resources.files("immat.grammar").joinpath("immat.lark").read_text("utf-8")
-    return lark.Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    parser = lark.Lark(grammar, **PARSER_OPTIONS)
+    stream = io.BytesIO()
+    parser.save(stream)
+    cache.write("lark", digest, stream.getvalue())
+    return parser
 
 
 def parse_module(source: SourceFile) -> s.Module:

@@ -5,33 +5,34 @@ from __future__ import annotations
 import json
 import time
 import itertools
-import multiprocessing
 import os
 import re
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
-from .check import check, import_path
-from .coverage import Coverage, coverage
-from .expectations import FixtureResult, compare, compare_unreadable
-from .format import comments, format_module
-from .lint import lint
+from . import cache
 from .diagnostics import Diagnostic, DiagnosticError, error, sorted_diagnostics
 from .dossier import dossier_schema, parse_dossier
 from .compile import compiled
 from .evaluate import evaluate
 from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
-from .parse import parse_module
 from .program import Program
 from .report import dossier_facts
 from .source import PackIdentity, SourceFile
 from .syntax import Module
+
+# What a one-dossier `validate` does not use is imported where it is used, not here: a cold start pays for
+# every module it loads.
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .coverage import Coverage
+    from .expectations import FixtureResult
 
 
 @attrs.frozen
@@ -49,6 +50,9 @@ class Checked:
 
 def _parse_with_imports(files: PackFiles) -> tuple[list[Module], list[Diagnostic]]:
     """Every file of the pack parsed, and every file they import read (when it may be) and parsed too."""
+    from .check import import_path
+    from .parse import parse_module
+
     modules, diagnostics = [], []
     pending = sorted(files.texts)
     while pending:
@@ -75,13 +79,9 @@ def load_rules(rules: str | os.PathLike | None = None, needs_requirement: bool =
 
     `rules`: None for the shipped pack, a folder, or one file. With `needs_requirement`, a pack without
     any requirement is an error: the dossiers checked against it would all pass, having been checked for nothing.
+    A pack checked by an earlier run, with the same files, comes from the cache, neither parsed nor checked.
     """
-    files = read_pack(rules)
-    modules, diagnostics = _parse_with_imports(files)
-    diagnostics += files.diagnostics
-    # Files that exist but could not be read or parsed are not reported a second time as missing imports.
-    program, found = check(modules, dossier_schema(), known_paths={*files.raw, *files.refused})
-    diagnostics.extend(found)
+    files, (program, diagnostics) = cache.checked(read_pack(rules), _parsed_and_checked)
     pack = files.identity()
     ok = program is not None and not any(d.is_error for d in diagnostics)
     if ok and needs_requirement and not program.requirements:
@@ -91,6 +91,18 @@ def load_rules(rules: str | os.PathLike | None = None, needs_requirement: bool =
     if ok:
         program = attrs.evolve(program, pack=pack)
     return Checked(program if ok else None, sorted_diagnostics(diagnostics), pack)
+
+
+def _parsed_and_checked(files: PackFiles) -> tuple[Program | None, list[Diagnostic]]:
+    """What the cache keeps of a pack: its program, if it has one, and every diagnostic of reading, parsing and
+    checking it (the files it imports read into `files`)."""
+    from .check import check  # with the parser, only when the cache does not have the result
+
+    modules, diagnostics = _parse_with_imports(files)
+    diagnostics += files.diagnostics
+    # Files that exist but could not be read or parsed are not reported a second time as missing imports.
+    program, found = check(modules, dossier_schema(), known_paths={*files.raw, *files.refused})
+    return program, diagnostics + found
 
 
 def validate(program: Program, text: str, name: str, explain: bool = False) -> Outcome:
@@ -211,6 +223,8 @@ def render_many(rules, program: Program, documents: Iterable, render: Callable[[
     if len(first) < window:  # a small batch is not worth starting processes for
         yield from render_many(rules, program, first, render, 1, explain=explain)
         return
+    from concurrent.futures.process import BrokenProcessPool
+
     windows = itertools.chain([first], iter(lambda: list(itertools.islice(documents, window)), []))
     pool = _pool(rules, jobs)
     try:
@@ -234,10 +248,15 @@ def render_many(rules, program: Program, documents: Iterable, render: Callable[[
 
 
 def _pool(rules, jobs: int) -> ProcessPoolExecutor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), _start_worker, (rules,))
 
 
 def _one_at_a_time(rules, render, explain: bool, documents: list) -> Iterator[Rendered | Unreadable]:
+    from concurrent.futures.process import BrokenProcessPool
+
     pool = None
     try:
         for document in documents:
@@ -270,6 +289,9 @@ def fixture_folders(root: str | os.PathLike) -> list[Path]:
 
 
 def run_fixtures(program: Program, root: str | os.PathLike) -> FixtureRun:
+    from .coverage import coverage
+    from .expectations import FixtureResult, compare, compare_unreadable
+
     results, outcomes = [], []
     for folder in fixture_folders(root):
         started = time.perf_counter()
@@ -294,6 +316,8 @@ def check_rules(rules=None, fixtures: str | os.PathLike | None = None) -> Checke
 
     One file checked alone may be a library of definitions and barèmes, without a requirement; a folder may not.
     """
+    from .lint import lint
+
     checked = load_rules(rules, needs_requirement=rules is None or not Path(rules).is_file())
     if not checked.ok:
         return checked
@@ -306,6 +330,9 @@ def check_rules(rules=None, fixtures: str | os.PathLike | None = None) -> Checke
 
 def format_rules(name: str, text: str) -> str:
     """A rule file's text in canonical layout; DiagnosticError if it does not parse or would change meaning."""
+    from .format import format_module
+    from .parse import parse_module
+
     module = parse_module(SourceFile(name, text))
     new = format_module(module, text)
     # A file is rewritten only if it provably means the same and keeps every comment: a formatter
@@ -318,6 +345,9 @@ def format_rules(name: str, text: str) -> str:
 
 
 def _faithful(module, name: str, old: str, new: str) -> bool:
+    from .format import comments
+    from .parse import parse_module
+
     try:
         same_tree = parse_module(SourceFile(name, new)) == module
     except DiagnosticError:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The suite never writes to the user's ~/.cache: every run of immat it makes, in-process or in a subprocess,
+# caches into a folder of its own, set before any test module is imported and removed at the end.
+os.environ["IMMAT_CACHE_DIR"] = tempfile.mkdtemp(prefix="immat-cache-")
+atexit.register(shutil.rmtree, os.environ["IMMAT_CACHE_DIR"], ignore_errors=True)
 
 
 # A pack's digest changes with any byte of its files: kept in golden files, one edit to a rule would move

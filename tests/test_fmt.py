@@ -189,7 +189,7 @@ def test_without_rules_folder_is_a_usage_error(immat, tmp_path):
 
 def test_a_formatter_that_would_change_the_meaning_never_writes(immat, tmp_path, monkeypatch):
     path = write(tmp_path / "rules" / "a.immat", "définition a = 1 + 2\n")
-    monkeypatch.setattr("immat.pipeline.format_module", lambda module, text: "définition a = 1\n")
+    monkeypatch.setattr("immat.format.format_module", lambda module, text: "définition a = 1\n")
     result = immat()
     assert result.exit_code == 2
     assert "erreur[formatage]" in result.stderr

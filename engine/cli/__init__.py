@@ -5,6 +5,7 @@ One module per kind of user work; this one holds the group and what they share.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -53,8 +54,25 @@ rules_option = click.option(
 )
 
 
-class _Guarded(click.Group):
-    """The last resort behind the parser's and the checker's depth limits: never a Python traceback."""
+# Each command's module, imported only when the command runs or a help text lists it (click's LazyGroup): a
+# `validate` never loads the docs generator, the diff or the checker.
+COMMANDS = {"check": "check:check", "diff": "diff:diff", "docs": "docs:docs_command", "explain": "validate:explain",
+            "fmt": "fmt:fmt", "schema": "validate:schema", "test": "rule_tests:rule_tests",
+            "validate": "validate:validate"}
+
+
+class _Main(click.Group):
+    """The commands, imported lazily; and the last resort behind the parser's and the checker's depth limits:
+    never a Python traceback."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, command = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), command)
 
     def invoke(self, ctx):
         try:
@@ -65,7 +83,7 @@ class _Guarded(click.Group):
             sys.exit(BAD_INPUT)
 
 
-@click.group(cls=_Guarded, epilog=EXIT_CODES)
+@click.group(cls=_Main, epilog=EXIT_CODES)
 @click.version_option(package_name="immat")
 def main() -> None:
     """Vérifie les dossiers de demande de certificat d'immatriculation (carte grise) au regard de règles
@@ -81,7 +99,3 @@ def _load(rules: Path | None) -> Checked:
                    err=True)
         sys.exit(BAD_INPUT)
     return checked
-
-
-# Importing the command modules registers their commands on `main`.
-from . import check, diff, docs, fmt, rule_tests, validate  # noqa: E402,F401

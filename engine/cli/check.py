@@ -9,7 +9,7 @@ import click
 
 from .. import diagnostics as diag
 from ..pipeline import check_rules
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, UNREADABLE_CODES, main, rules_option
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, UNREADABLE_CODES, rules_option
 
 # ------------------------------------------------------------------ check
 
@@ -22,7 +22,7 @@ RENDERERS = {
 }
 
 
-@main.command(epilog="""
+@click.command(epilog="""
 \b
 Exemples :
   immat check

@@ -18,7 +18,7 @@ from .. import diagnostics as diag
 from .. import impact
 from ..pipeline import Unreadable, load_rules, validate_many
 from ..program import Program
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, configured, main, rules_option
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, configured, rules_option
 from .validate import read_documents
 
 DEFAULT_RULES_IN_REPOSITORY = "rules"
@@ -137,7 +137,7 @@ def _fail(message: str) -> None:
 # ------------------------------------------------------------------ diff
 
 
-@main.command(epilog="""
+@click.command(epilog="""
 \b
 Exemples :
   immat diff --base main

@@ -11,7 +11,7 @@ import click
 from .. import docs
 from ..dossier import dossier_schema
 from ..pipeline import Unreadable, validate_many
-from . import BAD_INPUT, EXIT_CODES, OK, _load, configured, main, rules_option
+from . import BAD_INPUT, EXIT_CODES, OK, _load, configured, rules_option
 
 
 def _examples(program, folder: Path | None) -> tuple[list[docs.Example], int]:
@@ -37,7 +37,7 @@ def _examples(program, folder: Path | None) -> tuple[list[docs.Example], int]:
     return examples, skipped
 
 
-@main.command("docs", epilog="""
+@click.command("docs", epilog="""
 \b
 Exemples :
   immat docs -o site/

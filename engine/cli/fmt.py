@@ -12,12 +12,12 @@ from .. import diagnostics as diag
 from ..diagnostics import DiagnosticError
 from ..pack import Refused, decode, read_regular, rule_files
 from ..pipeline import display_path, format_rules
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, configured, main
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, configured
 
 # ------------------------------------------------------------------ fmt
 
 
-@main.command(epilog="""
+@click.command(epilog="""
 \b
 Exemples :
   immat fmt                          réécrit tous les .immat des règles du projet (rules/)

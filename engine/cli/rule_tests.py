@@ -13,7 +13,7 @@ import click
 from ..coverage import Coverage
 from ..pipeline import FixtureRun, fixture_folders, run_fixtures
 from ..source import PackIdentity
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, configured, main, rules_option
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, configured, rules_option
 
 RULE_KINDS = ("exigence", "exception", "alternative", "montant", "avis", "barème")
 
@@ -68,7 +68,7 @@ def _json(run: FixtureRun, pack: PackIdentity) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-@main.command("test", epilog="""
+@click.command("test", epilog="""
 \b
 Exemples :
   immat test

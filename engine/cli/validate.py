@@ -11,13 +11,10 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
 from .. import diagnostics as diag
 from .. import report
@@ -25,7 +22,10 @@ from ..diagnostics import error
 from ..dossier import MAX_BYTES, dossier_schema, too_large
 from ..pack import open_regular, position
 from ..pipeline import FAILED, Unreadable, WorkerLost, render_many, unreadable_file, validate_many
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, main, rules_option
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, rules_option
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # ------------------------------------------------------------------ validate
 
@@ -120,17 +120,25 @@ def _renderer(fmt: str, explain: bool, show_all: bool):
     return functools.partial(FORMATS[fmt], explain=explain, show_all=show_all)
 
 
+def _terminal(**options) -> Console:
+    from rich.console import Console  # rich is loaded only for a terminal
+
+    return Console(**options)
+
+
 def _echo_report(text: str, console: Console | None) -> None:
     if console is None:
         click.echo(text, nl=False)
         return
+    from rich.text import Text
+
     rendered = Text(text.rstrip("\n"))
     for pattern, style in COLOURS:
         rendered.highlight_regex(pattern, style)
     console.print(rendered)
 
 
-@main.command(epilog="""
+@click.command(epilog="""
 \b
 Exemples :
   immat validate fixtures/exemple/dossier.json
@@ -155,7 +163,7 @@ def validate(paths, fmt, explain, show_all, jobs, rules) -> None:
     """Vérifie un ou plusieurs dossiers (fichiers .json, dossiers, .jsonl, ou - pour l'entrée standard)."""
     with _stopped_by_signals():
         program = _load(rules).program
-        console = Console(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() else None
+        console = _terminal(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() else None
         counts = dict.fromkeys(SUMMARY_WORDS, 0)
         results = render_many(rules, program, read_documents(paths), _renderer(fmt, explain, show_all), jobs,
                               explain=explain)
@@ -238,8 +246,10 @@ def _progress():
     if not sys.stderr.isatty():
         yield lambda: None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     columns = (SpinnerColumn(), TextColumn("{task.completed} dossier(s) vérifié(s)"), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    with Progress(*columns, console=_terminal(stderr=True), transient=True) as progress:
         task = progress.add_task("validate", total=None)
         yield lambda: progress.advance(task)
 
@@ -247,7 +257,7 @@ def _progress():
 # ------------------------------------------------------------------ explain
 
 
-@main.command(epilog="""
+@click.command(epilog="""
 \b
 Exemples :
   immat explain fixtures/exemple/dossier.json --rule controle_technique
@@ -279,7 +289,7 @@ def explain(dossier, rule_id, rules) -> None:
 # ------------------------------------------------------------------ schema
 
 
-@main.command(epilog="""
+@click.command(epilog="""
 \b
 Exemples :
   immat schema dossier
