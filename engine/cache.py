@@ -12,11 +12,13 @@ import contextlib
 import functools
 import hashlib
 import importlib.resources
+import marshal
 import os
 import pickle
 import sys
 import tempfile
 from collections.abc import Callable
+from types import CodeType
 from typing import Any, TypeVar
 
 import attrs
@@ -165,3 +167,15 @@ def _fingerprint(files: PackFiles) -> str:
     refused = sorted((path, r.code, r.message, r.line, r.column) for path, r in files.refused.items())
     return key(files.pack.name, files.pack.root, repr(sorted(files.sha256.items())), repr(refused),
                repr(files.diagnostics))
+
+
+def code(source: str, filename: str) -> CodeType:
+    """`compile(source, filename, "exec")`, or the code object an earlier run compiled from the same source."""
+    digest = key("code", filename, source)
+    data = read("code", digest)
+    if data is not None:
+        with contextlib.suppress(Exception):  # damaged: compiled again
+            return marshal.loads(data)
+    compiled = compile(source, filename, "exec")
+    write("code", digest, marshal.dumps(compiled))
+    return compiled

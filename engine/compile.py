@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from . import cache
 from . import syntax as s
 from .evaluate import _UNSETTLED as UNSETTLED
 from .evaluate import Item
@@ -205,7 +206,7 @@ class _Generator:
         cells = {id(v): self.cell(v) for v in _cells(program)}  # a function's name, or the constant itself
         namespace = {**_RUNTIME, "K": self.constants}
         source = "\n".join(f.source() for f in self.functions)
-        exec(compile(source, "<règles compilées>", "exec"), namespace)  # noqa: S102 - our own generated code
+        exec(cache.code(source, "<règles compilées>"), namespace)  # noqa: S102 - our own generated code
         namespace["DEF"] = [namespace[name] for name in definitions]
         namespace["CELL"] = {key: namespace[cell] if isinstance(cell, str) else _constant(cell[0])
                              for key, cell in cells.items()}
