@@ -251,6 +251,11 @@ class _NonFinite:
 
 def _load_json(text: str, name: str) -> tuple[object, list[Diagnostic]]:
     duplicates: list[tuple[dict, str]] = []
+    non_finite: list[_NonFinite] = []
+
+    def constant_hook(token: str) -> _NonFinite:
+        non_finite.append(_NonFinite(token))
+        return non_finite[-1]
 
     def pairs_hook(pairs: list[tuple[str, object]]) -> dict:
         obj: dict = {}
@@ -262,7 +267,7 @@ def _load_json(text: str, name: str) -> tuple[object, list[Diagnostic]]:
 
     try:
         data = json.loads(
-            text, parse_float=decimal.Decimal, parse_constant=_NonFinite, object_pairs_hook=pairs_hook
+            text, parse_float=decimal.Decimal, parse_constant=constant_hook, object_pairs_hook=pairs_hook
         )
     except json.JSONDecodeError as exc:
         raise DiagnosticError([_syntax_diagnostic(exc, text, name)])
@@ -270,13 +275,14 @@ def _load_json(text: str, name: str) -> tuple[object, list[Diagnostic]]:
         raise DiagnosticError([error("json-invalide", "JSON illisible : imbrication trop profonde", file=name)])
     except ValueError:  # Python refuses integers of more than 4300 digits
         raise DiagnosticError([error("json-invalide", "JSON illisible : nombre entier trop long", file=name)])
-    surrogates = _surrogate_diagnostics(data, name)
+    # Each check walks the tree only when the text or the decoder says it has something to find: most
+    # dossiers have no surrogate, no duplicate key and no NaN, and three walks cost more than the schema.
+    surrogates = _surrogate_diagnostics(data, name) if _MAY_HOLD_SURROGATE.search(text) else []
     if surrogates:  # no message may quote these texts: no UTF-8 output can hold them
         raise DiagnosticError(surrogates)
-    duplicated = _duplicate_diagnostics(data, duplicates, name)
-    non_finite = _non_finite_diagnostics(data, name)
+    duplicated = _duplicate_diagnostics(data, duplicates, name) if duplicates else []
     if non_finite:  # not JSON at all: checking it against the schema would only add noise
-        raise DiagnosticError(non_finite + duplicated)
+        raise DiagnosticError(_non_finite_diagnostics(data, name) + duplicated)
     return data, duplicated
 
 
@@ -348,6 +354,8 @@ def _non_finite_diagnostics(data: object, name: str) -> list[Diagnostic]:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A text holds a lone surrogate once decoded only if it holds one already or escapes one (\uD800 to \uDFFF).
+_MAY_HOLD_SURROGATE = re.compile("[\ud800-\udfff]|\\\\u[dD][89abcdefABCDEF]")
 
 
 def _surrogate_diagnostics(data: object, name: str) -> list[Diagnostic]:
