@@ -304,3 +304,42 @@ def test_every_command_has_help_with_an_example_and_exit_codes(immat, command):
     result = immat(command, "--help")
     assert result.exit_code == 0
     assert "Exemple" in result.stdout and "Codes de sortie" in result.stdout
+
+
+# A few reasoning trees, small and chosen so that together they show every kind of step the evaluator
+# writes: the instructor's reports no longer carry them, and a one-line rule change moves only these lines.
+TREES = [
+    ("fixtures/ants_avec_code_cession/dossier.json", None, "canal_application_mobile"),
+    ("fixtures/ants_avec_code_cession/dossier.json", None, "justificatif_identite"),
+    ("fixtures/guadeloupe_code_insee/dossier.json", None, "majoration_ile_de_france_mobilites"),
+    ("-", "tests/evaluate/quantificateurs.immat", "un_partenaire"),
+    ("-", "tests/evaluate/quantificateurs.immat", "deux_identites"),
+]
+QUANTIFIED = json.dumps({"reference": "ESSAI", "titulaires": [{"fournisseur_energie_partenaire": False}, {}],
+                         "pieces": [{"type": "justificatif_identite"}, {"type": "justificatif_domicile"}]})
+
+
+def _kinds(step: dict) -> set[str]:
+    return {step["kind"]}.union(*(_kinds(c) for c in step["children"]))
+
+
+def test_the_snapshotted_trees_show_every_kind_of_step(immat):
+    from immat.outcome import StepKind
+
+    shown = set()
+    for dossier, rules, rule in TREES:
+        options = ("--rules", rules) if rules else ()
+        report = json.loads(immat("validate", *options, "--format", "json", "--explain", dossier,
+                                  input=QUANTIFIED).stdout)
+        (found,) = [r for r in report["requirements"] + report["amounts"] if r["id"] == rule]
+        shown |= _kinds(found.get("reason") or found["breakdown"])
+    # Literals are part of their parent's words, never a line of their own.
+    assert shown == {str(k) for k in StepKind} - {"literal"}
+
+
+@pytest.mark.parametrize(("dossier", "rules", "rule"), TREES, ids=[t[2] for t in TREES])
+def test_reasoning_tree_snapshot(immat, text_snapshot, dossier, rules, rule):
+    options = ("--rules", rules) if rules else ()
+    result = immat("explain", *options, dossier, "--rule", rule, input=QUANTIFIED)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == text_snapshot

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import collections
-import json
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import click
 
+from .. import escape
 from ..coverage import Coverage
 from ..pipeline import FixtureRun, fixture_folders, run_fixtures
 from ..source import PackIdentity
@@ -65,7 +65,7 @@ def _json(run: FixtureRun, pack: PackIdentity) -> str:
                         for k, t in sorted(covered.targets.items())],
         },
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    return escape.json_dumps(document, indent=2) + "\n"  # a fixture's name may hold any character
 
 
 @click.command("test", epilog="""
