@@ -597,14 +597,16 @@ def _compare(op: str, left, right) -> bool:
     return COMPARE[op](left, right)
 
 
+_NUMERIC = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
 def _arith(op: str, left, right):
+    if left.__class__ is Money or right.__class__ is Money:  # Money has no subclass: the usual case first
+        return _money_arith(op, left, right)
     if isinstance(left, datetime.date) and isinstance(right, Duration):
         return shift(left, right if op == "+" else -right)
-    if isinstance(left, Money) or isinstance(right, Money):
-        return _money_arith(op, left, right)
     try:
-        value = {"+": operator.add, "-": operator.sub, "*": operator.mul}[op](left, right) if op != "/" else (
-            Decimal(left) / Decimal(right))
+        value = _NUMERIC[op](left, right) if op != "/" else Decimal(left) / Decimal(right)
     except (DivisionByZero, InvalidOperation, ZeroDivisionError):
         return Failure("division par zéro")
     return percentage_of(op, left, right, value)
