@@ -16,25 +16,14 @@ from decimal import Decimal
 
 from . import cache
 from . import syntax as s
-from .evaluate import _UNSETTLED as UNSETTLED
-from .evaluate import Item
-from .evaluate import _amount_refs as amount_refs
-from .evaluate import _arith as arith
-from .evaluate import _compare as compare
-from .evaluate import _computed as computed
-from .evaluate import _convert as convert
-from .evaluate import _holder as holder_of
-from .evaluate import _kleene as kleene
-from .evaluate import _missing as missing_of
-from .evaluate import _piece_types as piece_types
-from .evaluate import _rule as rule_of
-from .evaluate import _verdict as verdict_of
-from .evaluate import _whole_units as whole_units
-from .evaluate import ROW_KEY, calculation
+from .runtime import (
+    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, holder_of, kleene,
+    missing_of, negate, piece_types, rule_of, verdict_of, whole_units,
+)
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status
 from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
 from .values import (
-    Duration, Failure, Money, NotCovered, Percentage, Unknown, between, first_problem, percentage_of, shift,
+    Duration, Failure, Money, NotCovered, Percentage, Unknown, between, first_problem, shift,
 )
 
 PROBLEMS = (Unknown, Failure, NotCovered)
@@ -76,8 +65,6 @@ class State:
 
 
 def _and(values):
-    if False in values:  # `in` compares by identity first, and no rule value equals False but False
-        return False
     return kleene(values, False)
 
 
@@ -88,10 +75,6 @@ def _or(values):
 def _count(values):
     problem = first_problem(*values)
     return problem if problem is not None else sum(1 for v in values if v is True)
-
-
-def _field(value, e: FieldRef, pointer: str):
-    return convert(value, e, pointer)
 
 
 def _find(table, key, day):
@@ -115,10 +98,6 @@ def _dated(item: Item, reference, max_age):
     return day <= reference <= valid_until
 
 
-def _negate(value):
-    return Money(-value.amount) if isinstance(value, Money) else percentage_of("*", value, -1, -value)
-
-
 def _choose(conditions, conclusions, spans):
     """Which « sauf si » gives the value: the index of the one that holds, -1 for the base value, or the
     problem that keeps it open; two that hold with different conclusions are a Failure."""
@@ -136,8 +115,8 @@ _RUNTIME = {
     "P": PROBLEMS, "Unknown": Unknown, "Item": Item, "Money": Money, "Duration": Duration, "Decimal": Decimal,
     "date_from": datetime.date.fromisoformat, "kleene": kleene, "first_problem": first_problem,
     "computed": computed, "arith": arith, "compare": compare, "between": between, "whole_units": whole_units,
-    "_and": _and, "_or": _or, "_count": _count, "_field": _field, "_find": _find, "_dated": _dated,
-    "_negate": _negate, "_choose": _choose, "UNSET": _UNSET, "NA": AmountStatus.NOT_APPLICABLE,
+    "_and": _and, "_or": _or, "_count": _count, "convert": convert, "_find": _find, "_dated": _dated,
+    "negate": negate, "_choose": _choose, "UNSET": _UNSET, "NA": AmountStatus.NOT_APPLICABLE,
     "ZERO": Money(0),
 }
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -229,7 +208,7 @@ class _Generator:
 
     def _calculation(self, a: s.Amount) -> str | None:
         """For a computed amount, the function giving which formula gave it (the first exception that holds,
-        else the base value: -1) and the values of its operands, in the order evaluate.calculation reads them."""
+        else the base value: -1) and the values of its operands, in the order runtime.calculation reads them."""
         formulas = [*(e.value for e in a.exceptions), a.value]
         if not any(calculation(x, lambda operand: operand) for x in formulas):
             return None
@@ -363,7 +342,7 @@ class _Generator:
         if kind == "décimal":
             return f"(Decimal({node}) if {node}.__class__ is int else {node})"
         if kind in ("liste", "montant"):
-            return f"_field({node}, {self.const(e)}, {pointer})"
+            return f"convert({node}, {self.const(e)}, {pointer})"
         return node
 
     def _e_VarRef(self, f, e: VarRef, env):
@@ -461,7 +440,7 @@ class _Generator:
         return self._unary(f, e, env, "(not {x})")
 
     def _e_Negate(self, f, e, env):
-        return self._unary(f, e, env, "_negate({x})")
+        return self._unary(f, e, env, "negate({x})")
 
     def _e_And(self, f, e, env):
         return self._logic(f, e, env, False)

@@ -4,38 +4,17 @@ from __future__ import annotations
 
 import datetime
 import functools
-import operator
-import re
-from decimal import Decimal, DivisionByZero, InvalidOperation
 
 import attrs
 
 from . import syntax as s
-from .outcome import (
-    AmountOutcome, AmountStatus, Holder, NoticeOutcome, Outcome, RequirementOutcome, Rule, Status, Step, StepKind,
-    Verdict,
-)
+from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status, Step, StepKind
 from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
-from .values import (
-    Duration, Failure, Money, NotCovered, OutOfRange, Percentage, Unknown, between, calendar_order, date_text,
-    first_problem, is_known, percentage_of, shift,
+from .runtime import (
+    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, holder_of, kleene,
+    missing_of, negate, piece_types, rule_of, verdict_of, whole_units,
 )
-
-# The environment of a barème row's value: the key it was looked up with, which « clé » names.
-ROW_KEY = "clé"
-
-COMPARE = {
-    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-}
-
-
-@attrs.frozen
-class Item:
-    """A list element bound to a loop variable: its data and the JSON pointer it lives at."""
-
-    pointer: str
-    data: object
-    index: int
+from .values import Failure, Money, NotCovered, Percentage, Unknown, between, date_text, first_problem, is_known, shift
 
 
 def evaluate(program: Program, name: str, data: dict) -> Outcome:
@@ -43,43 +22,10 @@ def evaluate(program: Program, name: str, data: dict) -> Outcome:
     run = _Run(program, data)
     requirements = tuple(o for r in program.requirements for o in run.requirement(r))
     amounts = tuple(run.amount(a) for a in program.amounts.values())
-    verdict = _verdict(requirements)
+    verdict = verdict_of(requirements)
     pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in requirements)
-    notices = tuple(NoticeOutcome(_rule(n), n.message) for n in program.notices if run.notice(n, pieces_missing))
+    notices = tuple(NoticeOutcome(rule_of(n), n.message) for n in program.notices if run.notice(n, pieces_missing))
     return Outcome(name, data.get("reference"), verdict, requirements, amounts, notices)
-
-
-def _verdict(requirements) -> Verdict:
-    """The verdict is about what the applicant must provide; an amount the rules cannot compute is
-    reported with its reason (information to complete, not covered) but does not decide it."""
-    verdict = Verdict.COMPLETE
-    for o in requirements:
-        if o.status in _OPEN:
-            if o.status is Status.MISSING and o.rule.kind == "recevabilité":
-                return Verdict.REJECTED
-            verdict = Verdict.INCOMPLETE
-    return verdict
-
-
-_OPEN = frozenset({Status.MISSING, Status.UNKNOWN, Status.ERROR})
-
-
-def _rule(item) -> Rule:
-    kind = item.kind if isinstance(item, s.Requirement) else "avis" if isinstance(item, s.Notice) else "montant"
-    return Rule(item.name, kind, item.title, item.source, f"{item.span.path}:{item.span.line}", item.span)
-
-
-def _missing(value) -> tuple[str, ...]:
-    return tuple(sorted(value.missing)) if isinstance(value, Unknown) else ()
-
-
-def _kleene(values, absorbing: bool):
-    """Three-valued fold for « et » (absorbing False) and « ou » (absorbing True)."""
-    for v in values:  # a loop, not any(): this runs for every condition of every dossier
-        if v is absorbing:
-            return absorbing
-    problem = first_problem(*values)
-    return problem if problem is not None else not absorbing
 
 
 class _Run:
@@ -100,16 +46,16 @@ class _Run:
         if not isinstance(holders, list) or not holders:
             return [self._requirement(req, {}, None, problem=Unknown(frozenset({"/titulaires"})))]
         items = [Item(f"/titulaires/{i}", h, i) for i, h in enumerate(holders)]
-        return [self._requirement(req, {"titulaire": h}, _holder(h)) for h in items]
+        return [self._requirement(req, {"titulaire": h}, holder_of(h)) for h in items]
 
     def _requirement(self, req, env, holder, problem=None) -> RequirementOutcome:
         def outcome(status, reason, missing=(), error=None, demand=req.demand):
-            return RequirementOutcome(_rule(req), holder, status, _piece_types(demand), req.message,
+            return RequirementOutcome(rule_of(req), holder, status, piece_types(demand), req.message,
                                       missing, reason, error)
 
         if problem is not None:
             step = Step(StepKind.APPLIES, "pour chaque titulaire", problem, req.span)
-            return outcome(Status.UNKNOWN, step, _missing(problem))
+            return outcome(Status.UNKNOWN, step, missing_of(problem))
         steps, pending = [], []
         if req.applies is not None:
             applies, step = self.eval(req.applies, env)
@@ -154,7 +100,7 @@ class _Run:
         demand = demand or req.demand
         if isinstance(value, Failure):
             return outcome(Status.ERROR, root, error=value.message, demand=demand)
-        return outcome(Status.UNKNOWN, root, _missing(value), demand=demand)
+        return outcome(Status.UNKNOWN, root, missing_of(value), demand=demand)
 
     def _conflict(self, req, steps, holding, outcome):
         where = " et ".join(f"{e.span.path}:{e.span.line}" for e, _ in holding)
@@ -166,13 +112,13 @@ class _Run:
             value, step = self.eval(demand.condition, env)
             return value, Step(StepKind.DEMAND, "exige que", value, demand.span, (step,))
         results = [self._alternative(spec, env) for spec in demand.alternatives]
-        value = _kleene([r[0] for r in results], True)
+        value = kleene([r[0] for r in results], True)
         return value, Step(StepKind.DEMAND, "exige", value, demand.span, tuple(r[1] for r in results))
 
     def _alternative(self, spec: s.PieceSpec, env) -> tuple[object, Step]:
         pieces = self._pieces(spec.piece_type)
         results = [self._piece(spec, item, env) for item in pieces]
-        value = _kleene([r[0] for r in results], True)
+        value = kleene([r[0] for r in results], True)
         note = None if pieces else "aucune pièce de ce type fournie"
         return value, Step(StepKind.ALTERNATIVE, spec.span.text, value, spec.span,
                            tuple(r[1] for r in results), note)
@@ -185,7 +131,7 @@ class _Run:
 
     def _piece(self, spec: s.PieceSpec, item: Item, env) -> tuple[object, Step]:
         results = [self._filter(f, item, env) for f in spec.filters]
-        value = _kleene([r[0] for r in results], False)
+        value = kleene([r[0] for r in results], False)
         date = item.data.get("date")
         label = f"pièce n° {item.index + 1} ({item.data['type']}" + (f", datée du {date}" if date else "") + ")"
         return value, Step(StepKind.PIECE, label, value, None, tuple(r[1] for r in results), item.pointer)
@@ -208,7 +154,7 @@ class _Run:
             return problem, Step(StepKind.FILTER, f.span.text, problem, f.span, (age_step, ref_step))
         # A legal period runs from its starting event (code de procédure civile, art. 641): the piece is
         # valid up to its date plus the period, not from the reference minus it, which differ at month ends.
-        valid_until = _computed(shift, date, max_age)
+        valid_until = computed(shift, date, max_age)
         if isinstance(valid_until, Failure):
             return valid_until, Step(StepKind.FILTER, f.span.text, valid_until, f.span, (age_step, ref_step))
         value = date <= reference <= valid_until
@@ -232,7 +178,7 @@ class _Run:
         result = self._amount_value(a, steps)
         if isinstance(result, Money):
             result = result.rounded()  # an amount due is a number of cents
-        missing = _missing(result)
+        missing = missing_of(result)
         if isinstance(result, NotCovered):
             status, error = AmountStatus.NOT_COVERED, result.message
         elif isinstance(result, Failure):
@@ -242,17 +188,17 @@ class _Run:
         else:
             status, error = (AmountStatus.NOT_APPLICABLE if result is None else AmountStatus.COMPUTED), None
         # A sum of amounts (the total) names the parts it lacks, so that it never reads as a final figure.
-        unsettled = self._unsettled_parts(a) if status in _UNSETTLED else ()
+        unsettled = self._unsettled_parts(a) if status in UNSETTLED else ()
         breakdown = Step(StepKind.AMOUNT, a.title or a.name, result, a.span, tuple(steps))
         formula = next((e.value for e in a.exceptions if self.eval(e.condition, {})[0] is True), a.value)
         shown = calculation(formula, lambda e: self.eval(e, {})[0]) if status is AmountStatus.COMPUTED else ()
-        outcome = AmountOutcome(_rule(a), status, result, missing, breakdown, error, unsettled, shown)
+        outcome = AmountOutcome(rule_of(a), status, result, missing, breakdown, error, unsettled, shown)
         self.amount_memo[a.name] = outcome
         return outcome
 
     def _unsettled_parts(self, a: s.Amount) -> tuple[AmountOutcome, ...]:
-        names = dict.fromkeys(_amount_refs((a.value, a.exceptions)))
-        return tuple(self.amount_memo[n] for n in names if self.amount_memo[n].status in _UNSETTLED)
+        names = dict.fromkeys(amount_refs((a.value, a.exceptions)))
+        return tuple(self.amount_memo[n] for n in names if self.amount_memo[n].status in UNSETTLED)
 
     def _amount_value(self, a: s.Amount, steps: list):
         if a.applies is not None:
@@ -316,7 +262,7 @@ class _Run:
                 # Name the field that was asked for, not the first absent parent: that is what to fill in.
                 return Unknown(frozenset({base + "/" + "/".join(e.parts)}))
             node = node[part]
-        return _convert(node, e, base + "/" + "/".join(e.parts))
+        return convert(node, e, base + "/" + "/".join(e.parts))
 
     def _e_VarRef(self, e: VarRef, env):
         value = env[e.name]
@@ -383,14 +329,14 @@ class _Run:
         """Both operands, then `compute` on their values unless one is unknown or failed."""
         (a, a_step), (b, b_step) = self.eval(left, env), self.eval(right, env)
         problem = first_problem(a, b)
-        value = problem if problem is not None else _computed(compute, a, b)
+        value = problem if problem is not None else computed(compute, a, b)
         return value, Step(kind, e.span.text, value, e.span, (a_step, b_step))
 
     def _e_Contains(self, e, env):
         return self._binary(e, env, e.text, e.part, StepKind.COMPARE, lambda text, part: part in text)
 
     def _e_UnitsBetween(self, e, env):
-        return self._binary(e, env, e.start, e.end, StepKind.ARITHMETIC, functools.partial(_whole_units, e.unit))
+        return self._binary(e, env, e.start, e.end, StepKind.ARITHMETIC, functools.partial(whole_units, e.unit))
 
     def _e_Rank(self, e, env):
         value = env[e.var].index + 1
@@ -415,7 +361,7 @@ class _Run:
 
     def _logic(self, e, env, absorbing: bool):
         results = [self.eval(o, env) for o in e.operands]
-        value = _kleene([r[0] for r in results], absorbing)
+        value = kleene([r[0] for r in results], absorbing)
         return value, Step(StepKind.LOGIC, e.span.text, value, e.span, tuple(r[1] for r in results))
 
     def _e_Not(self, e, env):
@@ -424,16 +370,15 @@ class _Run:
         return result, Step(StepKind.LOGIC, e.span.text, result, e.span, (step,))
 
     def _e_Compare(self, e, env):
-        return self._binary(e, env, e.left, e.right, StepKind.COMPARE, functools.partial(_compare, e.op))
+        return self._binary(e, env, e.left, e.right, StepKind.COMPARE, functools.partial(compare, e.op))
 
     def _e_Arith(self, e, env):
-        return self._binary(e, env, e.left, e.right, StepKind.ARITHMETIC, functools.partial(_arith, e.op))
+        return self._binary(e, env, e.left, e.right, StepKind.ARITHMETIC, functools.partial(arith, e.op))
 
     def _e_Negate(self, e, env):
         value, step = self.eval(e.operand, env)
         if is_known(value):
-            # −x is x × (−1): a percentage stays one.
-            value = Money(-value.amount) if isinstance(value, Money) else percentage_of("*", value, -1, -value)
+            value = negate(value)
         return value, Step(StepKind.ARITHMETIC, e.span.text, value, e.span, (step,))
 
     def _e_Between(self, e, env):
@@ -443,7 +388,7 @@ class _Run:
         items, results, step = self._each(e.collection, e.var, e.condition, env)
         if not isinstance(items, list):
             return items, step
-        value = _kleene([r[0] for r in results], not e.every)
+        value = kleene([r[0] for r in results], not e.every)
         return value, attrs.evolve(step, value=value)
 
     def _e_Count(self, e, env):
@@ -468,155 +413,5 @@ class _Run:
         return items, results, step
 
 
-ARITHMETIC = (s.Arith, s.Negate)
-_COMMENT = re.compile(r"#[^\n]*")
-
-
-def calculation(expr: s.Expr, value_of) -> tuple[tuple[str, object], ...]:
-    """The formula of an arithmetic expression as written, each operand paired with its value.
-
-    The parts are `(text, None)` for what is kept as written (operators, parentheses, literals) and
-    `(words, value)` for each operand that is not itself arithmetic, `value_of(operand)` giving its value:
-    « puissance × tarif » is (("puissance", 5), (" × ", None), ("tarif", Money(43))). A value that is not
-    arithmetic has no calculation to show: (). Pure, so that every evaluator passes its own `value_of`.
-    """
-    if not isinstance(expr, ARITHMETIC):
-        return ()
-    text, start = expr.span.source.text, expr.span.start
-    parts: list[tuple[str, object]] = []
-    for operand in _operands(expr):
-        parts.append((_COMMENT.sub("", text[start:operand.span.start]), None))
-        words = " ".join(operand.span.text.split())
-        parts.append((words, None) if isinstance(operand, _LITERALS) else (words, value_of(operand)))
-        start = operand.span.end
-    parts.append((_COMMENT.sub("", text[start:expr.span.end]), None))
-    # A span covers its operands only: parentheses opened before the first one or closed after the last one
-    # lie outside it, and are written back.
-    depth = lowest = 0
-    for char in "".join(t for t, v in parts if v is None):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        lowest = min(lowest, depth)
-    parts[0] = ("(" * -lowest + parts[0][0], None)
-    parts[-1] = (parts[-1][0] + ")" * (depth - lowest), None)
-    return tuple(part for part in _merged(parts) if part[0])
-
-
-_LITERALS = (s.Number, s.Text, s.DateLit, s.Boolean, s.MoneyLit, s.Percent, s.DurationLit)
-
-
-def _operands(expr: s.Expr):
-    """The maximal operands of an arithmetic expression that are not arithmetic, left to right."""
-    if isinstance(expr, s.Arith):
-        yield from _operands(expr.left)
-        yield from _operands(expr.right)
-    elif isinstance(expr, s.Negate):
-        yield from _operands(expr.operand)
-    else:
-        yield expr
-
-
-def _merged(parts):
-    """Adjacent text kept as written joined into one part, its runs of white space (line breaks, indents) made one."""
-    merged: list[tuple[str, object]] = []
-    for text, value in parts:
-        if value is None and merged and merged[-1][1] is None:
-            text = merged.pop()[0] + text
-        merged.append((text, value))
-    return [(re.sub(r"\s+", " ", t) if v is None else t, v) for t, v in merged]
-
-
-def _holder(item: Item) -> Holder:
-    data = item.data if isinstance(item.data, dict) else {}
-    name = " ".join(p for p in (data.get("prenoms"), data.get("nom")) if p)
-    return Holder(item.index, name or f"titulaire n° {item.index + 1}")
-
-
 def _root(req: s.Requirement, steps, value) -> Step:
     return Step(StepKind.CONDITION, req.name, value, req.span, tuple(steps))
-
-
-def _piece_types(demand: s.Demand) -> tuple[str, ...]:
-    if isinstance(demand, s.PieceDemand):
-        return tuple(dict.fromkeys(spec.piece_type for spec in demand.alternatives))
-    return ()
-
-
-_UNSETTLED = frozenset({AmountStatus.UNKNOWN, AmountStatus.NOT_COVERED, AmountStatus.ERROR})
-
-
-def _amount_refs(node):
-    """The amounts an expression adds up, in the order it names them."""
-    if isinstance(node, AmountRef):
-        yield node.name
-    elif isinstance(node, tuple):
-        for child in node:
-            yield from _amount_refs(child)
-    elif attrs.has(type(node)):
-        for field in attrs.fields(type(node)):
-            if field.name != "span":
-                yield from _amount_refs(getattr(node, field.name))
-
-
-def _convert(node, e: FieldRef, pointer: str):
-    kind = e.type.kind
-    if kind == "date":
-        return datetime.date.fromisoformat(node)
-    if kind == "liste":
-        return [Item(f"{pointer}/{i}", v, i) for i, v in enumerate(node)]
-    if kind == "décimal" and isinstance(node, int):
-        return Decimal(node)
-    if kind == "montant":
-        return _computed(Money, node)
-    return node
-
-
-def _computed(compute, *args):
-    """`compute(*args)`, or a Failure saying why no value can hold its result (a date past the calendar,
-    an amount too large to be exact to the cent): the requirement or amount then reports an error."""
-    try:
-        value = compute(*args)
-        return value.checked() if isinstance(value, Money) else value
-    except OutOfRange as exc:
-        return Failure(str(exc))
-    except ArithmeticError:  # the decimal context's own limits, beyond any amount the schema admits
-        return Failure("calcul impossible : nombre hors des limites du calcul décimal")
-
-
-def _whole_units(unit: str, start: datetime.date, end: datetime.date) -> int:
-    if unit.startswith("jour"):
-        return (end - start).days
-    months = between(start, end).months
-    if unit == "mois":
-        return months
-    return months // 12 if months >= 0 else -(-months // 12)
-
-
-def _compare(op: str, left, right) -> bool:
-    if isinstance(left, Duration) and isinstance(right, Duration):
-        left, right = calendar_order(left, right)
-    return COMPARE[op](left, right)
-
-
-_NUMERIC = {"+": operator.add, "-": operator.sub, "*": operator.mul}
-
-
-def _arith(op: str, left, right):
-    if left.__class__ is Money or right.__class__ is Money:  # Money has no subclass: the usual case first
-        return _money_arith(op, left, right)
-    if isinstance(left, datetime.date) and isinstance(right, Duration):
-        return shift(left, right if op == "+" else -right)
-    try:
-        value = _NUMERIC[op](left, right) if op != "/" else Decimal(left) / Decimal(right)
-    except (DivisionByZero, InvalidOperation, ZeroDivisionError):
-        return Failure("division par zéro")
-    return percentage_of(op, left, right, value)
-
-
-def _money_arith(op: str, left, right):
-    if op in "+-":
-        return left + right if op == "+" else left - right
-    if op == "*":
-        return left.scaled(right) if isinstance(left, Money) else right.scaled(left)
-    if right == 0 or (isinstance(right, Money) and right.amount == 0):
-        return Failure("division par zéro")
-    return left.amount / right.amount if isinstance(right, Money) else Money(left.amount / Decimal(right))

@@ -1,0 +1,227 @@
+"""What both evaluators share: the operations on values and the shape of a rule's outcome.
+
+The reference (`evaluate.py`, which builds the reasoning) and the compiled program (`compile.py`) call these
+same functions for every comparison, computation, fold and outcome, so that they can only differ in how they
+walk the rules, which the differential tests check.
+"""
+
+from __future__ import annotations
+
+import datetime
+import operator
+import re
+from decimal import Decimal, DivisionByZero, InvalidOperation
+
+import attrs
+
+from . import syntax as s
+from .outcome import AmountStatus, Holder, Rule, Status, Verdict
+from .program import AmountRef, FieldRef
+from .values import (
+    Duration, Failure, Money, OutOfRange, Unknown, between, calendar_order, first_problem, percentage_of, shift,
+)
+
+# The environment of a barème row's value: the key it was looked up with, which « clé » names.
+ROW_KEY = "clé"
+
+COMPARE = {
+    "=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+@attrs.frozen
+class Item:
+    """A list element bound to a loop variable: its data and the JSON pointer it lives at."""
+
+    pointer: str
+    data: object
+    index: int
+
+
+
+def verdict_of(requirements) -> Verdict:
+    """The verdict is about what the applicant must provide; an amount the rules cannot compute is
+    reported with its reason (information to complete, not covered) but does not decide it."""
+    verdict = Verdict.COMPLETE
+    for o in requirements:
+        if o.status in _OPEN:
+            if o.status is Status.MISSING and o.rule.kind == "recevabilité":
+                return Verdict.REJECTED
+            verdict = Verdict.INCOMPLETE
+    return verdict
+
+
+_OPEN = frozenset({Status.MISSING, Status.UNKNOWN, Status.ERROR})
+
+
+def rule_of(item) -> Rule:
+    kind = item.kind if isinstance(item, s.Requirement) else "avis" if isinstance(item, s.Notice) else "montant"
+    return Rule(item.name, kind, item.title, item.source, f"{item.span.path}:{item.span.line}", item.span)
+
+
+def missing_of(value) -> tuple[str, ...]:
+    return tuple(sorted(value.missing)) if isinstance(value, Unknown) else ()
+
+
+def kleene(values, absorbing: bool):
+    """Three-valued fold for « et » (absorbing False) and « ou » (absorbing True)."""
+    for v in values:  # a loop, not any(): this runs for every condition of every dossier
+        if v is absorbing:
+            return absorbing
+    problem = first_problem(*values)
+    return problem if problem is not None else not absorbing
+
+
+ARITHMETIC = (s.Arith, s.Negate)
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def calculation(expr: s.Expr, value_of) -> tuple[tuple[str, object], ...]:
+    """The formula of an arithmetic expression as written, each operand paired with its value.
+
+    The parts are `(text, None)` for what is kept as written (operators, parentheses, literals) and
+    `(words, value)` for each operand that is not itself arithmetic, `value_of(operand)` giving its value:
+    « puissance × tarif » is (("puissance", 5), (" × ", None), ("tarif", Money(43))). A value that is not
+    arithmetic has no calculation to show: (). Pure, so that every evaluator passes its own `value_of`.
+    """
+    if not isinstance(expr, ARITHMETIC):
+        return ()
+    text, start = expr.span.source.text, expr.span.start
+    parts: list[tuple[str, object]] = []
+    for operand in _operands(expr):
+        parts.append((_COMMENT.sub("", text[start:operand.span.start]), None))
+        words = " ".join(operand.span.text.split())
+        parts.append((words, None) if isinstance(operand, _LITERALS) else (words, value_of(operand)))
+        start = operand.span.end
+    parts.append((_COMMENT.sub("", text[start:expr.span.end]), None))
+    # A span covers its operands only: parentheses opened before the first one or closed after the last one
+    # lie outside it, and are written back.
+    depth = lowest = 0
+    for char in "".join(t for t, v in parts if v is None):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        lowest = min(lowest, depth)
+    parts[0] = ("(" * -lowest + parts[0][0], None)
+    parts[-1] = (parts[-1][0] + ")" * (depth - lowest), None)
+    return tuple(part for part in _merged(parts) if part[0])
+
+
+_LITERALS = (s.Number, s.Text, s.DateLit, s.Boolean, s.MoneyLit, s.Percent, s.DurationLit)
+
+
+def _operands(expr: s.Expr):
+    """The maximal operands of an arithmetic expression that are not arithmetic, left to right."""
+    if isinstance(expr, s.Arith):
+        yield from _operands(expr.left)
+        yield from _operands(expr.right)
+    elif isinstance(expr, s.Negate):
+        yield from _operands(expr.operand)
+    else:
+        yield expr
+
+
+def _merged(parts):
+    """Adjacent text kept as written joined into one part, its runs of white space (line breaks, indents) made one."""
+    merged: list[tuple[str, object]] = []
+    for text, value in parts:
+        if value is None and merged and merged[-1][1] is None:
+            text = merged.pop()[0] + text
+        merged.append((text, value))
+    return [(re.sub(r"\s+", " ", t) if v is None else t, v) for t, v in merged]
+
+
+def holder_of(item: Item) -> Holder:
+    data = item.data if isinstance(item.data, dict) else {}
+    name = " ".join(p for p in (data.get("prenoms"), data.get("nom")) if p)
+    return Holder(item.index, name or f"titulaire n° {item.index + 1}")
+
+
+def piece_types(demand: s.Demand) -> tuple[str, ...]:
+    if isinstance(demand, s.PieceDemand):
+        return tuple(dict.fromkeys(spec.piece_type for spec in demand.alternatives))
+    return ()
+
+
+UNSETTLED = frozenset({AmountStatus.UNKNOWN, AmountStatus.NOT_COVERED, AmountStatus.ERROR})
+
+
+def amount_refs(node):
+    """The amounts an expression adds up, in the order it names them."""
+    if isinstance(node, AmountRef):
+        yield node.name
+    elif isinstance(node, tuple):
+        for child in node:
+            yield from amount_refs(child)
+    elif attrs.has(type(node)):
+        for field in attrs.fields(type(node)):
+            if field.name != "span":
+                yield from amount_refs(getattr(node, field.name))
+
+
+def convert(node, e: FieldRef, pointer: str):
+    kind = e.type.kind
+    if kind == "date":
+        return datetime.date.fromisoformat(node)
+    if kind == "liste":
+        return [Item(f"{pointer}/{i}", v, i) for i, v in enumerate(node)]
+    if kind == "décimal" and isinstance(node, int):
+        return Decimal(node)
+    if kind == "montant":
+        return computed(Money, node)
+    return node
+
+
+def negate(value):
+    """−x, which is x × (−1): a percentage stays one."""
+    return Money(-value.amount) if isinstance(value, Money) else percentage_of("*", value, -1, -value)
+
+
+def computed(compute, *args):
+    """`compute(*args)`, or a Failure saying why no value can hold its result (a date past the calendar,
+    an amount too large to be exact to the cent): the requirement or amount then reports an error."""
+    try:
+        value = compute(*args)
+        return value.checked() if isinstance(value, Money) else value
+    except OutOfRange as exc:
+        return Failure(str(exc))
+    except ArithmeticError:  # the decimal context's own limits, beyond any amount the schema admits
+        return Failure("calcul impossible : nombre hors des limites du calcul décimal")
+
+
+def whole_units(unit: str, start: datetime.date, end: datetime.date) -> int:
+    if unit.startswith("jour"):
+        return (end - start).days
+    months = between(start, end).months
+    if unit == "mois":
+        return months
+    return months // 12 if months >= 0 else -(-months // 12)
+
+
+def compare(op: str, left, right) -> bool:
+    if isinstance(left, Duration) and isinstance(right, Duration):
+        left, right = calendar_order(left, right)
+    return COMPARE[op](left, right)
+
+
+_NUMERIC = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+def arith(op: str, left, right):
+    if left.__class__ is Money or right.__class__ is Money:  # Money has no subclass: the usual case first
+        return _money_arith(op, left, right)
+    if isinstance(left, datetime.date) and isinstance(right, Duration):
+        return shift(left, right if op == "+" else -right)
+    try:
+        value = _NUMERIC[op](left, right) if op != "/" else Decimal(left) / Decimal(right)
+    except (DivisionByZero, InvalidOperation, ZeroDivisionError):
+        return Failure("division par zéro")
+    return percentage_of(op, left, right, value)
+
+
+def _money_arith(op: str, left, right):
+    if op in "+-":
+        return left + right if op == "+" else left - right
+    if op == "*":
+        return left.scaled(right) if isinstance(left, Money) else right.scaled(left)
+    if right == 0 or (isinstance(right, Money) and right.amount == 0):
+        return Failure("division par zéro")
+    return left.amount / right.amount if isinstance(right, Money) else Money(left.amount / Decimal(right))
