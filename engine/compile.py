@@ -21,7 +21,7 @@ from .runtime import (
     missing_of, negate, piece_types, rule_of, verdict_of, whole_units,
 )
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status
-from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
+from .program import AmountRef, DefRef, ExpressionVisitor, FieldRef, Program, TableRef, VarRef
 from .values import (
     Duration, Failure, Money, NotCovered, Percentage, Unknown, between, first_problem, shift,
 )
@@ -136,7 +136,7 @@ class _Function:
         return f"def {self.name}({params}):\n    D = S.data\n    M = S.memo\n{body}\n"
 
 
-class _Generator:
+class _Generator(ExpressionVisitor):
     def __init__(self, program: Program) -> None:
         self.program = program
         self.constants: list = []
@@ -301,21 +301,25 @@ class _Generator:
 
     def expr(self, f: _Function, e: s.Expr, env: tuple[str, ...]) -> str:
         """Emit the statements computing `e` into `f`; return the Python expression holding its value."""
-        if isinstance(e, s.Percent):  # so that the explanation reads « 50 % », not 0,5
-            return self.const(Percentage(e.value))
-        if isinstance(e, _LITERALS):
-            return self.literal(e.value)
-        return getattr(self, "_e_" + type(e).__name__)(f, e, env)
+        return self.visit(e, f, env)
+
+    def _e_Percent(self, e, f, env):  # so that the explanation reads « 50 % », not 0,5
+        return self.const(Percentage(e.value))
+
+    def _literal(self, e, f, env):
+        return self.literal(e.value)
+
+    _e_Number = _e_Text = _e_DateLit = _e_Boolean = _e_MoneyLit = _e_DurationLit = _literal
 
     def _assign(self, f: _Function, code: str) -> str:
         v = self.temp()
         f.lines.append(f"{v} = {code}")
         return v
 
-    def _e_OutOfScope(self, f, e, env):
+    def _e_OutOfScope(self, e, f, env):
         return self.const(NotCovered(e.message))
 
-    def _e_FieldRef(self, f, e: FieldRef, env):
+    def _e_FieldRef(self, e: FieldRef, f, env):
         tail = "/" + "/".join(e.parts)
         if e.base is None:
             node, pointer = "D", repr(tail)
@@ -345,27 +349,27 @@ class _Generator:
             return f"convert({node}, {self.const(e)}, {pointer})"
         return node
 
-    def _e_VarRef(self, f, e: VarRef, env):
+    def _e_VarRef(self, e: VarRef, f, env):
         return _local(env, e.name)
 
-    def _e_DefRef(self, f, e: DefRef, env):
+    def _e_DefRef(self, e: DefRef, f, env):
         return self._def(f, e.name)
 
     def _def(self, f: _Function, name: str) -> str:
         index = self.definitions[name]
         return self._assign(f, f"M[{index!r}] if M[{index!r}] is not UNSET else DEF[{index!r}](S)")
 
-    def _e_AmountRef(self, f, e: AmountRef, env):
+    def _e_AmountRef(self, e: AmountRef, f, env):
         outcome = self._assign(f, f"S.amounts.get({e.name!r}) or AMOUNT[{e.name!r}](S)")
         return self._assign(f, f"ZERO if {outcome}.status is NA else {outcome}.value")
 
-    def _e_TableRef(self, f, e: TableRef, env):
+    def _e_TableRef(self, e: TableRef, f, env):
         key = self.expr(f, e.key, env) if e.key is not None else "None"
         day = self.expr(f, e.date, env)
         found = self._assign(f, f"_find({self.const(e.table)}, {key}, {day})")
         return self._assign(f, f"{found} if {found}.__class__ in P else CELL[id({found}.value)](S, {key})")
 
-    def _e_KeyRef(self, f, e, env):
+    def _e_KeyRef(self, e, f, env):
         return _local(env, ROW_KEY)
 
     def cell(self, value: s.Expr) -> str | tuple:
@@ -381,11 +385,11 @@ class _Generator:
         f.lines.append(f"return {self.expr(f, value, (ROW_KEY,))}")
         return f.name
 
-    def _e_IsSet(self, f, e, env):
-        value = self._e_FieldRef(f, e.operand, env)
+    def _e_IsSet(self, e, f, env):
+        value = self._e_FieldRef(e.operand, f, env)
         return self._assign(f, f"{value}.__class__ not in P")
 
-    def _e_Default(self, f, e, env):
+    def _e_Default(self, e, f, env):
         # Both sides are computed: evaluation is pure, and the fallback is usually a literal.
         operand, fallback = self.expr(f, e.operand, env), self.expr(f, e.fallback, env)
         return self._assign(f, f"{fallback} if {operand}.__class__ is Unknown else {operand}")
@@ -397,7 +401,7 @@ class _Generator:
             return self._assign(f, compute.format(a=a, b=b))
         return self._assign(f, f"first_problem({a}, {b}) if {' or '.join(checks)} else {compute.format(a=a, b=b)}")
 
-    def _e_Compare(self, f, e, env):
+    def _e_Compare(self, e, f, env):
         plain = f"({{a}} {_OPS[e.op]} {{b}})"
         # Both sides have the same type (the checker says so): a literal other than a duration settles it.
         if any(isinstance(x, _LITERALS) and not isinstance(x, s.DurationLit) for x in (e.left, e.right)) or \
@@ -408,22 +412,22 @@ class _Generator:
                             f"({plain} if {{a}}.__class__ is not Duration else compare({e.op!r}, {{a}}, {{b}}))",
                             env)
 
-    def _e_Arith(self, f, e, env):
+    def _e_Arith(self, e, f, env):
         return self._binary(f, e.left, e.right, f"computed(arith, {e.op!r}, {{a}}, {{b}})", env)
 
-    def _e_Contains(self, f, e, env):
+    def _e_Contains(self, e, f, env):
         return self._binary(f, e.text, e.part, "({b} in {a})", env)
 
-    def _e_UnitsBetween(self, f, e, env):
+    def _e_UnitsBetween(self, e, f, env):
         return self._binary(f, e.start, e.end, f"computed(whole_units, {e.unit!r}, {{a}}, {{b}})", env)
 
-    def _e_Between(self, f, e, env):
+    def _e_Between(self, e, f, env):
         return self._binary(f, e.start, e.end, "computed(between, {a}, {b})", env)
 
-    def _e_Rank(self, f, e, env):
+    def _e_Rank(self, e, f, env):
         return self._assign(f, f"{_local(env, e.var)}.index + 1")
 
-    def _e_First(self, f, e, env):
+    def _e_First(self, e, f, env):
         items = self.expr(f, e.collection, env)
         missing = self.const(Unknown(frozenset({"/" + "/".join(e.collection.parts)})))
         return self._assign(f, f"({items}[0] if {items} else {missing}) if {items}.__class__ is list else {items}")
@@ -433,19 +437,19 @@ class _Generator:
         x = self.expr(f, e.operand, env)
         return self._assign(f, f"{compute.format(x=x)} if {x}.__class__ not in P else {x}")
 
-    def _e_Prefix(self, f, e, env):
+    def _e_Prefix(self, e, f, env):
         return self._unary(f, e, env, f"{{x}}[:{e.count!r}]")
 
-    def _e_Not(self, f, e, env):
+    def _e_Not(self, e, f, env):
         return self._unary(f, e, env, "(not {x})")
 
-    def _e_Negate(self, f, e, env):
+    def _e_Negate(self, e, f, env):
         return self._unary(f, e, env, "negate({x})")
 
-    def _e_And(self, f, e, env):
+    def _e_And(self, e, f, env):
         return self._logic(f, e, env, False)
 
-    def _e_Or(self, f, e, env):
+    def _e_Or(self, e, f, env):
         return self._logic(f, e, env, True)
 
     def _logic(self, f, e, env, absorbing: bool) -> str:
@@ -464,10 +468,10 @@ class _Generator:
         return self._assign(f, f"{fold}([{body.name}({args}) for x in {items}]) if {items}.__class__ is list "
                                f"else {items}")
 
-    def _e_Quantifier(self, f, e, env):
+    def _e_Quantifier(self, e, f, env):
         return self._each(f, e.collection, e.var, e.condition, env, "_and" if e.every else "_or")
 
-    def _e_Count(self, f, e, env):
+    def _e_Count(self, e, f, env):
         if e.condition is None:
             items = self.expr(f, e.collection, env)
             return self._assign(f, f"len({items}) if {items}.__class__ is list else {items}")

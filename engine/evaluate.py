@@ -9,7 +9,7 @@ import attrs
 
 from . import syntax as s
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status, Step, StepKind
-from .program import AmountRef, DefRef, FieldRef, Program, TableRef, VarRef
+from .program import AmountRef, DefRef, ExpressionVisitor, FieldRef, Program, TableRef, VarRef
 from .runtime import (
     ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, holder_of, kleene,
     missing_of, negate, piece_types, rule_of, verdict_of, whole_units,
@@ -28,7 +28,7 @@ def evaluate(program: Program, name: str, data: dict) -> Outcome:
     return Outcome(name, data.get("reference"), verdict, requirements, amounts, notices)
 
 
-class _Run:
+class _Run(ExpressionVisitor):
     """One dossier's evaluation: definitions and amounts are computed once and remembered."""
 
     def __init__(self, program: Program, data: dict) -> None:
@@ -234,7 +234,7 @@ class _Run:
     # -------------------------------------------------------------- expressions
 
     def eval(self, e: s.Expr, env) -> tuple[object, Step]:
-        return getattr(self, "_e_" + type(e).__name__)(e, env)
+        return self.visit(e, env)
 
     def _literal(self, e, env):
         return e.value, Step(StepKind.LITERAL, e.span.text, e.value, e.span)

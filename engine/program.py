@@ -169,3 +169,37 @@ class Program:
     def reported(self, name: str) -> s.Requirement | s.Amount | s.Notice | None:
         """The requirement, amount or notice a report calls `name`."""
         return self.amounts.get(name) or next((i for i in (*self.requirements, *self.notices) if i.name == name), None)
+
+
+# ------------------------------------------------------------------ walking a program's expressions
+
+# Every kind of expression a checked program holds: the syntax tree's, its names (Path) and lookups (Lookup)
+# replaced by what they resolve to.
+EXPRESSIONS: tuple[type, ...] = (
+    s.Number, s.Text, s.DateLit, s.Boolean, s.MoneyLit, s.Percent, s.DurationLit, s.Or, s.And, s.Not, s.Compare,
+    s.Arith, s.Negate, s.Between, s.Quantifier, s.Count, s.IsSet, s.Default, s.Contains, s.UnitsBetween, s.Rank,
+    s.First, s.Prefix, s.KeyRef, s.OutOfScope, FieldRef, VarRef, DefRef, AmountRef, TableRef,
+)
+
+
+class ExpressionVisitor:
+    """Dispatch on an expression's class to the method `_e_<Class>`, found once per class.
+
+    A class the visitor has no method for goes to `fallback`, which says so: a new kind of expression shows
+    up as a clear error (and in tests/test_compiled.py, which requires every visitor to handle every kind in
+    EXPRESSIONS), not as an AttributeError deep in an evaluation.
+    """
+
+    def visit(self, e: s.Expr, *args):
+        method = self._methods.get(e.__class__)
+        if method is None:
+            method = self._methods[e.__class__] = getattr(type(self), "_e_" + e.__class__.__name__, None) or \
+                type(self).fallback
+        return method(self, e, *args)
+
+    def fallback(self, e: s.Expr, *args):
+        raise TypeError(f"{type(self).__name__} ne sait pas traiter une expression {type(e).__name__}")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._methods = {}

@@ -97,3 +97,28 @@ def test_the_generated_source_names_nothing_from_the_rule_files():
     assert {n for n in names if not re.fullmatch(_GENERATED, n)} <= allowed
     texts = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     assert "achat" in texts  # dossier fields are string constants (repr), never code
+
+
+def test_every_evaluator_handles_every_kind_of_expression():
+    from immat.compile import _Generator
+    from immat.evaluate import _Run
+    from immat.program import EXPRESSIONS, ExpressionVisitor
+
+    for visitor in (_Run, _Generator):
+        assert issubclass(visitor, ExpressionVisitor)
+        missing = [kind.__name__ for kind in EXPRESSIONS if not hasattr(visitor, "_e_" + kind.__name__)]
+        assert not missing, f"{visitor.__name__} ne traite pas : {', '.join(missing)}"
+
+
+def test_a_kind_of_expression_no_visitor_knows_is_a_clear_error():
+    from immat import syntax as s
+    from immat.program import ExpressionVisitor
+
+    class Partial(ExpressionVisitor):
+        def _e_Number(self, e):
+            return e.value
+
+    node = s.Text("x", span=None)
+    assert Partial().visit(s.Number(1, span=None)) == 1
+    with pytest.raises(TypeError, match="Partial ne sait pas traiter une expression Text"):
+        Partial().visit(node)
