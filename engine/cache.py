@@ -51,10 +51,11 @@ def key(*parts: str) -> str:
 
 @functools.cache
 def _code() -> bytes:
-    # The version alone would not do: a working copy changes its code, its grammar and its dossier schema
-    # without changing its version, and a result pickled by other code may not even load.
+    # The version alone would not do: a working copy changes its code, its grammar and the dossier schema of
+    # packs without one of their own (shipped with the rules) without changing its version, and a result
+    # pickled by other code may not even load.
     digest = hashlib.sha256(f"{__version__}\n{sys.version}\n{sys.implementation.cache_tag}".encode("utf-8"))
-    roots = (importlib.resources.files("immat"), importlib.resources.files("immat.grammar"))
+    roots = [importlib.resources.files(package) for package in ("immat", "immat.grammar", "immat.rules")]
     for path in sorted({path for root in roots for path in _code_files(str(root))}):
         with open(path, "rb") as stream:
             digest.update(f"{path}\n{hashlib.sha256(stream.read()).hexdigest()}\n".encode("utf-8"))

@@ -1,4 +1,5 @@
-"""Dossier JSON text → validated Dossier, every problem reported as a diagnostic carrying a JSON pointer."""
+"""Dossier JSON text → validated Dossier, every problem reported as a diagnostic carrying a JSON pointer; and a
+pack's schema text → the Schema its dossiers are validated against."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import datetime
 import decimal
 import difflib
 import functools
-import importlib.resources
 import json
 import re
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ import fastjsonschema
 
 from .diagnostics import Diagnostic, DiagnosticError, error
 from .escape import excerpt
+from .schema import NAMES, Finding, Schema, shipped_schema, too_deep, unreadable, walk
 from .values import format_number
 
 if TYPE_CHECKING:
@@ -36,26 +37,23 @@ class Dossier:
     data: dict
 
 
-@functools.cache
-def dossier_schema() -> dict:
-    resource = importlib.resources.files("immat") / "schemas/dossier.schema.json"
-    return json.loads(resource.read_text(encoding="utf-8"))
+# What follows is built once per schema (by its digest: a Schema is equal to any copy of itself).
 
 
 @functools.cache
-def _checked_schema() -> dict:
-    return _as_enums(dossier_schema())
+def _checked_schema(schema: Schema) -> dict:
+    return _as_enums(schema.document)
 
 
 @functools.cache
-def _validator() -> Draft202012Validator:
+def _validator(schema: Schema) -> Draft202012Validator:
     # Imported here: jsonschema is only needed for a dossier the fast path refuses, and its import is
     # the slowest part of a cold start.
     from jsonschema import Draft202012Validator, FormatChecker
 
     dates = FormatChecker(formats=())
     dates.checks("date")(_is_date)
-    return Draft202012Validator(_checked_schema(), format_checker=dates)
+    return Draft202012Validator(_checked_schema(schema), format_checker=dates)
 
 
 _DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -107,15 +105,23 @@ def _fast_expressible(node: object) -> bool:
 _DOLLAR = re.compile(r"(?<!\\)\$")
 
 
-def _python_dollars(node):
+def _for_fastjsonschema(node, names: bool = False):
+    """The schema as fastjsonschema must read it to agree with jsonschema: each $ of a pattern as Python's re
+    reads it, and a const (a text, on the fast path) as the one-value enum it is: fastjsonschema's own const
+    does not compile without detailed exceptions. `names`: the keys of `node` are names, not keywords."""
     if isinstance(node, list):
-        return [_python_dollars(item) for item in node]
+        return [_for_fastjsonschema(item) for item in node]
     if not isinstance(node, dict):
         return node
+    if names:
+        return {key: _for_fastjsonschema(value) for key, value in node.items()}
     pattern = node.get("pattern")
     if isinstance(pattern, str):
         node = node | {"pattern": _DOLLAR.sub(lambda _: r"(?=\n?$)", pattern)}
-    return {key: _python_dollars(value) for key, value in node.items()}
+    if "const" in node:
+        allowed = [value for value in node.get("enum", [node["const"]]) if value == node["const"]]
+        node = {key: value for key, value in node.items() if key != "const"} | {"enum": allowed}
+    return {key: _for_fastjsonschema(value, key in NAMES) for key, value in node.items()}
 
 
 def compile_fast(schema: dict):
@@ -123,18 +129,21 @@ def compile_fast(schema: dict):
     value, and returns otherwise; None when the schema goes beyond what it expresses exactly."""
     if not _fast_expressible(schema):
         return None
-    return fastjsonschema.compile(_python_dollars(schema), formats={"date": _is_date},
-                                  use_default=False, detailed_exceptions=False)
+    try:
+        return fastjsonschema.compile(_for_fastjsonschema(schema), formats={"date": _is_date},
+                                      use_default=False, detailed_exceptions=False)
+    except fastjsonschema.JsonSchemaDefinitionException:  # a pack's schema it will not compile: jsonschema reads it
+        return None
 
 
 @functools.cache
-def _fast_validator():
-    return compile_fast(_checked_schema())
+def _fast_validator(schema: Schema):
+    return compile_fast(_checked_schema(schema))
 
 
-def _fast_accepts(data: dict) -> bool:
+def _fast_accepts(schema: Schema, data: dict) -> bool:
     """Whether the fast validator accepts `data`; False, for jsonschema to decide, when there is none."""
-    fast = _fast_validator()
+    fast = _fast_validator(schema)
     if fast is None:
         return False
     try:
@@ -166,15 +175,15 @@ CASE_INSENSITIVE = "x-casse-indifferente"
 
 
 @functools.cache
-def _spellings() -> tuple[tuple[tuple[str, ...], dict[str, str]], ...]:
+def _spellings(schema: Schema) -> tuple[tuple[tuple[str, ...], dict[str, str]], ...]:
     """(path, value in folded case → its spelling in the enumeration) of each field marked case-insensitive.
 
     Read from the schema once, so that a dossier costs one lookup per marked field; "*" in a
     path stands for each item of a list.
     """
     return tuple(
-        (path, {value.casefold(): value for value in node["enum"]})
-        for path, node in _fields(_checked_schema(), ())
+        (path, {value.casefold(): value for value in node.get("enum", ()) if isinstance(value, str)})
+        for path, node in _fields(_checked_schema(schema), ())
         if node.get(CASE_INSENSITIVE)
     )
 
@@ -187,7 +196,7 @@ def _fields(node: dict, path: tuple):
         yield from _fields(node["items"], path + ("*",))
 
 
-def _in_listed_case(data: dict) -> None:
+def _in_listed_case(schema: Schema, data: dict) -> None:
     """Write each value of a case-insensitive field as the enumeration spells it, in place, so that
     the rules, which compare it with literal spellings, and the report see one spelling.
 
@@ -196,7 +205,7 @@ def _in_listed_case(data: dict) -> None:
     fixed where it was made, and no other field of the dossier is trimmed either. The error's hint
     gives the listed spelling.
     """
-    for path, spellings in _spellings():
+    for path, spellings in _spellings(schema):
         *parents, key = path
         for parent in _objects_at(data, parents):
             value = parent.get(key)
@@ -216,16 +225,16 @@ def _objects_at(data: dict, path: list[str]) -> list[dict]:
     return [node for node in nodes if isinstance(node, dict)]
 
 
-def parse_dossier(text: str, name: str) -> Dossier:
-    """Parse and validate; raise DiagnosticError carrying every problem found."""
+def parse_dossier(text: str, name: str, schema: Schema) -> Dossier:
+    """Parse and validate against the pack's schema; raise DiagnosticError carrying every problem found."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise DiagnosticError([too_large(name)])
     data, diagnostics = _load_json(text, name)
     if not isinstance(data, dict):
         message = f"le dossier doit être un objet JSON {{ … }} ; reçu {_describe_value(data)}"
         raise DiagnosticError([error("schema", message, file=name, pointer="")])
-    _in_listed_case(data)
-    diagnostics += _schema_diagnostics(data, name)
+    _in_listed_case(schema, data)
+    diagnostics += _schema_diagnostics(schema, data, name)
     diagnostics += _plate_diagnostics(data, name)
     diagnostics += _holder_index_diagnostics(data, name)
     if diagnostics:
@@ -249,7 +258,7 @@ class _NonFinite:
         self.token = token
 
 
-def _load_json(text: str, name: str) -> tuple[object, list[Diagnostic]]:
+def _load_json(text: str, name: str, parse_float=decimal.Decimal) -> tuple[object, list[Diagnostic]]:
     duplicates: list[tuple[dict, str]] = []
     non_finite: list[_NonFinite] = []
 
@@ -267,7 +276,7 @@ def _load_json(text: str, name: str) -> tuple[object, list[Diagnostic]]:
 
     try:
         data = json.loads(
-            text, parse_float=decimal.Decimal, parse_constant=constant_hook, object_pairs_hook=pairs_hook
+            text, parse_float=parse_float, parse_constant=constant_hook, object_pairs_hook=pairs_hook
         )
     except json.JSONDecodeError as exc:
         raise DiagnosticError([_syntax_diagnostic(exc, text, name)])
@@ -328,18 +337,6 @@ def _syntax_message(exc: json.JSONDecodeError, text: str) -> tuple[str, int]:
     return _SYNTAX_MESSAGES.get(exc.msg, "erreur de syntaxe"), pos
 
 
-def _walk(value: object):
-    """Every (path, node) of a parsed JSON tree; iterative, as deep trees would exhaust the stack."""
-    stack: list[tuple[tuple, object]] = [((), value)]
-    while stack:
-        path, node = stack.pop()
-        yield path, node
-        if isinstance(node, dict):
-            stack.extend((path + (key,), child) for key, child in node.items())
-        elif isinstance(node, list):
-            stack.extend((path + (index,), child) for index, child in enumerate(node))
-
-
 def _non_finite_diagnostics(data: object, name: str) -> list[Diagnostic]:
     return [
         error(
@@ -348,7 +345,7 @@ def _non_finite_diagnostics(data: object, name: str) -> list[Diagnostic]:
             file=name,
             pointer=_pointer(path),
         )
-        for path, node in _walk(data)
+        for path, node in walk(data)
         if isinstance(node, _NonFinite)
     ]
 
@@ -362,7 +359,7 @@ def _surrogate_diagnostics(data: object, name: str) -> list[Diagnostic]:
     """A \\uD800 to \\uDFFF escape that is not half of a pair is valid JSON grammar but no character
     (RFC 8259, section 8.2), and no UTF-8 report could hold it: refused where it is, keys included."""
     found = []
-    for path, node in _walk(data):
+    for path, node in walk(data):
         texts = [(path, node)] if isinstance(node, str) else []
         texts += [(path + (key,), key) for key in node] if isinstance(node, dict) else []
         for where, text in texts:
@@ -381,7 +378,7 @@ def _as_written(token):
 
 
 def _duplicate_diagnostics(data: object, duplicates: list[tuple[dict, str]], name: str) -> list[Diagnostic]:
-    paths = {id(node): path for path, node in _walk(data) if isinstance(node, dict)}
+    paths = {id(node): path for path, node in walk(data) if isinstance(node, dict)}
     found = []
     for obj, key in duplicates:
         # An object shadowed by a later duplicate is no longer in the tree: the
@@ -415,10 +412,10 @@ def _in_pointer_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 # ---------------------------------------------------------------- schema
 
 
-def _schema_diagnostics(data: dict, name: str) -> list[Diagnostic]:
-    if _fast_accepts(data):
+def _schema_diagnostics(schema: Schema, data: dict, name: str) -> list[Diagnostic]:
+    if _fast_accepts(schema, data):
         return []  # the usual case; jsonschema runs for the located French messages only
-    errors = list(_validator().iter_errors(data))
+    errors = list(_validator(schema).iter_errors(data))
     # A value of the wrong type also fails its other keywords; the type error says it all.
     mistyped = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
     found = []
@@ -433,11 +430,7 @@ def _schema_diagnostics(data: dict, name: str) -> list[Diagnostic]:
     return found
 
 
-# (path of the offending value, French message, help or None)
-_Finding = tuple[tuple, str, str | None]
-
-
-def _explain(e: ValidationError, path: tuple) -> list[_Finding]:
+def _explain(e: ValidationError, path: tuple) -> list[Finding]:
     """French findings for one jsonschema error; its English message is never used."""
     if e.validator == "required":
         missing = [key for key in e.validator_value if key not in e.instance]
@@ -451,7 +444,7 @@ def _explain(e: ValidationError, path: tuple) -> list[_Finding]:
     return [(path, message, hint)]
 
 
-def _unknown_fields(e: ValidationError, path: tuple) -> list[_Finding]:
+def _unknown_fields(e: ValidationError, path: tuple) -> list[Finding]:
     allowed = list(e.schema.get("properties", {}))
     found = []
     for key in e.instance:
@@ -599,6 +592,49 @@ def closest(word: str, choices: list[str]) -> str | None:
     by_folded = {choice.casefold(): choice for choice in choices}
     matches = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.6)
     return by_folded[matches[0]] if matches else None
+
+
+# ---------------------------------------------------------------- a pack's own schema
+
+
+def load_schema(text: str, name: str, digest: str) -> Schema:
+    """A pack's dossier schema (see read_schema); a copy of the shipped one, such as rules/dossier.schema.json,
+    is not checked again: the test suite checks it, and checking costs a cold start a fifth of a second."""
+    shipped = shipped_schema()
+    if digest == shipped.digest:
+        return attrs.evolve(shipped, origin=name)
+    return read_schema(text, name, digest)
+
+
+def read_schema(text: str, name: str, digest: str) -> Schema:
+    """A pack's dossier schema, read as strictly as a dossier, checked against the JSON Schema 2020-12
+    meta-schema, then for what immat walks itself; raise DiagnosticError carrying every problem, located."""
+    # Numbers as json.loads reads them, not as Decimal: `immat schema dossier` writes the document back.
+    document, diagnostics = _load_json(text, name, parse_float=float)
+    if not diagnostics and not isinstance(document, dict):
+        diagnostics = [error("schema-invalide", f"un schéma de dossier est un objet JSON {{ … }} ; reçu "
+                             f"{_describe_value(document)}", file=name, pointer="")]
+    findings = [] if diagnostics else too_deep(document) or _meta_findings(document) or unreadable(document)
+    diagnostics += [error("schema-invalide", message, file=name, pointer=_pointer(path), help=hint)
+                    for path, message, hint in findings]
+    if diagnostics:
+        raise DiagnosticError(_in_pointer_order(diagnostics))
+    return Schema(document, digest, name)
+
+
+def _meta_findings(document: dict) -> list[Finding]:
+    """The French findings of the 2020-12 meta-schema, one per error, each at its most precise cause."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    found = []
+    for e in meta.iter_errors(document):
+        e = best_match([e])
+        while e.context:  # « type » is an anyOf: of a name or of a list of names; the name is what is wrong
+            e = best_match(e.context)
+        found += _explain(e, tuple(e.absolute_path))
+    return found
 
 
 # ---------------------------------------------------------------- registration numbers

@@ -6,6 +6,7 @@ import enum
 
 import attrs
 
+from .schema import Schema
 from .source import PackIdentity, Span
 
 
@@ -124,6 +125,7 @@ class Outcome:
     notices: tuple[NoticeOutcome, ...] = ()
     rules: PackIdentity | None = None  # the pack the dossier was checked against
     facts: tuple[str, ...] = ()  # what the dossier says of itself (case, vehicle, holders), in French, for a header
+    schema: Schema | None = attrs.field(default=None, eq=False, repr=False)  # whose words name its pieces
 
     def unexplained(self) -> Outcome:
         """The same outcome without its reasoning trees: what the compiled evaluator gives."""

@@ -1,8 +1,9 @@
 """A rule pack on disk → the bytes and texts of its files, each checked before it is read.
 
-A pack is a folder (every .immat under it), one file, or the pack shipped inside immat. Its files, and the
-files they import, must be regular files inside the pack's folder: rules never read anything else, and a
-FIFO or a device is refused before it is opened, so reading a pack never blocks.
+A pack is a folder (every .immat under it), one file, or the pack shipped inside immat. Its files, the files
+they import and its dossier schema (dossier.schema.json in the pack's folder, if it has one) must be regular
+files inside the pack's folder: rules never read anything else, and a FIFO or a device is refused before it is
+opened, so reading a pack never blocks.
 """
 
 from __future__ import annotations
@@ -19,10 +20,14 @@ from typing import BinaryIO
 import attrs
 
 from .diagnostics import Diagnostic, error
+from .schema import SCHEMA_FILE
 from .source import PackIdentity
+from .values import format_number
 
 SHIPPED = "paquet livré"
 PACKAGED = "rules"  # the folder name the shipped pack's files are shown under
+# The shipped schema weighs 38 KB: a file a thousand times larger is a mistake, not a schema.
+MAX_SCHEMA_BYTES = 1_000_000
 
 
 def display_path(path: str | os.PathLike) -> str:
@@ -81,18 +86,22 @@ def open_regular(path: str | os.PathLike) -> BinaryIO | None:
     return None
 
 
-def read_regular(path: str | os.PathLike) -> bytes:
-    """A regular file's bytes; anything else is Refused without being opened for reading."""
+def read_regular(path: str | os.PathLike, limit: int | None = None) -> bytes:
+    """A regular file's bytes (Refused beyond `limit` bytes, never read further); anything else is Refused
+    without being opened for reading."""
     try:
         _refuse_special(os.stat(path).st_mode)
         stream = open_regular(path)  # should a FIFO replace the file after the stat, it is still not read
         if stream is None:
             _refuse_special(os.stat(path).st_mode)
         with stream:
-            return stream.read()
+            data = stream.read(-1 if limit is None else limit + 1)
     except OSError as exc:
         code, message = OS_ERRORS.get(exc.errno, ("lecture", f"lecture impossible ({errno.errorcode.get(exc.errno)})"))
         raise Refused(code, message) from None
+    if limit is not None and len(data) > limit:
+        raise Refused("fichier-trop-long", f"fichier trop long : plus de {format_number(limit)} octets ; il n'est pas lu")
+    return data
 
 
 def position(data: bytes, offset: int) -> dict[str, int]:
@@ -136,7 +145,9 @@ class Pack:
 @attrs.define
 class PackFiles:
     """The files of a pack read so far: texts by display path, bytes and their SHA-256 for the digest, what was
-    refused, and the imports admitted (in order), which a cached check replays.
+    refused, the imports admitted (in order), which a cached check replays, and the pack's own dossier schema
+    (display path, and text unless it could not be read) when it has one; its SHA-256 is among the others, so
+    the digest covers it.
 
     Mutable on purpose: the files a pack imports are only known once the files importing them are parsed.
     """
@@ -148,6 +159,7 @@ class PackFiles:
     diagnostics: list[Diagnostic] = attrs.Factory(list)
     sha256: dict[str, str] = attrs.Factory(dict)
     admitted: list[tuple[str, str]] = attrs.Factory(list)
+    schema: tuple[str, str | None] | None = None
 
     def identity(self) -> PackIdentity:
         """The pack's name and digest: the first 12 hex digits of the SHA-256 of the `sha256sum` listing
@@ -159,7 +171,7 @@ class PackFiles:
     def copy(self) -> PackFiles:
         """The same files read, in a PackFiles that may read more without changing this one."""
         return PackFiles(self.pack, dict(self.texts), dict(self.raw), dict(self.refused), list(self.diagnostics),
-                         dict(self.sha256), list(self.admitted))
+                         dict(self.sha256), list(self.admitted), self.schema)
 
     def add(self, path: str, data: bytes) -> None:
         self.raw[path] = data
@@ -168,6 +180,30 @@ class PackFiles:
             # As open() in text mode would: the parser sees "\n" line ends only.
             self.texts[path] = decode(data).replace("\r\n", "\n").replace("\r", "\n")
         except Refused as refused:
+            self.diagnostics.append(refused.diagnostic(path))
+
+    def add_schema(self, path: str, data: bytes) -> None:
+        self.sha256[path] = hashlib.sha256(data).hexdigest()
+        self.schema = (path, None)
+        try:
+            self.schema = (path, decode(data))
+        except Refused as refused:
+            self.diagnostics.append(refused.diagnostic(path))
+
+    def read_schema(self, folder: Path) -> None:
+        """The pack's own dossier schema, when its folder has one: a regular file inside the pack, read up to
+        MAX_SCHEMA_BYTES; a schema refused is an error, never a reason to check the rules against another."""
+        path = display_path(folder / SCHEMA_FILE)
+        if not os.path.lexists(path):
+            return
+        self.schema = (path, None)
+        try:
+            if not _inside(path, self.pack.real_root):
+                raise Refused("fichier-hors-du-paquet", f"lien symbolique qui mène hors du paquet « {self.pack.name} » : "
+                              "ce schéma n'est pas lu")
+            self.add_schema(path, read_regular(path, MAX_SCHEMA_BYTES))
+        except Refused as refused:
+            self.refused[path] = refused
             self.diagnostics.append(refused.diagnostic(path))
 
     def read(self, path: str) -> Refused | None:
@@ -201,6 +237,8 @@ def _shipped() -> PackFiles:
     for f in sorted(importlib.resources.files("immat.rules").iterdir(), key=lambda f: f.name):
         if f.name.endswith(".immat"):
             files.add(f"{PACKAGED}/{f.name}", f.read_bytes())
+        elif f.name == SCHEMA_FILE:
+            files.add_schema(f"{PACKAGED}/{f.name}", f.read_bytes())
     return files
 
 
@@ -218,11 +256,13 @@ def _folder(root: Path) -> PackFiles:
                                           "ce fichier n'est pas lu")
         files.read(path)
     files.diagnostics += [refused.diagnostic(path) for path, refused in files.refused.items()]
+    files.read_schema(root)
     return files
 
 
 def read_pack(rules: str | os.PathLike | None) -> PackFiles:
-    """The own files of a pack: the shipped one (None), every .immat under a folder, or one file.
+    """The own files of a pack: the shipped one (None), every .immat under a folder, or one file; and the
+    dossier.schema.json of its folder, if there is one.
 
     A pack named by one file is that file alone, and the files it imports must lie in its folder.
     """
@@ -237,4 +277,5 @@ def read_pack(rules: str | os.PathLike | None) -> PackFiles:
         files.diagnostics.append(error("regles-introuvables", f"règles introuvables : « {rules} »", file=str(rules)))
     elif (refused := files.read(name)) is not None:
         files.diagnostics.append(refused.diagnostic(name))
+    files.read_schema(root.parent)
     return files

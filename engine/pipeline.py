@@ -16,13 +16,14 @@ import attrs
 
 from . import cache
 from .diagnostics import Diagnostic, DiagnosticError, error, sorted_diagnostics
-from .dossier import dossier_schema, parse_dossier
+from .dossier import load_schema, parse_dossier
 from .compile import compiled
 from .evaluate import evaluate
 from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
 from .program import Program
 from .report import dossier_facts
+from .schema import Schema, shipped_schema
 from .source import PackIdentity, SourceFile
 from .syntax import Module
 
@@ -100,9 +101,26 @@ def _parsed_and_checked(files: PackFiles) -> tuple[Program | None, list[Diagnost
 
     modules, diagnostics = _parse_with_imports(files)
     diagnostics += files.diagnostics
+    schema, found = _pack_schema(files)
+    if schema is None:  # without the fields of its dossiers, the rules cannot be checked
+        return None, diagnostics + found
     # Files that exist but could not be read or parsed are not reported a second time as missing imports.
-    program, found = check(modules, dossier_schema(), known_paths={*files.raw, *files.refused})
+    program, found = check(modules, schema, known_paths={*files.raw, *files.refused})
     return program, diagnostics + found
+
+
+def _pack_schema(files: PackFiles) -> tuple[Schema | None, list[Diagnostic]]:
+    """The schema of the pack's dossiers: its own, or the shipped carte-grise one when it has none; None when
+    its own cannot be read (why is among the pack's diagnostics, or returned)."""
+    if files.schema is None:
+        return shipped_schema(), []
+    path, text = files.schema
+    if text is None:
+        return None, []
+    try:
+        return load_schema(text, path, files.sha256[path]), []
+    except DiagnosticError as exc:
+        return None, exc.diagnostics
 
 
 def validate(program: Program, text: str, name: str, explain: bool = False) -> Outcome:
@@ -111,10 +129,11 @@ def validate(program: Program, text: str, name: str, explain: bool = False) -> O
     The compiled program gives the outcome; with `explain`, the reference evaluator gives it with the
     reasoning tree of every requirement and amount (the tests hold both to the same outcome).
     """
-    dossier = parse_dossier(text, name)
+    dossier = parse_dossier(text, name, program.schema)
     outcome = evaluate(program, dossier.name, dossier.data) if explain else \
         compiled(program).evaluate(dossier.name, dossier.data)
-    return attrs.evolve(outcome, rules=program.pack, facts=dossier_facts(dossier.data))
+    return attrs.evolve(outcome, rules=program.pack, schema=program.schema,
+                        facts=dossier_facts(dossier.data, program.schema))
 
 
 @attrs.frozen

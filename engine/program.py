@@ -8,6 +8,7 @@ import datetime
 import attrs
 
 from . import syntax as s
+from .schema import Schema
 from .source import PackIdentity, SourceFile, Span
 
 # ------------------------------------------------------------------ types
@@ -164,6 +165,7 @@ class Program:
     tables: dict[str, CompiledTable] = attrs.field(eq=False)
     notices: tuple[s.Notice, ...]
     sources: tuple[SourceFile, ...] = attrs.field(eq=False)
+    schema: Schema = attrs.field(eq=False, repr=False)  # what its dossiers are validated against, and named from
     pack: PackIdentity | None = attrs.field(default=None, eq=False)  # set by the pipeline, which read the files
 
     def reported(self, name: str) -> s.Requirement | s.Amount | s.Notice | None:

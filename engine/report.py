@@ -13,9 +13,9 @@ import attrs
 
 from . import escape
 from .diagnostics import to_json as diagnostics_json
-from .dossier import dossier_schema
 from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status, Step, StepKind, Verdict
 from .program import Program
+from .schema import Schema
 from .values import Duration, Failure, Money, Percentage, Unknown, format_number, format_percent
 from .vocabulary import Vocabulary, lower_first
 
@@ -72,17 +72,17 @@ def calculation_text(parts) -> str:
 
 
 @functools.cache
-def _short_names(pointer: str) -> dict[str, str]:
-    return Vocabulary(dossier_schema()).short_names(pointer)
+def _short_names(schema: Schema | None, pointer: str) -> dict[str, str]:
+    return Vocabulary(schema.document).short_names(pointer) if schema is not None else {}
 
 
-def piece_name(piece_type: str) -> str:
-    """A piece type as the dossier schema names it in French: ids are for machines."""
-    return _short_names("/pieces/*/type").get(piece_type, piece_type)
+def _piece_names(schema: Schema | None) -> dict[str, str]:
+    """Piece types as the dossier schema names them in French: ids are for machines."""
+    return _short_names(schema, "/pieces/*/type")
 
 
-def _named(pointer: str, value) -> str | None:
-    return _short_names(pointer).get(value, value) if isinstance(value, str) else None
+def _named(schema: Schema, pointer: str, value) -> str | None:
+    return _short_names(schema, pointer).get(value, value) if isinstance(value, str) else None
 
 
 def _day(raw) -> str | None:
@@ -96,14 +96,14 @@ def _object(data: dict, key: str) -> dict:
     return data.get(key) if isinstance(data.get(key), dict) else {}
 
 
-def dossier_facts(data: dict) -> tuple[str, ...]:
-    """What the dossier says of itself, in French, for a report's header: the request, the purchase, the
-    vehicle, the holders. A field the dossier does not give is left out."""
-    channel, day = _named("/canal", data.get("canal")), _day(data.get("date_demande"))
+def dossier_facts(data: dict, schema: Schema) -> tuple[str, ...]:
+    """What the dossier says of itself, in French (the words of its schema), for a report's header: the
+    request, the purchase, the vehicle, the holders. A field the dossier does not give is left out."""
+    channel, day = _named(schema, "/canal", data.get("canal")), _day(data.get("date_demande"))
     request = f"{channel} le {day}" if channel and day else channel or (f"Demande du {day}" if day else None)
     purchase, vehicle = _object(data, "achat"), _object(data, "vehicule")
-    bought = [lower_first(w) for w in (_named("/achat/etat", purchase.get("etat")),
-                                       _named("/achat/origine", purchase.get("origine"))) if w]
+    bought = [lower_first(w) for w in (_named(schema, "/achat/etat", purchase.get("etat")),
+                                       _named(schema, "/achat/origine", purchase.get("origine"))) if w]
     if bought and isinstance(purchase.get("pays"), str):
         bought.append(f"({purchase['pays']})")
     if bought and (sold := _day(purchase.get("date"))):
@@ -341,13 +341,13 @@ class Fees:
     rows: tuple[Fee, ...]
 
 
-def _requirement_entry(o: RequirementOutcome, mark: str, explain: bool) -> Entry:
+def _requirement_entry(o: RequirementOutcome, mark: str, explain: bool, pieces: dict[str, str]) -> Entry:
     details = []
     if _asks(o):
         details.append(o.message)
     if o.pieces and o.status is Status.MISSING:
         accepted = "Pièce acceptée" if len(o.pieces) == 1 else "Pièces acceptées (une seule suffit)"
-        details.append(f"{accepted} : " + " ; ".join(map(piece_name, o.pieces)))
+        details.append(f"{accepted} : " + " ; ".join(pieces.get(p, p) for p in o.pieces))
     if o.missing_fields:
         details.append("Informations à compléter : " + ", ".join(o.missing_fields))
     if o.error:
@@ -389,7 +389,7 @@ def sections(o: Outcome, explain: bool = False, show_all: bool = False) -> list[
     by = {s: [r for r in o.requirements if r.status is s] for s in Status}
 
     def section(title, outcomes, mark):
-        return Section(title, tuple(_requirement_entry(r, mark, explain) for r in outcomes))
+        return Section(title, tuple(_requirement_entry(r, mark, explain, _piece_names(o.schema)) for r in outcomes))
 
     unlisted = by[Status.NOT_APPLICABLE] if not (show_all or explain) else []
     trees = tuple(Entry("", f"{a.rule.title} [{a.rule.id}]", reason=tuple(step_lines(a.breakdown)))

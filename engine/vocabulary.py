@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from .schema import resolve
+
 
 class Vocabulary:
     """Titles, descriptions and coded values of the dossier's fields, by schema pointer (/titulaires/*/nom)."""
@@ -24,10 +26,7 @@ class Vocabulary:
     def _resolve(self, node: dict) -> dict:
         # A property's own title and description win over those of the definition it refers to.
         while isinstance(node, dict) and "$ref" in node:
-            target = self.schema
-            for part in node["$ref"].removeprefix("#").split("/"):
-                target = target[part] if part else target
-            node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+            node = {**resolve(self.schema, node["$ref"]), **{k: v for k, v in node.items() if k != "$ref"}}
         return node
 
     def enum(self, pointer: str) -> dict[str, str]:

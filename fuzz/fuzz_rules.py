@@ -22,7 +22,7 @@ from fuzz.campaign import campaign  # noqa: E402
 from fuzz.mutate import mutate  # noqa: E402
 from immat.check import check  # noqa: E402
 from immat.diagnostics import DiagnosticError  # noqa: E402
-from immat.dossier import dossier_schema  # noqa: E402
+from immat.schema import shipped_schema  # noqa: E402
 from immat.parse import parse_module  # noqa: E402
 from immat.source import SourceFile  # noqa: E402
 
@@ -41,7 +41,7 @@ def run_one(name: str, text: str, modules: dict) -> str:
     except DiagnosticError as exc:
         assert all(d.span is not None or d.file for d in exc.diagnostics), "diagnostic sans position"
         return "diagnostics"
-    program, diagnostics = check([*(m for n, m in modules.items() if n != name), module], dossier_schema())
+    program, diagnostics = check([*(m for n, m in modules.items() if n != name), module], shipped_schema())
     assert all(d.span is not None or d.file for d in diagnostics), "diagnostic sans position"
     return "program" if program is not None else "diagnostics"
 

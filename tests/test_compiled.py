@@ -19,6 +19,7 @@ from immat.compile import Compiled
 from immat.diagnostics import DiagnosticError
 from immat.evaluate import evaluate
 from immat.pipeline import fixture_folders, load_rules, parse_dossier
+from immat.schema import shipped_schema
 
 from .conftest import ROOT
 
@@ -32,7 +33,7 @@ def _dossiers() -> list[dict]:
     found = []
     for folder in FIXTURES:
         try:
-            found.append(parse_dossier((folder / "dossier.json").read_text("utf-8"), "d").data)
+            found.append(parse_dossier((folder / "dossier.json").read_text("utf-8"), "d", shipped_schema()).data)
         except DiagnosticError:
             continue
     return found
@@ -58,7 +59,7 @@ def test_each_fixture_gives_the_reference_outcome(index):
 def test_a_mutated_dossier_gives_the_reference_outcome_under_every_pack(rules, rng):
     base = rng.choice(_dossiers())
     try:
-        data = parse_dossier(mutate_dossier(base, rng, values_by_key(_dossiers())), "d").data
+        data = parse_dossier(mutate_dossier(base, rng, values_by_key(_dossiers())), "d", shipped_schema()).data
     except DiagnosticError:
         data = base
     _agree(*_compiled(rules), data)

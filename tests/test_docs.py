@@ -21,7 +21,6 @@ from immat.docs.document import Link, Term, plain
 from immat.docs.links import nodes
 from immat.docs.prose import Context, Group, Prose
 from immat.docs.tables import key_label, period_label
-from immat.dossier import dossier_schema
 from immat.pipeline import load_rules
 from immat.source import SourceFile
 
@@ -123,7 +122,7 @@ class _Anchors(HTMLParser):
 
 @pytest.fixture(scope="module")
 def html_site(program):
-    return build_site(program, dossier_schema(), (), "html")
+    return build_site(program, (), "html")
 
 
 def test_every_link_of_the_site_leads_to_a_page_and_anchor_that_exist(html_site):
@@ -168,7 +167,7 @@ def test_index_groups_requirements_by_purchase_case_and_by_piece(program):
     assert cases("controle_technique") == ["occasion-france"]
     assert cases("dedouanement_neuf_hors_ue") == ["neuf-etranger"]
     assert len(cases("procuration")) == 4  # « tous les cas »
-    markdown = build_site(program, dossier_schema(), (), "markdown")["index.md"]
+    markdown = build_site(program, (), "markdown")["index.md"]
     everywhere = markdown.split("### Dans tous les cas")[1].split("###")[0]
     assert "(exigence-procuration.md)" in everywhere and "controle_technique" not in everywhere
     used_france = markdown.split("### Voiture d'occasion achetée en France")[1].split("###")[0]
@@ -262,7 +261,7 @@ def unmarked(page: str) -> str:
 def said(tmp_path, expr: str) -> str:
     """A definition's value said in French: a clause for a condition, a noun phrase otherwise."""
     program = pack(tmp_path, f"définition sujet = {expr}\n")
-    prose = Prose(program, dossier_schema())
+    prose = Prose(program)
     value = program.definitions["sujet"].value
     return plain(prose.clause(value) if prose.kind(value) == "booléen" else prose.value(value).words)
 
@@ -276,7 +275,7 @@ def said_per_holder(tmp_path, expr: str) -> str:
   exige une pièce "justificatif_identite" du titulaire
   message "M"
 ''')
-    prose = Prose(program, dossier_schema())
+    prose = Prose(program)
     return plain(prose.clause(program.requirements[0].applies, prose.holder(Context(), True)))
 
 
@@ -395,13 +394,13 @@ def test_expression_for_each_holder_in_french(tmp_path, expr, french):
 def test_names_link_to_their_pages_and_fields_name_their_pointer(tmp_path):
     program = pack(tmp_path, "définition sujet = âge_du_véhicule > 4 ans et taxe_essai > 1 € "
                              "et barème forfait > 1 €\n")
-    words = Prose(program, dossier_schema()).clause(program.definitions["sujet"].value)
+    words = Prose(program).clause(program.definitions["sujet"].value)
     targets = {(w.kind, w.name) for w in words if isinstance(w, Link)}
     # the barème without « à la date » is read at the reference date, which is a definition too
     assert targets == {("définition", "âge_du_véhicule"), ("montant", "taxe_essai"), ("barème", "forfait"),
                        ("définition", "date_de_référence")}
     program = pack(tmp_path, 'définition sujet = achat.etat = "occasion"\n')
-    words = Prose(program, dossier_schema()).clause(program.definitions["sujet"].value)
+    words = Prose(program).clause(program.definitions["sujet"].value)
     hints = [w.hint for w in words if isinstance(w, Term)]
     assert hints[0].startswith("Champ /achat/etat du dossier")
     assert "Véhicule d'occasion" in hints[1]  # a coded value carries what it means
@@ -410,7 +409,7 @@ def test_names_link_to_their_pages_and_fields_name_their_pointer(tmp_path):
 def test_a_long_condition_becomes_a_list(tmp_path):
     program = pack(tmp_path, 'définition sujet = achat.etat = "occasion" et achat.origine = "france" '
                              'et (canal = "en_ligne" ou pour_soi_meme)\n')
-    cond = Prose(program, dossier_schema()).condition(program.definitions["sujet"].value)
+    cond = Prose(program).condition(program.definitions["sujet"].value)
     assert isinstance(cond, Group) and cond.every
     assert [plain(c) for c in cond.items[:2]] == ["l'état du véhicule à l'achat est « occasion »",
                                                   "le lieu d'achat est « france »"]
@@ -418,7 +417,7 @@ def test_a_long_condition_becomes_a_list(tmp_path):
                                     "la démarche")
     program = pack(tmp_path, 'définition sujet = achat.etat = "occasion" et (canal = "en_ligne" ou pour_soi_meme '
                              'ou date_demande > 01/01/2021)\n')
-    cond = Prose(program, dossier_schema()).condition(program.definitions["sujet"].value)
+    cond = Prose(program).condition(program.definitions["sujet"].value)
     assert isinstance(cond, Group) and isinstance(cond.items[1], Group) and not cond.items[1].every
     assert len(cond.items[1].items) == 3
 
@@ -439,7 +438,7 @@ def test_piece_filters_exceptions_and_out_of_scope_values_in_french(tmp_path):
 définition sujet_valeur = 1 €
   sauf si vehicule.genre = "QM" alors hors barème "pas de tarif pour les quadricycles"
 ''')
-    site = build_site(program, dossier_schema(), (), "markdown")
+    site = build_site(program, (), "markdown")
     page = unmarked(site["exigence-sujet.md"])
     assert "  - datée d'au plus 6 mois avant la date de la demande" in page
     assert "  - dont le résultat du contrôle technique est « favorable »" in page
@@ -476,13 +475,13 @@ barème par_region
 
 définition sujet = barème seuils pour vehicule.co2_g_km + barème par_region pour "84"
 ''')
-    page = unmarked(build_site(program, dossier_schema(), (), "markdown")["bareme-seuils.md"])
+    page = unmarked(build_site(program, (), "markdown")["bareme-seuils.md"])
     assert "| jusqu'à 100 | 0 € |" in page and "| 101 | 5 € |" in page
     assert "| de 102 à 199 | 10 € | une note |" in page
     assert "| à partir de 200 | **hors barème** : trop |" in page
     assert "**En vigueur depuis le 1er janvier 2021** : **hors barème** : pas encore." in page
     assert "| Émissions de CO2 | Valeur | Note |" in page  # the key column named after what it is looked up by
-    regions = build_site(program, dossier_schema(), (), "markdown")["bareme-par_region.md"]
+    regions = build_site(program, (), "markdown")["bareme-par_region.md"]
     assert "| « 84 » | Auvergne-Rhône-Alpes | depuis le 01/01/2021 | 43 € | source de la valeur |" in regions
     assert key_label(s.Key(low=3, high=3, span=None)) == "3"
 
@@ -498,7 +497,7 @@ def test_a_row_that_computes_on_its_key_reads_operator_by_operator(tmp_path):
 
 définition sujet = barème tranches pour vehicule.co2_g_km
 ''')
-    page = unmarked(build_site(program, dossier_schema(), (), "markdown")["bareme-tranches.md"])
+    page = unmarked(build_site(program, (), "markdown")["bareme-tranches.md"])
     assert "| de 141 à 218 | 210 € plus (la clé moins 140) fois 30 € |" in page
     assert "| à partir de 219 | 500 € moins (la clé moins 219) divisé par 2 fois 1 € |" in page
     assert "« clé » des règles : la valeur avec laquelle le barème est consulté" in page
@@ -537,7 +536,7 @@ def test_every_node_of_the_examples_reads_as_french_on_its_own(tmp_path):
     """Any sub-expression, even out of its context, gives words and never a Python representation."""
     program = pack(tmp_path, "".join(f"définition ex_{i} = {expr}\n" for i, (expr, _) in enumerate(FRENCH))
                    + 'définition hors = 1 € sauf si faux alors hors barème "raison"\n')
-    prose = Prose(program, dossier_schema())
+    prose = Prose(program)
     for definition in program.definitions.values():
         for node in nodes(definition):
             if not isinstance(node, s.Expr):
@@ -556,7 +555,7 @@ def test_every_expression_kind_has_a_rendering(cls):
 
 def test_unchecked_names_still_read_in_french(program):
     span = SourceFile("x.immat", "vehicule.genre").span(0, 14)
-    prose = Prose(program, dossier_schema())
+    prose = Prose(program)
     assert plain(prose.value(s.Path(("vehicule", "genre"), span=span)).words) == "le genre"
     lookup = s.Lookup("tarif_taxe_fixe", span=span)
     assert plain(prose.value(lookup).words) == ("la valeur du barème « montant de la taxe fixe », dans sa "

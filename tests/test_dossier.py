@@ -14,7 +14,8 @@ from jsonschema import Draft202012Validator
 
 from immat import dossier as dossier_module
 from immat.diagnostics import DiagnosticError, render_text
-from immat.dossier import Dossier, dossier_schema, parse_dossier, plate_problem
+from immat.dossier import Dossier, parse_dossier, plate_problem
+from immat.schema import shipped_schema
 
 HERE = pathlib.Path(__file__).parent
 GOOD = sorted((HERE / "dossier" / "good").glob("*.json"))
@@ -23,7 +24,7 @@ BAD = sorted((HERE / "dossier" / "bad").glob("*.json"))
 
 def problems(path: pathlib.Path) -> DiagnosticError:
     with pytest.raises(DiagnosticError) as info:
-        parse_dossier(path.read_text(encoding="utf-8"), path.name)
+        parse_dossier(path.read_text(encoding="utf-8"), path.name, shipped_schema())
     return info.value
 
 
@@ -38,7 +39,7 @@ def rendered(err: DiagnosticError) -> str:
 @pytest.mark.parametrize("path", GOOD, ids=lambda p: p.stem)
 def test_good_dossier_parses(path):
     text = path.read_text(encoding="utf-8")
-    result = parse_dossier(text, str(path))
+    result = parse_dossier(text, str(path), shipped_schema())
     assert result == Dossier(str(path), json.loads(text))
     assert isinstance(result.data["reference"], str)
 
@@ -53,13 +54,13 @@ def test_non_integer_numbers_are_decimal():
 
 def test_decimal_digits_survive_into_messages():
     with pytest.raises(DiagnosticError) as info:
-        parse_dossier('{"reference": "x", "vehicule": {"co2_g_km": 2.76}}', "t.json")
+        parse_dossier('{"reference": "x", "vehicule": {"co2_g_km": 2.76}}', "t.json", shipped_schema())
     assert "2.76" in info.value.diagnostics[0].message
     assert "2.7600" not in info.value.diagnostics[0].message
 
 
 def test_name_is_kept_as_given():
-    assert parse_dossier('{"reference": "x"}', "lot.jsonl:12").name == "lot.jsonl:12"
+    assert parse_dossier('{"reference": "x"}', "lot.jsonl:12", shipped_schema()).name == "lot.jsonl:12"
 
 
 # ---------------------------------------------------------------- bad dossiers
@@ -213,21 +214,21 @@ def test_diagnostic_order_is_deterministic():
 
 def test_mistyped_value_gets_only_its_type_error():
     with pytest.raises(DiagnosticError) as info:
-        parse_dossier('{"reference": "x", "canal": 3}', "t.json")
+        parse_dossier('{"reference": "x", "canal": 3}', "t.json", shipped_schema())
     (d,) = info.value.diagnostics
     assert d.message == "doit être un texte ; reçu l'entier 3"
 
 
 def test_json_true_is_not_a_holder_index():
     with pytest.raises(DiagnosticError) as info:
-        parse_dossier('{"reference": "x", "titulaires": [{}], "pieces": [{"type": "procuration", "titulaire": true}]}', "t")
+        parse_dossier('{"reference": "x", "titulaires": [{}], "pieces": [{"type": "procuration", "titulaire": true}]}', "t", shipped_schema())
     (d,) = info.value.diagnostics
     assert (d.pointer, d.message) == ("/pieces/0/titulaire", "doit être un entier ; reçu le booléen true")
 
 
 def test_pointer_escapes_slash_and_tilde():
     with pytest.raises(DiagnosticError) as info:
-        parse_dossier('{"reference": "x", "a/b~c": 1}', "t.json")
+        parse_dossier('{"reference": "x", "a/b~c": 1}', "t.json", shipped_schema())
     assert info.value.diagnostics[0].pointer == "/a~1b~0c"
 
 
@@ -257,7 +258,7 @@ def test_pointer_escapes_slash_and_tilde():
 )
 def test_json_syntax_errors_in_french(text, message, where):
     with pytest.raises(DiagnosticError) as info:
-        parse_dossier(text, "t.json")
+        parse_dossier(text, "t.json", shipped_schema())
     (d,) = info.value.diagnostics
     assert (d.code, d.message, (d.line, d.column), d.file) == ("json-invalide", f"JSON mal formé : {message}", where, "t.json")
 
@@ -265,7 +266,7 @@ def test_json_syntax_errors_in_french(text, message, where):
 @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
 def test_non_finite_numbers_are_rejected_with_a_pointer(token):
     with pytest.raises(DiagnosticError) as info:
-        parse_dossier(f'{{"reference": "x", "vehicule": {{"co2_g_km": {token}}}}}', "t.json")
+        parse_dossier(f'{{"reference": "x", "vehicule": {{"co2_g_km": {token}}}}}', "t.json", shipped_schema())
     (d,) = info.value.diagnostics
     assert (d.code, d.pointer) == ("json-invalide", "/vehicule/co2_g_km")
     assert token in d.message
@@ -273,14 +274,14 @@ def test_non_finite_numbers_are_rejected_with_a_pointer(token):
 
 def test_duplicate_key_reported_once_even_if_repeated_thrice():
     with pytest.raises(DiagnosticError) as info:
-        parse_dossier('{"reference": "a", "reference": "b", "reference": "c"}', "t.json")
+        parse_dossier('{"reference": "a", "reference": "b", "reference": "c"}', "t.json", shipped_schema())
     assert [(d.code, d.pointer) for d in info.value.diagnostics] == [("cle-dupliquee", "/reference")]
 
 
 @pytest.mark.parametrize("text", ["[" * 100_000, "1" * 5000], ids=["imbrication", "entier-geant"])
 def test_pathological_json_gives_a_diagnostic_not_a_crash(text):
     with pytest.raises(DiagnosticError) as info:
-        parse_dossier(text, "t.json")
+        parse_dossier(text, "t.json", shipped_schema())
     assert info.value.diagnostics[0].code == "json-invalide"
 
 
@@ -354,11 +355,11 @@ def test_plate_problem_never_crashes(plate):
 
 
 def test_schema_is_valid_draft_2020_12():
-    Draft202012Validator.check_schema(dossier_schema())
+    Draft202012Validator.check_schema(shipped_schema().document)
 
 
 def test_schema_is_loaded_once():
-    assert dossier_schema() is dossier_schema()
+    assert shipped_schema() is shipped_schema()
 
 
 def subschemas(schema, path=""):
@@ -370,7 +371,7 @@ def subschemas(schema, path=""):
         yield from subschemas(schema["items"], f"{path}/items")
 
 
-@pytest.mark.parametrize(("path", "schema"), list(subschemas(dossier_schema())), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(("path", "schema"), list(subschemas(shipped_schema().document)), ids=lambda v: v if isinstance(v, str) else "")
 def test_every_field_is_documented_and_closed(path, schema):
     assert schema.get("title") and schema.get("description"), path
     if schema.get("type") == "object":
@@ -382,12 +383,12 @@ def test_every_field_is_documented_and_closed(path, schema):
 
 
 def test_only_reference_is_required():
-    required = [(p, s["required"]) for p, s in subschemas(dossier_schema()) if "required" in s]
+    required = [(p, s["required"]) for p, s in subschemas(shipped_schema().document) if "required" in s]
     assert required == [("", ["reference"]), ("/properties/pieces/items", ["type"])]
 
 
 def test_enums_have_no_duplicates():
-    for path, schema in subschemas(dossier_schema()):
+    for path, schema in subschemas(shipped_schema().document):
         values = [branch["const"] for branch in schema.get("oneOf", [])]
         assert len(values) == len(set(values)), path
         if schema.get(dossier_module.CASE_INSENSITIVE):  # read in any case: no two values may differ by case alone
@@ -395,9 +396,9 @@ def test_enums_have_no_duplicates():
 
 
 def test_every_case_insensitive_field_is_put_in_its_listed_spelling():
-    marked = [path for path, schema in subschemas(dossier_schema()) if schema.get(dossier_module.CASE_INSENSITIVE)]
+    marked = [path for path, schema in subschemas(shipped_schema().document) if schema.get(dossier_module.CASE_INSENSITIVE)]
     assert marked == ["/properties/vehicule/properties/energie"]
-    assert [path for path, _ in dossier_module._spellings()] == [("vehicule", "energie")]
+    assert [path for path, _ in dossier_module._spellings(shipped_schema())] == [("vehicule", "energie")]
 
 
 # ---------------------------------------------------------------- energy (box P.3): words and certificate codes
@@ -413,7 +414,7 @@ EXAMPLE = HERE.parent / "fixtures" / "exemple" / "dossier.json"
 
 
 def energy_schema() -> dict:
-    return dossier_schema()["properties"]["vehicule"]["properties"]["energie"]
+    return shipped_schema().document["properties"]["vehicule"]["properties"]["energie"]
 
 
 def with_energy(energie: str) -> dict:
@@ -453,7 +454,7 @@ def test_schema_command_keeps_the_marked_energy(cli):
 @pytest.mark.parametrize("listed", WORDS + P3_CODES)
 def test_every_listed_energy_is_read_in_its_listed_spelling_whatever_the_case(listed):
     for written in (listed, listed.lower(), listed.upper(), listed.title()):
-        dossier = parse_dossier(json.dumps(with_energy(written)), "t.json")
+        dossier = parse_dossier(json.dumps(with_energy(written)), "t.json", shipped_schema())
         assert dossier.data["vehicule"]["energie"] == listed, written
 
 
@@ -489,7 +490,7 @@ def test_energy_near_miss_is_refused_with_its_pointer_and_the_listed_spelling(cl
 
 def test_energy_error_lists_the_words_and_sums_up_the_codes():
     with pytest.raises(DiagnosticError) as info:
-        parse_dossier(json.dumps(with_energy("XX")), "t.json")
+        parse_dossier(json.dumps(with_energy("XX")), "t.json", shipped_schema())
     (d,) = info.value.diagnostics
     assert d.message == (
         "valeur « XX » non autorisée ; valeurs possibles : " + ", ".join(WORDS)
@@ -501,7 +502,7 @@ def test_energy_error_lists_the_words_and_sums_up_the_codes():
 @pytest.mark.parametrize("vehicule", [[], "EL", {"energie": 3}, {"energie": None}, {"energie": ["EL"]}])
 def test_mistyped_energy_or_vehicle_gets_its_type_error_only(vehicule):
     with pytest.raises(DiagnosticError) as info:
-        parse_dossier(json.dumps({"reference": "x", "vehicule": vehicule}), "t.json")
+        parse_dossier(json.dumps({"reference": "x", "vehicule": vehicule}), "t.json", shipped_schema())
     (d,) = info.value.diagnostics
     assert d.message.startswith("doit être un ")
 

@@ -14,6 +14,7 @@ from fuzz.dossiers import mutate, places, values_by_key
 from immat import dossier as dossier_module
 from immat.diagnostics import DiagnosticError
 from immat.pipeline import fixture_folders
+from immat.schema import shipped_schema
 
 from .conftest import ROOT
 
@@ -22,11 +23,11 @@ FIXTURES = fixture_folders(ROOT / "fixtures")
 
 
 def jsonschema_accepts(data) -> bool:
-    return not any(True for _ in dossier_module._validator().iter_errors(data))
+    return not any(True for _ in dossier_module._validator(shipped_schema()).iter_errors(data))
 
 
 def assert_both_agree(data) -> None:
-    assert dossier_module._fast_accepts(data) == jsonschema_accepts(data), data
+    assert dossier_module._fast_accepts(shipped_schema(), data) == jsonschema_accepts(data), data
 
 
 def loaded(text: str):
@@ -39,7 +40,7 @@ def loaded(text: str):
 
 
 def test_the_shipped_schema_has_a_fast_validator():
-    assert dossier_module._fast_validator() is not None
+    assert dossier_module._fast_validator(shipped_schema()) is not None
 
 
 @pytest.mark.parametrize("schema", [
@@ -149,7 +150,7 @@ def _resolved(node: dict) -> dict:
 
 
 def _schema() -> dict:
-    return dossier_module._checked_schema()
+    return dossier_module._checked_schema(shipped_schema())
 
 
 def _schema_at(path: tuple) -> dict:
@@ -163,7 +164,7 @@ def _schema_at(path: tuple) -> dict:
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(dossier=st.deferred(lambda: _valid(_schema())), data=st.data())
 def test_both_validators_agree_on_a_valid_generated_dossier_with_one_value_at_an_edge(dossier, data):
-    assert dossier_module._fast_accepts(dossier) and jsonschema_accepts(dossier), dossier
+    assert dossier_module._fast_accepts(shipped_schema(), dossier) and jsonschema_accepts(dossier), dossier
     path = data.draw(st.sampled_from(list(places(dossier))))
     value = data.draw(_edges(_schema_at(path)) | any_json)
     if path:

@@ -11,6 +11,7 @@ import pytest
 from immat import evaluate
 from immat.compile import compiled
 from immat.pipeline import load_rules, parse_dossier
+from immat.schema import shipped_schema
 
 from .conftest import ROOT
 
@@ -42,7 +43,7 @@ def validate(cli):
     def run(rules: str, **dossier) -> dict:
         text = json.dumps({"reference": "ESSAI", **dossier})
         program, fast = _programs(f"{ROOT}/{RULES}/{rules}")
-        data = parse_dossier(text, "essai").data
+        data = parse_dossier(text, "essai", shipped_schema()).data
         assert fast.evaluate("essai", data) == evaluate.evaluate(program, "essai", data).unexplained()
         return _report(cli, rules, text)
 

@@ -15,7 +15,6 @@ import pytest
 from immat.docs import build_site
 from immat.docs.legifrance import CIBS, cite
 from immat.docs.document import Web
-from immat.dossier import dossier_schema
 from immat.pipeline import load_rules
 
 from .conftest import ROOT
@@ -40,12 +39,12 @@ def program():
 
 @pytest.fixture(scope="module")
 def markdown(program):
-    return build_site(program, dossier_schema(), (), "markdown")
+    return build_site(program, (), "markdown")
 
 
 @pytest.fixture(scope="module")
 def html(program):
-    return build_site(program, dossier_schema(), (), "html")
+    return build_site(program, (), "html")
 
 
 def unmarked(page: str) -> str:
@@ -155,7 +154,7 @@ def test_the_scope_page_lists_every_out_of_scope_case_and_what_is_not_handled(ma
 
 def test_an_empty_scope_page_says_so(tmp_path):
     (tmp_path / "regles.immat").write_text("définition x = 1\n", encoding="utf-8")
-    page = build_site(load_rules(tmp_path).program, dossier_schema(), (), "markdown")["non-couvert.md"]
+    page = build_site(load_rules(tmp_path).program, (), "markdown")["non-couvert.md"]
     assert page.count("*Aucun.*") == 2
 
 
@@ -213,7 +212,7 @@ barème part
     en vigueur depuis le 01/01/2020 : 0 %
 définition coefficient = barème part pour région
 ''', encoding="utf-8")
-    page = build_site(load_rules(tmp_path).program, dossier_schema(), (), "markdown")["bareme-part.md"]
+    page = build_site(load_rules(tmp_path).program, (), "markdown")["bareme-part.md"]
     assert "| Région | En vigueur | Valeur |" in page
 
 
@@ -246,7 +245,7 @@ montant taxe
   source "CIBS, art. L421-45"
   vaut 43 € × coefficient
 ''', encoding="utf-8")
-    page = unmarked(build_site(load_rules(tmp_path).program, dossier_schema(), (), "markdown")["montant-taxe.md"])
+    page = unmarked(build_site(load_rules(tmp_path).program, (), "markdown")["montant-taxe.md"])
     used = page.split("## Définitions utilisées")[1]
     assert "- **[Coefficient](definition-coefficient.md)**" in used
     assert "  Sauf si toutes les conditions suivantes sont remplies :" in used
@@ -278,7 +277,7 @@ def test_defaults_read_as_what_is_assumed(markdown, tmp_path):
   exige une pièce "procuration"
   message "Joignez la procuration."
 ''', encoding="utf-8")
-    page = unmarked(build_site(load_rules(tmp_path).program, dossier_schema(), (), "markdown")[
+    page = unmarked(build_site(load_rules(tmp_path).program, (), "markdown")[
         "exigence-procuration.md"])
     assert ("Elle s'applique quand le titulaire ne fait pas lui-même la démarche (si le dossier ne le dit pas : ce "
             "n'est pas le cas).") in page

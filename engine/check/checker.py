@@ -12,6 +12,7 @@ from .. import syntax as s
 from ..diagnostics import Diagnostic, Label, error, warning
 from ..logic import exclusive
 from ..program import ANY, DATE, DURATION, MONEY, CompiledTable, Program, Type
+from ..schema import Schema
 from ..source import Span
 from .common import HOLDER_VAR, PIECE_VAR, describe, suggest
 from .depth import too_deep
@@ -25,21 +26,22 @@ def import_path(module_path: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(module_path), target))
 
 
-def check(modules: Sequence[s.Module], schema: dict, known_paths: set[str] | None = None):
-    """Every static error of every module; a Program only when there is none.
+def check(modules: Sequence[s.Module], schema: Schema, known_paths: set[str] | None = None):
+    """Every static error of every module, its dossier fields typed from `schema`; a Program only when there is none.
 
     `known_paths` names files that exist but did not parse, so importing them is not
     reported a second time as a missing file.
     """
-    return _Checker(modules, DossierSchema(schema), known_paths or set()).run()
+    return _Checker(modules, schema, known_paths or set()).run()
 
 
 class _Checker(ExpressionChecks, TableChecks):
-    def __init__(self, modules: Sequence[s.Module], schema: DossierSchema, known_paths: set[str]) -> None:
+    def __init__(self, modules: Sequence[s.Module], schema: Schema, known_paths: set[str]) -> None:
         self.modules = modules
         self.known_paths = known_paths
-        self.schema = schema
-        self.root_type = Type("objet", schema=schema.root, pointer="")
+        self.dossier_schema = schema
+        self.schema = DossierSchema(schema.document)
+        self.root_type = Type("objet", schema=schema.document, pointer="")
         self.diagnostics: list[Diagnostic] = []
         self.items: dict[str, tuple[s.Item, s.Module]] = {}
         self.visible: dict[str, set[str]] = {}
@@ -84,6 +86,7 @@ class _Checker(ExpressionChecks, TableChecks):
             tables={i.name: i for i in ordered if isinstance(i, CompiledTable)},
             notices=tuple(i for i in ordered if isinstance(i, s.Notice)),
             sources=tuple({id(i.span.source): i.span.source for i in ordered}.values()),
+            schema=self.dossier_schema,
         )
 
     # -------------------------------------------------------------- names
@@ -176,6 +179,9 @@ class _Checker(ExpressionChecks, TableChecks):
 
     def _piece(self, spec: s.PieceSpec, scope: dict, module: s.Module, per_holder: bool) -> s.PieceSpec:
         piece_type = self._list_item_type(("pieces",), spec.span)
+        if piece_type.kind not in ("objet", ANY.kind):  # a pack's own schema may say anything of its pieces
+            self.err("type", f"« exige une pièce » lit des pièces décrites par des objets (type, date, titulaire) ; "
+                     f"le schéma du dossier fait de « pieces » une liste de : {piece_type}", spec.span)
         kinds = self.schema.type_of(self.schema.properties(piece_type).get("type", {}), "").enum
         if kinds and spec.piece_type not in kinds:
             self.err("piece-inconnue", f"type de pièce inconnu : « {spec.piece_type} »", spec.type_span,
@@ -188,7 +194,8 @@ class _Checker(ExpressionChecks, TableChecks):
                 self._expect(t, DATE, f.reference.span, "la date de référence d'une pièce")
                 max_age, age_type = self.expr(f.max_age, scope, module)
                 self._expect(age_type, DURATION, f.max_age.span, "une durée")
-                self._field((PIECE_VAR, "date"), inner, f.span)
+                date_type = self._field((PIECE_VAR, "date"), inner, f.span)
+                self._expect(date_type, DATE, f.span, "une pièce datée (son champ « date » est une date)")
                 f = attrs.evolve(f, reference=reference, max_age=max_age)
             elif isinstance(f, s.OfHolder) and not per_holder:
                 self.err("titulaire-hors-boucle", "« du titulaire » n'a de sens que dans une exigence "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from ..program import Type
+from ..schema import resolve
 
 
 @attrs.frozen
@@ -13,16 +14,17 @@ class DossierSchema:
 
     def resolve(self, node: dict) -> dict:
         while "$ref" in node:
-            target = self.root
-            for part in node["$ref"].removeprefix("#").split("/"):
-                target = target[part] if part else target
-            node = target
+            node = resolve(self.root, node["$ref"])
         return node
 
     def type_of(self, node: dict, pointer: str) -> Type:
         node = self.resolve(node)
-        enum = enum_values(node)
         kind = node.get("type")
+        if isinstance(kind, list):  # a pack's own schema may say ["string", "null"]: null reads as not given
+            types = [self.type_of({**node, "type": k}, pointer) for k in kind if k != "null"]
+            # Of several types, no operation applies to every one: any use is a type error, not a guess.
+            return types[0] if len(types) == 1 else Type(" ou ".join(t.kind for t in types) or "nul", pointer=pointer)
+        enum = enum_values(node)
         if enum:
             return Type("texte", enum=enum, pointer=pointer)
         if kind == "string":

@@ -21,7 +21,9 @@ OK, FOUND, BAD_INPUT = 0, 1, 2
 # are wrong.
 UNREADABLE_CODES = {"syntaxe", "date", "duree", "bareme-cle", "lecture", "regles-introuvables", "encodage",
                     "fichier-binaire", "fichier-special", "lien-en-boucle", "fichier-hors-du-paquet",
-                    "paquet-vide", "aucune-exigence", "trop-imbrique", "fichier-trop-long"}
+                    "paquet-vide", "aucune-exigence", "trop-imbrique", "fichier-trop-long",
+                    # the pack's dossier schema
+                    "json-invalide", "cle-dupliquee", "schema-invalide"}
 
 EXIT_CODES = """
 \b

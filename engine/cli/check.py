@@ -43,7 +43,8 @@ def check(rules_path, fmt, fixtures, strict, rules) -> None:
     """Analyse les règles sans évaluer de dossier : syntaxe, noms, champs du dossier, types, cycles,
     sources manquantes, barèmes ; puis signale les définitions inutilisées, les exigences qui ne peuvent
     jamais s'appliquer et les exceptions qui ne peuvent jamais jouer. Toutes les erreurs, chacune avec
-    fichier:ligne:colonne."""
+    fichier:ligne:colonne. Les champs du dossier sont ceux du schéma dossier.schema.json du dossier des
+    règles, ou, s'il n'y en a pas, du schéma livré (carte grise) : immat schema dossier l'affiche."""
     checked = check_rules(rules_path or rules, fixtures)
     click.echo(RENDERERS[fmt](checked.diagnostics), nl=False)
     errors = [d for d in checked.diagnostics if d.is_error]

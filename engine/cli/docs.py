@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from .. import docs
-from ..dossier import dossier_schema
 from ..pipeline import Unreadable, validate_many
 from . import BAD_INPUT, EXIT_CODES, OK, _load, configured, rules_option
 
@@ -61,7 +60,7 @@ def docs_command(output, fmt, fixtures, rules) -> None:
         click.echo(f"dossiers d'exemple introuvables : « {fixtures} »", err=True)
         sys.exit(BAD_INPUT)
     examples, skipped = _examples(program, fixtures if fixtures is not None else configured().fixtures)
-    pages = docs.build_site(program, dossier_schema(), examples, fmt)
+    pages = docs.build_site(program, examples, fmt)
     try:
         output.mkdir(parents=True, exist_ok=True)
         for name, text in pages.items():

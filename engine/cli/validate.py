@@ -19,7 +19,7 @@ import click
 from .. import diagnostics as diag
 from .. import report
 from ..diagnostics import error
-from ..dossier import MAX_BYTES, dossier_schema, too_large
+from ..dossier import MAX_BYTES, too_large
 from ..pack import open_regular, position
 from ..pipeline import FAILED, Unreadable, WorkerLost, render_many, unreadable_file, validate_many
 from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, rules_option
@@ -293,13 +293,18 @@ def explain(dossier, rule_id, rules) -> None:
 \b
 Exemples :
   immat schema dossier
+  immat schema dossier --rules permis/
   immat schema report > report.schema.json
 """ + EXIT_CODES)
 @click.argument("which", type=click.Choice(["dossier", "report"]))
-def schema(which) -> None:
-    """Affiche le schéma JSON d'un dossier ou d'un rapport."""
+@rules_option
+def schema(which, rules) -> None:
+    """Affiche le schéma JSON d'un dossier ou d'un rapport. Le schéma d'un dossier est celui des règles :
+    le fichier dossier.schema.json de leur dossier, sinon le schéma livré (carte grise)."""
     if which == "dossier":
-        document = dossier_schema()
+        program = _load(rules).program
+        document = program.schema.document
+        click.echo(f"Schéma du dossier : {program.schema.origin} ; règles : {program.pack}", err=True)
     else:
         document = json.loads(importlib.resources.files("immat").joinpath("schemas/report.schema.json").read_text())
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))

@@ -17,10 +17,11 @@ SITE_TITLE = "Règles de la carte grise"
 __all__ = ["Example", "FORMATS", "build_site"]
 
 
-def build_site(program: Program, schema: dict, examples=(), fmt: str = "html") -> dict[str, str]:
-    """Every page of the site as {file name: text}: index, then one page per rule."""
+def build_site(program: Program, examples=(), fmt: str = "html") -> dict[str, str]:
+    """Every page of the site as {file name: text}: index, then one page per rule, fields named from the
+    pack's dossier schema."""
     writer_class, extension = FORMATS[fmt]
-    site = Site(program, schema, examples)
+    site = Site(program, examples)
 
     def resolve(link: Link) -> str | None:
         target = site.target(link)

@@ -97,11 +97,11 @@ class Listing:
 
 
 class Prose:
-    """Renders the expressions of one checked Program, naming fields from the dossier schema."""
+    """Renders the expressions of one checked Program, naming fields from its dossier schema."""
 
-    def __init__(self, program: Program, schema: dict) -> None:
+    def __init__(self, program: Program) -> None:
         self.program = program
-        self.fields = Fields(schema)
+        self.fields = Fields(program.schema.document)
         self.kinds = Kinds(program)
 
     def node(self, pointer: str) -> dict:

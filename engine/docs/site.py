@@ -49,9 +49,9 @@ def _key(span) -> tuple[str, int]:
 
 
 class Site:
-    def __init__(self, program: Program, schema: dict, examples=()) -> None:
+    def __init__(self, program: Program, examples=()) -> None:
         self.program = program
-        self.prose = Prose(program, schema)
+        self.prose = Prose(program)
         self.items = links.items(program)
         self.graph = links.graph(self.items)
         self.examples = sorted(examples, key=lambda e: e.name)
