@@ -170,8 +170,9 @@ class _Generator(ExpressionVisitor):
 
     # -------------------------------------------------------------- the whole program
 
-    def build(self) -> dict:
-        """Generate and compile every function; the namespace they live in, with the runners."""
+    def build(self) -> tuple[dict, list, list]:
+        """Generate and compile every function: the namespace they live in (with the runners of definitions,
+        barème cells and amounts), and what the requirement and notice runners are built from."""
         program = self.program
         definitions = []
         for d in program.definitions.values():
