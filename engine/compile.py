@@ -17,13 +17,13 @@ from decimal import Decimal
 from . import cache
 from . import syntax as s
 from .runtime import (
-    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, holder_of, kleene,
-    missing_of, negate, piece_types, rule_of, verdict_of, whole_units,
+    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, conflict, convert, dated, holder_of,
+    kleene, missing_of, negate, piece_types, rule_of, settled_amount, verdict_of, whole_units,
 )
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status
 from .program import AmountRef, DefRef, ExpressionVisitor, FieldRef, Program, TableRef, VarRef
 from .values import (
-    Duration, Failure, Money, NotCovered, Percentage, Unknown, between, first_problem, shift,
+    Duration, Failure, Money, NotCovered, Percentage, Unknown, between, first_problem,
 )
 
 PROBLEMS = (Unknown, Failure, NotCovered)
@@ -86,25 +86,12 @@ def _find(table, key, day):
     return Failure(found) if isinstance(found, str) else found
 
 
-def _dated(item: Item, reference, max_age):
-    raw = item.data.get("date")
-    day = datetime.date.fromisoformat(raw) if isinstance(raw, str) else Unknown(frozenset({item.pointer + "/date"}))
-    problem = first_problem(reference, day, max_age)
-    if problem is not None:
-        return problem
-    valid_until = computed(shift, day, max_age)
-    if isinstance(valid_until, Failure):
-        return valid_until
-    return day <= reference <= valid_until
-
-
 def _choose(conditions, conclusions, spans):
     """Which « sauf si » gives the value: the index of the one that holds, -1 for the base value, or the
     problem that keeps it open; two that hold with different conclusions are a Failure."""
     holding = [i for i, c in enumerate(conditions) if c is True]
     if len({conclusions[i] for i in holding}) > 1:
-        where = " et ".join(f"{spans[i].path}:{spans[i].line}" for i in holding)
-        return Failure(f"exceptions en conflit ({where})")
+        return conflict([spans[i] for i in holding])
     if holding:
         return holding[0]
     problem = first_problem(*conditions)
@@ -115,7 +102,7 @@ _RUNTIME = {
     "P": PROBLEMS, "Unknown": Unknown, "Item": Item, "Money": Money, "Duration": Duration, "Decimal": Decimal,
     "date_from": datetime.date.fromisoformat, "kleene": kleene, "first_problem": first_problem,
     "computed": computed, "arith": arith, "compare": compare, "between": between, "whole_units": whole_units,
-    "_and": _and, "_or": _or, "_count": _count, "convert": convert, "_find": _find, "_dated": _dated,
+    "_and": _and, "_or": _or, "_count": _count, "convert": convert, "_find": _find, "dated": dated,
     "negate": negate, "_choose": _choose, "UNSET": _UNSET, "NA": AmountStatus.NOT_APPLICABLE,
     "ZERO": Money(0),
 }
@@ -260,7 +247,7 @@ class _Generator(ExpressionVisitor):
         if isinstance(flt, s.WithCondition):
             return self.expr(f, flt.condition, env)
         reference, max_age = self.expr(f, flt.reference, env), self.expr(f, flt.max_age, env)
-        return self._assign(f, f"_dated({item}, {reference}, {max_age})")
+        return self._assign(f, f"dated({item}, {reference}, {max_age})[0]")
 
     def _notice(self, n: s.Notice):
         if n.applies is None:
@@ -518,19 +505,7 @@ def _amount_runner(a: s.Amount, raw, calculate):
         done = state.amounts.get(name)
         if done is not None:
             return done
-        result = raw(state)
-        cls = result.__class__
-        if cls is Money:
-            result = result.rounded()  # an amount due is a number of cents
-            status, error = AmountStatus.COMPUTED, None
-        elif cls is NotCovered:
-            status, error = AmountStatus.NOT_COVERED, result.message
-        elif cls is Failure:
-            status, error = AmountStatus.ERROR, result.message
-        elif cls is Unknown:
-            status, error = AmountStatus.UNKNOWN, None
-        else:
-            status, error = (AmountStatus.NOT_APPLICABLE if result is None else AmountStatus.COMPUTED), None
+        result, status, error = settled_amount(raw(state))
         unsettled = tuple(state.amounts[p] for p in parts if state.amounts[p].status in UNSETTLED) \
             if status in UNSETTLED else ()
         figure = shown(state) if calculate is not None and status is AmountStatus.COMPUTED else ()
@@ -573,10 +548,7 @@ def _requirement_runner(req: s.Requirement, conditions, demands: dict):
             elif value.__class__ in PROBLEMS:
                 pending.append((exc, value))
         if len({h.demand for h in holding}) > 1:
-            where = " et ".join(f"{e.span.path}:{e.span.line}" for e in holding)
-            message_ = (f"exceptions en conflit ({where}) : plusieurs s'appliquent avec des conclusions "
-                        "différentes")
-            return outcome(holder, Status.ERROR, error=message_)
+            return outcome(holder, Status.ERROR, error=conflict([e.span for e in holding], requirement=True).message)
         if holding and holding[0].demand is None:
             return outcome(holder, Status.NOT_APPLICABLE)
         demand = holding[0].demand if holding else req.demand

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import functools
 
 import attrs
@@ -11,10 +10,10 @@ from . import syntax as s
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status, Step, StepKind
 from .program import AmountRef, DefRef, ExpressionVisitor, FieldRef, Program, TableRef, VarRef
 from .runtime import (
-    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, holder_of, kleene,
-    missing_of, negate, piece_types, rule_of, verdict_of, whole_units,
+    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, conflict, convert, dated, holder_of,
+    kleene, missing_of, negate, piece_types, rule_of, settled_amount, verdict_of, whole_units,
 )
-from .values import Failure, Money, NotCovered, Percentage, Unknown, between, date_text, first_problem, is_known, shift
+from .values import Failure, Money, NotCovered, Percentage, Unknown, between, date_text, first_problem, is_known
 
 
 def evaluate(program: Program, name: str, data: dict) -> Outcome:
@@ -103,8 +102,7 @@ class _Run(ExpressionVisitor):
         return outcome(Status.UNKNOWN, root, missing_of(value), demand=demand)
 
     def _conflict(self, req, steps, holding, outcome):
-        where = " et ".join(f"{e.span.path}:{e.span.line}" for e, _ in holding)
-        failure = Failure(f"exceptions en conflit ({where}) : plusieurs s'appliquent avec des conclusions différentes")
+        failure = conflict([e.span for e, _ in holding], requirement=True)
         return outcome(Status.ERROR, _root(req, steps, failure), error=failure.message)
 
     def _demand(self, demand: s.Demand, env) -> tuple[object, Step]:
@@ -147,19 +145,9 @@ class _Run(ExpressionVisitor):
 
     def _dated(self, f: s.Dated, item: Item, env) -> tuple[object, Step]:
         (reference, ref_step), (max_age, age_step) = self.eval(f.reference, env), self.eval(f.max_age, env)
-        raw = item.data.get("date")
-        date = datetime.date.fromisoformat(raw) if isinstance(raw, str) else Unknown(frozenset({item.pointer + "/date"}))
-        problem = first_problem(reference, date, max_age)
-        if problem is not None:
-            return problem, Step(StepKind.FILTER, f.span.text, problem, f.span, (age_step, ref_step))
-        # A legal period runs from its starting event (code de procédure civile, art. 641): the piece is
-        # valid up to its date plus the period, not from the reference minus it, which differ at month ends.
-        valid_until = computed(shift, date, max_age)
-        if isinstance(valid_until, Failure):
-            return valid_until, Step(StepKind.FILTER, f.span.text, valid_until, f.span, (age_step, ref_step))
-        value = date <= reference <= valid_until
-        note = (f"pièce du {date_text(date)}, valable jusqu'au {date_text(valid_until)} ; "
-                f"date de référence {date_text(reference)}")
+        value, day, valid_until = dated(item, reference, max_age)
+        note = (f"pièce du {date_text(day)}, valable jusqu'au {date_text(valid_until)} ; "
+                f"date de référence {date_text(reference)}") if day is not None else None
         return value, Step(StepKind.FILTER, f.span.text, value, f.span, (age_step, ref_step), note)
 
     # -------------------------------------------------------------- notices
@@ -175,24 +163,15 @@ class _Run(ExpressionVisitor):
         if a.name in self.amount_memo:
             return self.amount_memo[a.name]
         steps = []
-        result = self._amount_value(a, steps)
-        if isinstance(result, Money):
-            result = result.rounded()  # an amount due is a number of cents
-        missing = missing_of(result)
-        if isinstance(result, NotCovered):
-            status, error = AmountStatus.NOT_COVERED, result.message
-        elif isinstance(result, Failure):
-            status, error = AmountStatus.ERROR, result.message
-        elif isinstance(result, Unknown):
-            status, error = AmountStatus.UNKNOWN, None
-        else:
-            status, error = (AmountStatus.NOT_APPLICABLE if result is None else AmountStatus.COMPUTED), None
+        result, status, error = settled_amount(self._amount_value(a, steps))
         # A sum of amounts (the total) names the parts it lacks, so that it never reads as a final figure.
         unsettled = self._unsettled_parts(a) if status in UNSETTLED else ()
         breakdown = Step(StepKind.AMOUNT, a.title or a.name, result, a.span, tuple(steps))
-        formula = next((e.value for e in a.exceptions if self.eval(e.condition, {})[0] is True), a.value)
-        shown = calculation(formula, lambda e: self.eval(e, {})[0]) if status is AmountStatus.COMPUTED else ()
-        outcome = AmountOutcome(rule_of(a), status, result, missing, breakdown, error, unsettled, shown)
+        shown = ()
+        if status is AmountStatus.COMPUTED:  # only a figure has a calculation to show
+            formula = next((e.value for e in a.exceptions if self.eval(e.condition, {})[0] is True), a.value)
+            shown = calculation(formula, lambda e: self.eval(e, {})[0])
+        outcome = AmountOutcome(rule_of(a), status, result, missing_of(result), breakdown, error, unsettled, shown)
         self.amount_memo[a.name] = outcome
         return outcome
 
@@ -220,8 +199,7 @@ class _Run(ExpressionVisitor):
             elif not is_known(cond):
                 pending.append(cond)
         if len({e.value for e in holding}) > 1:
-            where = " et ".join(f"{e.span.path}:{e.span.line}" for e in holding)
-            return Failure(f"exceptions en conflit ({where})"), steps
+            return conflict([e.span for e in holding]), steps
         if holding:
             value, step = self.eval(holding[0].value, {})
         elif pending:

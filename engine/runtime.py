@@ -18,7 +18,8 @@ from . import syntax as s
 from .outcome import AmountStatus, Holder, Rule, Status, Verdict
 from .program import AmountRef, FieldRef
 from .values import (
-    Duration, Failure, Money, OutOfRange, Unknown, between, calendar_order, first_problem, percentage_of, shift,
+    Duration, Failure, Money, NotCovered, OutOfRange, Unknown, between, calendar_order, first_problem, percentage_of,
+    shift,
 )
 
 # The environment of a barème row's value: the key it was looked up with, which « clé » names.
@@ -168,6 +169,43 @@ def convert(node, e: FieldRef, pointer: str):
     if kind == "montant":
         return computed(Money, node)
     return node
+
+
+def settled_amount(result) -> tuple[object, AmountStatus, str | None]:
+    """An amount's value (rounded to the cent: an amount due is a number of cents), status and error message."""
+    if isinstance(result, Money):
+        return result.rounded(), AmountStatus.COMPUTED, None
+    if isinstance(result, NotCovered):
+        return result, AmountStatus.NOT_COVERED, result.message
+    if isinstance(result, Failure):
+        return result, AmountStatus.ERROR, result.message
+    if isinstance(result, Unknown):
+        return result, AmountStatus.UNKNOWN, None
+    return result, (AmountStatus.NOT_APPLICABLE if result is None else AmountStatus.COMPUTED), None
+
+
+def conflict(spans, requirement: bool = False) -> Failure:
+    """Exceptions that hold together with different conclusions: where each is written."""
+    where = " et ".join(f"{span.path}:{span.line}" for span in spans)
+    why = " : plusieurs s'appliquent avec des conclusions différentes" if requirement else ""
+    return Failure(f"exceptions en conflit ({where}){why}")
+
+
+def dated(item: Item, reference, max_age) -> tuple[object, datetime.date | None, datetime.date | None]:
+    """Whether a piece is dated within `max_age` before `reference` (or the problem that keeps it open), with
+    its date and the last day it is valid, for the explanation.
+
+    A legal period runs from its starting event (code de procédure civile, art. 641): the piece is valid up to
+    its date plus the period, not from the reference minus it, which differ at month ends."""
+    raw = item.data.get("date")
+    day = datetime.date.fromisoformat(raw) if isinstance(raw, str) else Unknown(frozenset({item.pointer + "/date"}))
+    problem = first_problem(reference, day, max_age)
+    if problem is not None:
+        return problem, None, None
+    valid_until = computed(shift, day, max_age)
+    if isinstance(valid_until, Failure):
+        return valid_until, None, None
+    return day <= reference <= valid_until, day, valid_until
 
 
 def negate(value):
