@@ -14,21 +14,18 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from . import cache
-from . import syntax as s
-from .runtime import (
-    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, conflict, convert, dated, holder_of,
-    kleene, missing_of, negate, piece_types, rule_of, settled_amount, verdict_of, whole_units,
-)
+from . import cache, ir
+from .ir import AmountRef, DefRef, ExpressionVisitor, FieldRef, TableRef, VarRef
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status
-from .program import AmountRef, DefRef, ExpressionVisitor, FieldRef, Program, TableRef, VarRef
-from .values import (
-    Duration, Failure, Money, NotCovered, Percentage, Unknown, between, first_problem,
+from .program import Program
+from .runtime import (
+    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, holder_of, kleene,
+    missing_of, negate, piece_types, requirement_status, resolve, rule_of, settled_amount, verdict_of, whole_units,
 )
+from .values import Duration, Failure, Money, NotCovered, Unknown, between, first_problem
 
 PROBLEMS = (Unknown, Failure, NotCovered)
 _UNSET = object()  # a definition not computed yet for this dossier
-_LITERALS = (s.Number, s.Text, s.DateLit, s.Boolean, s.MoneyLit, s.Percent, s.DurationLit)
 
 
 class State:
@@ -86,24 +83,12 @@ def _find(table, key, day):
     return Failure(found) if isinstance(found, str) else found
 
 
-def _choose(conditions, conclusions, spans):
-    """Which « sauf si » gives the value: the index of the one that holds, -1 for the base value, or the
-    problem that keeps it open; two that hold with different conclusions are a Failure."""
-    holding = [i for i, c in enumerate(conditions) if c is True]
-    if len({conclusions[i] for i in holding}) > 1:
-        return conflict([spans[i] for i in holding])
-    if holding:
-        return holding[0]
-    problem = first_problem(*conditions)
-    return -1 if problem is None else problem
-
-
 _RUNTIME = {
     "P": PROBLEMS, "Unknown": Unknown, "Item": Item, "Money": Money, "Duration": Duration, "Decimal": Decimal,
     "date_from": datetime.date.fromisoformat, "kleene": kleene, "first_problem": first_problem,
     "computed": computed, "arith": arith, "compare": compare, "between": between, "whole_units": whole_units,
     "_and": _and, "_or": _or, "_count": _count, "convert": convert, "_find": _find, "dated": dated,
-    "negate": negate, "_choose": _choose, "UNSET": _UNSET, "NA": AmountStatus.NOT_APPLICABLE,
+    "negate": negate, "UNSET": _UNSET, "NA": AmountStatus.NOT_APPLICABLE,
     "ZERO": Money(0),
 }
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -130,6 +115,7 @@ class _Generator(ExpressionVisitor):
         self._constant_ids: dict[int, int] = {}
         self.functions: list[_Function] = []
         self.definitions = {name: i for i, name in enumerate(program.definitions)}
+        self.resolvers: list[tuple[ir.Exceptions, dict[int, str]]] = []  # each « sauf si » and its branches
         self._temps = 0
 
     # -------------------------------------------------------------- names and constants
@@ -164,7 +150,7 @@ class _Generator(ExpressionVisitor):
         definitions = []
         for d in program.definitions.values():
             f = self.function("d", ())
-            value = self.valued(f, d.value, d.exceptions, ())
+            value = self.valued(f, d.value, ())
             f.lines += [f"M[{len(definitions)!r}] = {value}", f"return {value}"]
             definitions.append(f.name)
         amounts = {name: (self._amount(a), self._calculation(a)) for name, a in program.amounts.items()}
@@ -179,31 +165,35 @@ class _Generator(ExpressionVisitor):
                              for key, cell in cells.items()}
         namespace["AMOUNT"] = {name: _amount_runner(program.amounts[name], namespace[raw], calc and namespace[calc])
                                for name, (raw, calc) in amounts.items()}
+        namespace["RESOLVE"] = [_resolver(node, {key: namespace[name] for key, name in branches.items()})
+                                for node, branches in self.resolvers]
         namespace["SOURCE"] = source
         return namespace, requirements, notices
 
-    def _amount(self, a: s.Amount) -> str:
+    def _amount(self, a: ir.Amount) -> str:
         f = self.function("a", ())
         if a.applies is None:
-            f.lines.append(f"return {self.valued(f, a.value, a.exceptions, ())}")
+            f.lines.append(f"return {self.valued(f, a.value, ())}")
             return f.name
         applies, result = self.expr(f, a.applies, ()), self.temp()
         f.lines.append(f"if {applies} is True:")
-        self._branch(f, a.value, (), result, a.exceptions)
+        self._branch(f, a.value, (), result)
         f.lines.append(f"else: {result} = None if {applies} is False else {applies}")
         f.lines.append(f"return {result}")
         return f.name
 
-    def _calculation(self, a: s.Amount) -> str | None:
+    def _calculation(self, a: ir.Amount) -> str | None:
         """For a computed amount, the function giving which formula gave it (the first exception that holds,
-        else the base value: -1) and the values of its operands, in the order runtime.calculation reads them."""
-        formulas = [*(e.value for e in a.exceptions), a.value]
+        else the base value: -1, as runtime.resolve chooses) and the values of its operands, in the order
+        runtime.calculation reads them."""
+        cases = a.value.cases
+        formulas = [*(c.consequence for c in cases), a.value.base]
         if not any(calculation(x, lambda operand: operand) for x in formulas):
             return None
         f = self.function("c", ())
-        conditions = [self.expr(f, e.condition, ()) for e in a.exceptions]
+        conditions = [self.expr(f, c.condition, ()) for c in cases]
         for i, (formula, condition) in enumerate(zip(formulas, [*conditions, "True"])):
-            index = i if i < len(a.exceptions) else -1
+            index = i if i < len(cases) else -1
             f.lines.append(f"{'if' if i == 0 else 'elif'} {condition} is True:")
             start = len(f.lines)
             operands = [self.expr(f, v, ()) for _, v in calculation(formula, lambda operand: operand)
@@ -212,22 +202,21 @@ class _Generator(ExpressionVisitor):
             f.lines[start:] = ["    " + line for line in f.lines[start:]]
         return f.name
 
-    def _requirement(self, req: s.Requirement):
+    def _requirement(self, req: ir.Requirement):
         """The function computing whether it applies and each exception's condition, and its demands."""
         env = ("titulaire",) if req.per_holder else ()
         f = self.function("r", env)
         applies = self.expr(f, req.applies, env) if req.applies is not None else "True"
         if req.applies is not None:  # a requirement that does not apply has no exception to weigh
             f.lines.append(f"if {applies} is False: return False")
-        conditions = [self.expr(f, exc.condition, env) for exc in req.exceptions]
+        conditions = [self.expr(f, case.condition, env) for case in req.demand.cases]
         f.lines.append(f"return {applies}, ({''.join(c + ', ' for c in conditions)})")
-        demands = {id(req.demand): self._demand(req.demand, env)}
-        demands.update({id(exc.demand): self._demand(exc.demand, env) for exc in req.exceptions if exc.demand})
+        demands = {id(d): self._demand(d, env) for d in req.demands()}
         return req, f.name, demands
 
-    def _demand(self, demand: s.Demand, env) -> str:
+    def _demand(self, demand: ir.Demand, env) -> str:
         f = self.function("m", env)
-        if isinstance(demand, s.ConditionDemand):
+        if isinstance(demand, ir.ConditionDemand):
             f.lines.append(f"return {self.expr(f, demand.condition, env)}")
             return f.name
         alternatives = []
@@ -242,62 +231,55 @@ class _Generator(ExpressionVisitor):
         return f.name
 
     def _filter(self, f: _Function, flt, env, item: str) -> str:
-        if isinstance(flt, s.OfHolder):
+        if isinstance(flt, ir.OfHolder):
             return self._assign(f, f"{item}.data.get('titulaire', 0) == {_local(env, 'titulaire')}.index")
-        if isinstance(flt, s.WithCondition):
+        if isinstance(flt, ir.WithCondition):
             return self.expr(f, flt.condition, env)
         reference, max_age = self.expr(f, flt.reference, env), self.expr(f, flt.max_age, env)
         return self._assign(f, f"dated({item}, {reference}, {max_age})[0]")
 
-    def _notice(self, n: s.Notice):
+    def _notice(self, n: ir.Notice):
         if n.applies is None:
             return n, None
         f = self.function("n", ())
         f.lines.append(f"return {self.expr(f, n.applies, ())}")
         return n, f.name
 
-    def valued(self, f: _Function, base: s.Expr, exceptions, env: tuple[str, ...]) -> str:
+    def valued(self, f: _Function, node: ir.Exceptions, env: tuple[str, ...]) -> str:
         """The value of a definition or amount with its « sauf si » exceptions, into a local of `f`."""
-        if not exceptions:
-            return self.expr(f, base, env)
-        conditions = [self.expr(f, exc.condition, env) for exc in exceptions]
-        conclusions = []
-        for exc in exceptions:  # the same conclusion written twice is not a conflict
-            same = next((i for i, e in enumerate(exceptions) if e.value == exc.value), None)
-            conclusions.append(same)
-        choice, result = self.temp(), self.temp()
-        # Most often no exception holds nor is in doubt: then the base value, without a call.
-        f.lines.append(f"{choice} = -1 if {' and '.join(c + ' is False' for c in conditions)} else "
-                       f"_choose(({', '.join(conditions)},), {self.const(tuple(conclusions))}, "
-                       f"{self.const(tuple(e.span for e in exceptions))})")
-        f.lines.append(f"if {choice}.__class__ is not int: {result} = {choice}")
-        for i, exc in enumerate(exceptions):
-            f.lines.append(f"elif {choice} == {i!r}:")
-            self._branch(f, exc.value, env, result)
-        f.lines.append("else:")
-        self._branch(f, base, env, result)
+        if not node.cases:
+            return self.expr(f, node.base, env)
+        conditions = [self.expr(f, case.condition, env) for case in node.cases]
+        result = self.temp()
+        # Most often no exception holds nor is in doubt: then the base value, without a call. Otherwise
+        # runtime.resolve, the reference's own rule, on the branches compiled apart.
+        f.lines.append(f"if {' and '.join(c + ' is False' for c in conditions)}:")
+        self._branch(f, node.base, env, result)
+        branches = {}
+        for branch in (node.base, *(case.consequence for case in node.cases)):
+            if id(branch) not in branches:
+                g = self.function("x", env)
+                g.lines.append(f"return {self.expr(g, branch, env)}")
+                branches[id(branch)] = g.name
+        self.resolvers.append((node, branches))
+        f.lines.append(f"else: {result} = RESOLVE[{len(self.resolvers) - 1!r}](S, ({', '.join(conditions)},))")
         return result
 
-    def _branch(self, f: _Function, e: s.Expr, env, result: str, exceptions=()) -> None:
-        """`result = e` as the indented body of the block the caller opened."""
+    def _branch(self, f: _Function, node, env, result: str) -> None:
+        """`result = node` (an expression or a « sauf si ») as the indented body of the block the caller opened."""
         start = len(f.lines)
-        value = self.valued(f, e, exceptions, env)
+        value = self.valued(f, node, env) if isinstance(node, ir.Exceptions) else self.expr(f, node, env)
         f.lines.append(f"{result} = {value}")
         f.lines[start:] = ["    " + line for line in f.lines[start:]]
 
     # -------------------------------------------------------------- expressions
 
-    def expr(self, f: _Function, e: s.Expr, env: tuple[str, ...]) -> str:
+    def expr(self, f: _Function, e: ir.Expr, env: tuple[str, ...]) -> str:
         """Emit the statements computing `e` into `f`; return the Python expression holding its value."""
         return self.visit(e, f, env)
 
-    def _e_Percent(self, e, f, env):  # so that the explanation reads « 50 % », not 0,5
-        return self.const(Percentage(e.value))
-
-    def _literal(self, e, f, env):
+    def _e_Literal(self, e, f, env):
         return self.literal(e.value)
-
-    _e_Number = _e_Text = _e_DateLit = _e_Boolean = _e_MoneyLit = _e_DurationLit = _literal
 
     def _assign(self, f: _Function, code: str) -> str:
         v = self.temp()
@@ -360,14 +342,12 @@ class _Generator(ExpressionVisitor):
     def _e_KeyRef(self, e, f, env):
         return _local(env, ROW_KEY)
 
-    def cell(self, value: s.Expr) -> str | tuple:
+    def cell(self, value: ir.Expr) -> str | tuple:
         """A barème row's or version's value, as a function of the key the lookup was made with, or (most rows)
         as `(constant,)`: thousands of rows would otherwise cost as many functions to compile."""
-        if isinstance(value, s.Percent):
-            return (Percentage(value.value),)
-        if isinstance(value, _LITERALS):
+        if isinstance(value, ir.Literal):
             return (value.value,)
-        if isinstance(value, s.OutOfScope):
+        if isinstance(value, ir.OutOfScope):
             return (NotCovered(value.message),)
         f = self.function("k", (ROW_KEY,))
         f.lines.append(f"return {self.expr(f, value, (ROW_KEY,))}")
@@ -382,18 +362,17 @@ class _Generator(ExpressionVisitor):
         operand, fallback = self.expr(f, e.operand, env), self.expr(f, e.fallback, env)
         return self._assign(f, f"{fallback} if {operand}.__class__ is Unknown else {operand}")
 
-    def _binary(self, f, left: s.Expr, right: s.Expr, compute: str, env) -> str:
+    def _binary(self, f, left: ir.Expr, right: ir.Expr, compute: str, env) -> str:
         a, b = self.expr(f, left, env), self.expr(f, right, env)
-        checks = [f"{x}.__class__ in P" for x, node in ((a, left), (b, right)) if not isinstance(node, _LITERALS)]
+        checks = [f"{x}.__class__ in P" for x, node in ((a, left), (b, right)) if not isinstance(node, ir.Literal)]
         if not checks:
             return self._assign(f, compute.format(a=a, b=b))
         return self._assign(f, f"first_problem({a}, {b}) if {' or '.join(checks)} else {compute.format(a=a, b=b)}")
 
     def _e_Compare(self, e, f, env):
         plain = f"({{a}} {_OPS[e.op]} {{b}})"
-        # Both sides have the same type (the checker says so): a literal other than a duration settles it.
-        if any(isinstance(x, _LITERALS) and not isinstance(x, s.DurationLit) for x in (e.left, e.right)) or \
-                any(isinstance(x, FieldRef) and x.type.kind != "durée" for x in (e.left, e.right)):
+        # Both sides have the same type (the checker says so): only durations compare otherwise than Python does.
+        if e.left.type.kind != "durée":
             return self._binary(f, e.left, e.right, plain, env)
         # Durations compare on the calendar (values.calendar_order), everything else as Python does.
         return self._binary(f, e.left, e.right,
@@ -489,12 +468,20 @@ def _local(env: tuple[str, ...], name: str) -> str:
 # ------------------------------------------------------------------ the runners around the generated code
 
 
-def _amount_runner(a: s.Amount, raw, calculate):
+def _resolver(node: ir.Exceptions, branches: dict):
+    """`run(state, conditions)`: runtime.resolve on a « sauf si », each branch a compiled function."""
+    def run(state: State, conditions: tuple):
+        return resolve(node, conditions, lambda branch: branches[id(branch)](state))[1]
+
+    return run
+
+
+def _amount_runner(a: ir.Amount, raw, calculate):
     """`run(state) -> AmountOutcome`, computed once per dossier, as evaluate._Run.amount."""
     name, rule = a.name, rule_of(a)
-    parts = tuple(dict.fromkeys(amount_refs((a.value, a.exceptions))))
+    parts = tuple(dict.fromkeys(amount_refs(a.value)))
     # Each formula's calculation laid out once, its operands standing in for their values.
-    layouts = [calculation(x, lambda operand: operand) for x in (*(e.value for e in a.exceptions), a.value)]
+    layouts = [calculation(x, lambda operand: operand) for x in (*(c.consequence for c in a.value.cases), a.value.base)]
 
     def shown(state: State) -> tuple:
         index, values = calculate(state)
@@ -516,16 +503,15 @@ def _amount_runner(a: s.Amount, raw, calculate):
     return run
 
 
-def _requirement_runner(req: s.Requirement, conditions, demands: dict):
-    """`run(state) -> tuple[RequirementOutcome, ...]`: the default logic of evaluate._Run._with_exceptions on
-    the values the generated function computed."""
-    rule, message = rule_of(req), req.message
-    exceptions = req.exceptions
-    types = {id(d): piece_types(d) for d in (req.demand, *(e.demand for e in exceptions if e.demand))}
+def _requirement_runner(req: ir.Requirement, conditions, demands: dict):
+    """`run(state) -> tuple[RequirementOutcome, ...]`: runtime.resolve, as evaluate._Run._requirement, on the
+    values the generated function computed."""
+    rule, message, node = rule_of(req), req.message, req.demand
+    types = {id(d): piece_types(d) for d in req.demands()}
 
     settled = {}  # outcomes without holder nor missing field are the same for every dossier: built once
 
-    def outcome(holder, status, missing=(), error=None, demand=req.demand):
+    def outcome(holder, status, missing=(), error=None, demand=node.base):
         if holder is None and not missing and error is None:
             key = (status, id(demand))
             if key not in settled:
@@ -534,38 +520,23 @@ def _requirement_runner(req: s.Requirement, conditions, demands: dict):
         return RequirementOutcome(rule, holder, status, types[id(demand)], message, missing, None, error)
 
     not_applicable = outcome(None, Status.NOT_APPLICABLE)
+    base = demands[id(node.base)]
 
     def one(state: State, args: tuple, holder) -> RequirementOutcome:
         found = conditions(state, *args)
         if found is False:
             return not_applicable if holder is None else outcome(holder, Status.NOT_APPLICABLE)
         applies, values = found
-        pending = [(None, applies)] if applies.__class__ in PROBLEMS else []
-        holding = []
-        for exc, value in zip(exceptions, values):
-            if value is True:
-                holding.append(exc)
-            elif value.__class__ in PROBLEMS:
-                pending.append((exc, value))
-        if len({h.demand for h in holding}) > 1:
-            return outcome(holder, Status.ERROR, error=conflict([e.span for e in holding], requirement=True).message)
-        if holding and holding[0].demand is None:
+        if applies is True and all(v is False for v in values):  # as in valued(): the base, without a call
+            chosen, satisfied = None, base(state, *args)
+        else:
+            chosen, satisfied = resolve(node, values, lambda demand: demands[id(demand)](state, *args), demands=True,
+                                        undecided=(applies,) if applies.__class__ in PROBLEMS else ())
+        demand = node.base if chosen is None else chosen.consequence
+        if demand is None:
             return outcome(holder, Status.NOT_APPLICABLE)
-        demand = holding[0].demand if holding else req.demand
-        satisfied = demands[id(demand)](state, *args)
-        for exc, _ in pending if not holding else ():
-            if exc is not None and exc.demand is not None and satisfied is True:
-                # An undecided exception that would demand something else must be met as well.
-                satisfied = demands[id(exc.demand)](state, *args)
-        if satisfied is True:
-            return outcome(holder, Status.SATISFIED, demand=demand)
-        if pending:
-            satisfied = first_problem(satisfied, *(p[1] for p in pending)) or satisfied
-        if satisfied is False:
-            return outcome(holder, Status.MISSING, demand=demand)
-        if isinstance(satisfied, Failure):
-            return outcome(holder, Status.ERROR, error=satisfied.message, demand=demand)
-        return outcome(holder, Status.UNKNOWN, missing_of(satisfied), demand=demand)
+        status, missing, error = requirement_status(satisfied)
+        return outcome(holder, status, missing, error, demand)
 
     if not req.per_holder:
         return lambda state: (one(state, (), None),)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from . import syntax as s
+from . import ir
 from .outcome import AmountStatus, Outcome, Status, Step, StepKind
 from .program import Program
 from .source import Span
@@ -52,11 +52,9 @@ def coverage(program: Program, outcomes: Iterable[Outcome]) -> Coverage:
 def _requirement_targets(program: Program):
     for req in program.requirements:
         yield Target.at("exigence", req.name, req.span)
-        for exc in req.exceptions:
-            yield Target.at("exception", f"{req.name} : {_words(exc.condition.span)}", exc.span)
-        demands = [req.demand] + [e.demand for e in req.exceptions if e.demand is not None]
-        for demand in demands:
-            if isinstance(demand, s.PieceDemand) and len(demand.alternatives) > 1:
+        yield from _exception_targets(req)
+        for demand in req.demands():
+            if isinstance(demand, ir.PieceDemand) and len(demand.alternatives) > 1:
                 for spec in demand.alternatives:
                     yield Target.at("alternative", f"{req.name} : pièce {spec.piece_type}", spec.span)
     for notice in program.notices:
@@ -67,8 +65,13 @@ def _value_targets(program: Program):
     for amount in program.amounts.values():
         yield Target.at("montant", amount.name, amount.span)
     for item in (*program.amounts.values(), *program.definitions.values()):
-        for exc in item.exceptions:
-            yield Target.at("exception", f"{item.name} : {_words(exc.condition.span)}", exc.span)
+        yield from _exception_targets(item)
+
+
+def _exception_targets(item):
+    cases = (item.demand if isinstance(item, ir.Requirement) else item.value).cases
+    for case in cases:
+        yield Target.at("exception", f"{item.name} : {_words(case.condition.span)}", case.span)
 
 
 def _table_targets(program: Program):

@@ -6,14 +6,16 @@ import functools
 
 import attrs
 
+from . import ir
 from . import syntax as s
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status, Step, StepKind
-from .program import AmountRef, DefRef, ExpressionVisitor, FieldRef, Program, TableRef, VarRef
+from .ir import AmountRef, DefRef, ExpressionVisitor, FieldRef, TableRef, VarRef
+from .program import Program
 from .runtime import (
-    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, conflict, convert, dated, holder_of,
-    kleene, missing_of, negate, piece_types, rule_of, settled_amount, verdict_of, whole_units,
+    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, holder_of, kleene,
+    missing_of, negate, piece_types, requirement_status, resolve, rule_of, settled_amount, verdict_of, whole_units,
 )
-from .values import Failure, Money, NotCovered, Percentage, Unknown, between, date_text, first_problem, is_known
+from .values import Failure, Money, NotCovered, Unknown, between, date_text, first_problem, is_known
 
 
 def evaluate(program: Program, name: str, data: dict) -> Outcome:
@@ -38,7 +40,7 @@ class _Run(ExpressionVisitor):
 
     # -------------------------------------------------------------- requirements
 
-    def requirement(self, req: s.Requirement):
+    def requirement(self, req: ir.Requirement):
         if not req.per_holder:
             return [self._requirement(req, {}, None)]
         holders = self.data.get("titulaires")
@@ -48,14 +50,14 @@ class _Run(ExpressionVisitor):
         return [self._requirement(req, {"titulaire": h}, holder_of(h)) for h in items]
 
     def _requirement(self, req, env, holder, problem=None) -> RequirementOutcome:
-        def outcome(status, reason, missing=(), error=None, demand=req.demand):
+        def outcome(status, reason, missing=(), error=None, demand=req.demand.base):
             return RequirementOutcome(rule_of(req), holder, status, piece_types(demand), req.message,
                                       missing, reason, error)
 
         if problem is not None:
             step = Step(StepKind.APPLIES, "pour chaque titulaire", problem, req.span)
             return outcome(Status.UNKNOWN, step, missing_of(problem))
-        steps, pending = [], []
+        steps, undecided = [], ()
         if req.applies is not None:
             applies, step = self.eval(req.applies, env)
             steps.append(Step(StepKind.APPLIES, "s'applique si", applies, req.applies.span, (step,)))
@@ -64,56 +66,39 @@ class _Run(ExpressionVisitor):
             if not is_known(applies):
                 # Three-valued, as « inconnu et faux »: an exemption that holds, or a demand that is
                 # met, settles the requirement whether it applies or not.
-                pending.append((None, applies))
-        return self._with_exceptions(req, env, steps, outcome, pending)
+                undecided = (applies,)
+        conditions = self._conditions(req.demand, env, steps)
 
-    def _with_exceptions(self, req, env, steps, outcome, pending):
-        holding = []
-        for exc in req.exceptions:
-            value, step = self.eval(exc.condition, env)
-            steps.append(Step(StepKind.EXCEPTION, "sauf si", value, exc.span, (step,)))
-            (holding if value is True else pending if not is_known(value) else []).append((exc, value))
-        if len({h[0].demand for h in holding}) > 1:
-            return self._conflict(req, steps, holding, outcome)
-        if holding and holding[0][0].demand is None:
+        def met(demand):
+            satisfied, step = self._demand(demand, env)
+            steps.append(step)
+            return satisfied
+
+        chosen, satisfied = resolve(req.demand, conditions, met, demands=True, undecided=undecided)
+        demand = chosen.consequence if chosen is not None else req.demand.base
+        if chosen is not None and demand is None:
             return outcome(Status.NOT_APPLICABLE, _root(req, steps, False))
-        demand = holding[0][0].demand if holding else req.demand
-        satisfied, step = self._demand(demand, env)
-        steps.append(step)
-        for exc, _ in pending if not holding else ():
-            if exc is not None and exc.demand is not None and satisfied is True:
-                # An undecided exception that would demand something else must be met as well.
-                satisfied, step = self._demand(exc.demand, env)
-                steps.append(step)
-        if satisfied is True:
-            return outcome(Status.SATISFIED, _root(req, steps, True), demand=demand)
-        if pending:
-            # An exemption we cannot decide still leaves the requirement open, unless it is met anyway.
-            satisfied = first_problem(satisfied, *(p[1] for p in pending)) or satisfied
-        if satisfied is False:
-            return outcome(Status.MISSING, _root(req, steps, False), demand=demand)
-        return self._unsettled(outcome, req, steps, satisfied, demand)
+        status, missing, error = requirement_status(satisfied)
+        return outcome(status, _root(req, steps, satisfied), missing, error, demand)
 
-    def _unsettled(self, outcome, req, steps, value, demand=None):
-        root = _root(req, steps, value)
-        demand = demand or req.demand
-        if isinstance(value, Failure):
-            return outcome(Status.ERROR, root, error=value.message, demand=demand)
-        return outcome(Status.UNKNOWN, root, missing_of(value), demand=demand)
+    def _conditions(self, node: ir.Exceptions, env, steps: list) -> list:
+        """The value of each « sauf si » condition, each with its step."""
+        values = []
+        for case in node.cases:
+            value, step = self.eval(case.condition, env)
+            steps.append(Step(StepKind.EXCEPTION, "sauf si", value, case.span, (step,)))
+            values.append(value)
+        return values
 
-    def _conflict(self, req, steps, holding, outcome):
-        failure = conflict([e.span for e, _ in holding], requirement=True)
-        return outcome(Status.ERROR, _root(req, steps, failure), error=failure.message)
-
-    def _demand(self, demand: s.Demand, env) -> tuple[object, Step]:
-        if isinstance(demand, s.ConditionDemand):
+    def _demand(self, demand: ir.Demand, env) -> tuple[object, Step]:
+        if isinstance(demand, ir.ConditionDemand):
             value, step = self.eval(demand.condition, env)
             return value, Step(StepKind.DEMAND, "exige que", value, demand.span, (step,))
         results = [self._alternative(spec, env) for spec in demand.alternatives]
         value = kleene([r[0] for r in results], True)
         return value, Step(StepKind.DEMAND, "exige", value, demand.span, tuple(r[1] for r in results))
 
-    def _alternative(self, spec: s.PieceSpec, env) -> tuple[object, Step]:
+    def _alternative(self, spec: ir.PieceSpec, env) -> tuple[object, Step]:
         pieces = self._pieces(spec.piece_type)
         results = [self._piece(spec, item, env) for item in pieces]
         value = kleene([r[0] for r in results], True)
@@ -127,7 +112,7 @@ class _Run(ExpressionVisitor):
             return []
         return [Item(f"/pieces/{i}", p, i) for i, p in enumerate(pieces) if p.get("type") == piece_type]
 
-    def _piece(self, spec: s.PieceSpec, item: Item, env) -> tuple[object, Step]:
+    def _piece(self, spec: ir.PieceSpec, item: Item, env) -> tuple[object, Step]:
         results = [self._filter(f, item, env) for f in spec.filters]
         value = kleene([r[0] for r in results], False)
         date = item.data.get("date")
@@ -135,15 +120,15 @@ class _Run(ExpressionVisitor):
         return value, Step(StepKind.PIECE, label, value, None, tuple(r[1] for r in results), item.pointer)
 
     def _filter(self, f, item: Item, env) -> tuple[object, Step]:
-        if isinstance(f, s.OfHolder):
+        if isinstance(f, ir.OfHolder):
             value = item.data.get("titulaire", 0) == env["titulaire"].index
             return value, Step(StepKind.FILTER, f.span.text, value, f.span)
-        if isinstance(f, s.WithCondition):
+        if isinstance(f, ir.WithCondition):
             value, step = self.eval(f.condition, {**env, "pièce": item})
             return value, Step(StepKind.FILTER, f.span.text, value, f.span, (step,))
         return self._dated(f, item, env)
 
-    def _dated(self, f: s.Dated, item: Item, env) -> tuple[object, Step]:
+    def _dated(self, f: ir.Dated, item: Item, env) -> tuple[object, Step]:
         (reference, ref_step), (max_age, age_step) = self.eval(f.reference, env), self.eval(f.max_age, env)
         value, day, valid_until = dated(item, reference, max_age)
         note = (f"pièce du {date_text(day)}, valable jusqu'au {date_text(valid_until)} ; "
@@ -152,76 +137,62 @@ class _Run(ExpressionVisitor):
 
     # -------------------------------------------------------------- notices
 
-    def notice(self, n: s.Notice, pieces_missing: bool) -> bool:
+    def notice(self, n: ir.Notice, pieces_missing: bool) -> bool:
         if n.when_pieces_missing and not pieces_missing:
             return False
         return n.applies is None or self.eval(n.applies, {})[0] is True
 
     # -------------------------------------------------------------- amounts
 
-    def amount(self, a: s.Amount) -> AmountOutcome:
+    def amount(self, a: ir.Amount) -> AmountOutcome:
         if a.name in self.amount_memo:
             return self.amount_memo[a.name]
         steps = []
-        result, status, error = settled_amount(self._amount_value(a, steps))
+        value, formula = self._amount_value(a, steps)
+        result, status, error = settled_amount(value)
         # A sum of amounts (the total) names the parts it lacks, so that it never reads as a final figure.
         unsettled = self._unsettled_parts(a) if status in UNSETTLED else ()
         breakdown = Step(StepKind.AMOUNT, a.title or a.name, result, a.span, tuple(steps))
         shown = ()
         if status is AmountStatus.COMPUTED:  # only a figure has a calculation to show
-            formula = next((e.value for e in a.exceptions if self.eval(e.condition, {})[0] is True), a.value)
             shown = calculation(formula, lambda e: self.eval(e, {})[0])
         outcome = AmountOutcome(rule_of(a), status, result, missing_of(result), breakdown, error, unsettled, shown)
         self.amount_memo[a.name] = outcome
         return outcome
 
-    def _unsettled_parts(self, a: s.Amount) -> tuple[AmountOutcome, ...]:
-        names = dict.fromkeys(amount_refs((a.value, a.exceptions)))
+    def _unsettled_parts(self, a: ir.Amount) -> tuple[AmountOutcome, ...]:
+        names = dict.fromkeys(amount_refs(a.value))
         return tuple(self.amount_memo[n] for n in names if self.amount_memo[n].status in UNSETTLED)
 
-    def _amount_value(self, a: s.Amount, steps: list):
+    def _amount_value(self, a: ir.Amount, steps: list) -> tuple[object, ir.Expr | None]:
+        """The amount's value and the formula that gave it (None: it did not apply, or is in doubt)."""
         if a.applies is not None:
             applies, step = self.eval(a.applies, {})
             steps.append(Step(StepKind.APPLIES, "s'applique si", applies, a.applies.span, (step,)))
             if applies is not True:
-                return None if applies is False else applies
-        value, vsteps = self._with_value_exceptions(a.value, a.exceptions)
-        steps.extend(vsteps)
-        return value
+                return (None if applies is False else applies), None
+        chosen, value = self._valued(a.value, steps)
+        return value, a.value.base if chosen is None else chosen.consequence
 
-    def _with_value_exceptions(self, base: s.Expr, exceptions) -> tuple[object, list[Step]]:
-        steps, holding, pending = [], [], []
-        for exc in exceptions:
-            cond, step = self.eval(exc.condition, {})
-            steps.append(Step(StepKind.EXCEPTION, "sauf si", cond, exc.span, (step,)))
-            if cond is True:
-                holding.append(exc)
-            elif not is_known(cond):
-                pending.append(cond)
-        if len({e.value for e in holding}) > 1:
-            return conflict([e.span for e in holding]), steps
-        if holding:
-            value, step = self.eval(holding[0].value, {})
-        elif pending:
-            return first_problem(*pending), steps
-        else:
-            value, step = self.eval(base, {})
-        steps.append(step)
-        return value, steps
+    def _valued(self, node: ir.Exceptions, steps: list) -> tuple[ir.Case | None, object]:
+        """A definition's or amount's value by runtime.resolve, with the steps of its « sauf si » and of what
+        was computed appended to `steps`."""
+        conditions = self._conditions(node, {}, steps)
+
+        def value_of(e):
+            value, step = self.eval(e, {})
+            steps.append(step)
+            return value
+
+        return resolve(node, conditions, value_of)
 
     # -------------------------------------------------------------- expressions
 
-    def eval(self, e: s.Expr, env) -> tuple[object, Step]:
+    def eval(self, e: ir.Expr, env) -> tuple[object, Step]:
         return self.visit(e, env)
 
-    def _literal(self, e, env):
+    def _e_Literal(self, e, env):
         return e.value, Step(StepKind.LITERAL, e.span.text, e.value, e.span)
-
-    _e_Number = _e_Text = _e_DateLit = _e_Boolean = _e_MoneyLit = _e_DurationLit = _literal
-
-    def _e_Percent(self, e, env):
-        value = Percentage(e.value)  # so that the explanation reads « 50 % », not 0,5
-        return value, Step(StepKind.LITERAL, e.span.text, value, e.span)
 
     def _e_FieldRef(self, e: FieldRef, env):
         value = self._field_value(e, env)
@@ -231,7 +202,7 @@ class _Run(ExpressionVisitor):
         if e.base is None:
             node, base = self.data, ""
         else:
-            item = self.eval(DefRef(e.base, span=e.span), env)[0] if e.definition else env[e.base]
+            item = self._defined(e.base, e.span)[0] if e.definition else env[e.base]
             if not isinstance(item, Item):
                 return item
             node, base = item.data, item.pointer
@@ -247,12 +218,17 @@ class _Run(ExpressionVisitor):
         return value, Step(StepKind.FIELD, e.span.text, value, e.span)
 
     def _e_DefRef(self, e: DefRef, env):
-        if e.name not in self.memo:
-            d = self.program.definitions[e.name]
-            value, steps = self._with_value_exceptions(d.value, d.exceptions)
-            self.memo[e.name] = (value, Step(StepKind.DEFINITION, e.name, value, d.span, tuple(steps)))
-        value, step = self.memo[e.name]
-        return value, Step(StepKind.DEFINITION, e.name, value, e.span, step.children)
+        return self._defined(e.name, e.span)
+
+    def _defined(self, name: str, span) -> tuple[object, Step]:
+        """A definition's value, computed once per dossier, with its step where it is used (`span`)."""
+        if name not in self.memo:
+            d = self.program.definitions[name]
+            steps = []
+            value = self._valued(d.value, steps)[1]
+            self.memo[name] = (value, Step(StepKind.DEFINITION, name, value, d.span, tuple(steps)))
+        value, step = self.memo[name]
+        return value, Step(StepKind.DEFINITION, name, value, span, step.children)
 
     def _e_AmountRef(self, e: AmountRef, env):
         outcome = self.amount(self.program.amounts[e.name])
@@ -303,7 +279,7 @@ class _Run(ExpressionVisitor):
             children += (fallback,)
         return value, Step(StepKind.LOGIC, e.span.text, value, e.span, children)
 
-    def _binary(self, e, env, left: s.Expr, right: s.Expr, kind: StepKind, compute) -> tuple[object, Step]:
+    def _binary(self, e, env, left: ir.Expr, right: ir.Expr, kind: StepKind, compute) -> tuple[object, Step]:
         """Both operands, then `compute` on their values unless one is unknown or failed."""
         (a, a_step), (b, b_step) = self.eval(left, env), self.eval(right, env)
         problem = first_problem(a, b)
@@ -391,5 +367,5 @@ class _Run(ExpressionVisitor):
         return items, results, step
 
 
-def _root(req: s.Requirement, steps, value) -> Step:
+def _root(req: ir.Requirement, steps, value) -> Step:
     return Step(StepKind.CONDITION, req.name, value, req.span, tuple(steps))

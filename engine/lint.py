@@ -7,7 +7,8 @@ import attrs
 from .coverage import Coverage
 from .diagnostics import Diagnostic, warning
 from .logic import exclusive, impossible
-from .program import AmountRef, DefRef, FieldRef, Program, TableRef
+from .ir import AmountRef, DefRef, FieldRef, TableRef
+from .program import Program
 
 
 def lint(program: Program, covered: Coverage | None = None) -> list[Diagnostic]:
@@ -28,7 +29,7 @@ def _references(node, found: set[str]) -> None:
     if isinstance(node, TableRef):
         children = (node.key, node.date)
     elif attrs.has(type(node)):
-        children = (getattr(node, f.name) for f in attrs.fields(type(node)) if f.name != "span")
+        children = (getattr(node, f.name) for f in attrs.fields(type(node)) if f.eq)
     elif isinstance(node, tuple):
         children = node
     else:
@@ -60,7 +61,7 @@ def _dead_conditions(program: Program) -> list[Diagnostic]:
         if req.applies is not None and impossible(req.applies):
             found.append(warning("jamais-applicable", f"l'exigence « {req.name} » ne peut jamais s'appliquer : "
                                  "sa condition se contredit", req.applies.span))
-        for exc in req.exceptions:
+        for exc in req.demand.cases:
             never = impossible(exc.condition) or (req.applies is not None and exclusive(req.applies, exc.condition))
             if never:
                 found.append(warning("exception-impossible", f"cette exception de « {req.name} » ne peut jamais "

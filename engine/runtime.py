@@ -14,12 +14,11 @@ from decimal import Decimal, DivisionByZero, InvalidOperation
 
 import attrs
 
-from . import syntax as s
+from . import ir
 from .outcome import AmountStatus, Holder, Rule, Status, Verdict
-from .program import AmountRef, FieldRef
 from .values import (
-    Duration, Failure, Money, NotCovered, OutOfRange, Unknown, between, calendar_order, first_problem, percentage_of,
-    shift,
+    Duration, Failure, Money, NotCovered, OutOfRange, Unknown, between, calendar_order, first_problem, is_known,
+    percentage_of, shift,
 )
 
 # The environment of a barème row's value: the key it was looked up with, which « clé » names.
@@ -56,7 +55,7 @@ _OPEN = frozenset({Status.MISSING, Status.UNKNOWN, Status.ERROR})
 
 
 def rule_of(item) -> Rule:
-    kind = item.kind if isinstance(item, s.Requirement) else "avis" if isinstance(item, s.Notice) else "montant"
+    kind = item.kind if isinstance(item, ir.Requirement) else "avis" if isinstance(item, ir.Notice) else "montant"
     return Rule(item.name, kind, item.title, item.source, f"{item.span.path}:{item.span.line}", item.span)
 
 
@@ -73,11 +72,11 @@ def kleene(values, absorbing: bool):
     return problem if problem is not None else not absorbing
 
 
-ARITHMETIC = (s.Arith, s.Negate)
+ARITHMETIC = (ir.Arith, ir.Negate)
 _COMMENT = re.compile(r"#[^\n]*")
 
 
-def calculation(expr: s.Expr, value_of) -> tuple[tuple[str, object], ...]:
+def calculation(expr: ir.Expr, value_of) -> tuple[tuple[str, object], ...]:
     """The formula of an arithmetic expression as written, each operand paired with its value.
 
     The parts are `(text, None)` for what is kept as written (operators, parentheses, literals) and
@@ -92,7 +91,7 @@ def calculation(expr: s.Expr, value_of) -> tuple[tuple[str, object], ...]:
     for operand in _operands(expr):
         parts.append((_COMMENT.sub("", text[start:operand.span.start]), None))
         words = " ".join(operand.span.text.split())
-        parts.append((words, None) if isinstance(operand, _LITERALS) else (words, value_of(operand)))
+        parts.append((words, None) if isinstance(operand, ir.Literal) else (words, value_of(operand)))
         start = operand.span.end
     parts.append((_COMMENT.sub("", text[start:expr.span.end]), None))
     # A span covers its operands only: parentheses opened before the first one or closed after the last one
@@ -106,15 +105,12 @@ def calculation(expr: s.Expr, value_of) -> tuple[tuple[str, object], ...]:
     return tuple(part for part in _merged(parts) if part[0])
 
 
-_LITERALS = (s.Number, s.Text, s.DateLit, s.Boolean, s.MoneyLit, s.Percent, s.DurationLit)
-
-
-def _operands(expr: s.Expr):
+def _operands(expr: ir.Expr):
     """The maximal operands of an arithmetic expression that are not arithmetic, left to right."""
-    if isinstance(expr, s.Arith):
+    if isinstance(expr, ir.Arith):
         yield from _operands(expr.left)
         yield from _operands(expr.right)
-    elif isinstance(expr, s.Negate):
+    elif isinstance(expr, ir.Negate):
         yield from _operands(expr.operand)
     else:
         yield expr
@@ -136,8 +132,8 @@ def holder_of(item: Item) -> Holder:
     return Holder(item.index, name or f"titulaire n° {item.index + 1}")
 
 
-def piece_types(demand: s.Demand) -> tuple[str, ...]:
-    if isinstance(demand, s.PieceDemand):
+def piece_types(demand: ir.Demand) -> tuple[str, ...]:
+    if isinstance(demand, ir.PieceDemand):
         return tuple(dict.fromkeys(spec.piece_type for spec in demand.alternatives))
     return ()
 
@@ -147,18 +143,18 @@ UNSETTLED = frozenset({AmountStatus.UNKNOWN, AmountStatus.NOT_COVERED, AmountSta
 
 def amount_refs(node):
     """The amounts an expression adds up, in the order it names them."""
-    if isinstance(node, AmountRef):
+    if isinstance(node, ir.AmountRef):
         yield node.name
     elif isinstance(node, tuple):
         for child in node:
             yield from amount_refs(child)
     elif attrs.has(type(node)):
         for field in attrs.fields(type(node)):
-            if field.name != "span":
+            if field.name not in ("span", "type"):
                 yield from amount_refs(getattr(node, field.name))
 
 
-def convert(node, e: FieldRef, pointer: str):
+def convert(node, e: ir.FieldRef, pointer: str):
     kind = e.type.kind
     if kind == "date":
         return datetime.date.fromisoformat(node)
@@ -182,6 +178,61 @@ def settled_amount(result) -> tuple[object, AmountStatus, str | None]:
     if isinstance(result, Unknown):
         return result, AmountStatus.UNKNOWN, None
     return result, (AmountStatus.NOT_APPLICABLE if result is None else AmountStatus.COMPUTED), None
+
+
+def resolve(node: ir.Exceptions, conditions, evaluate, demands: bool = False, undecided=()):
+    """The one rule of « sauf si », for a value (a definition, an amount) and for a requirement's demand:
+    `(case, result)`, the case whose consequence gave the result (None: the base).
+
+    `conditions` are the values of the cases' conditions, `evaluate(x)` the result of a consequence or of
+    the base (a value; for a demand, whether it is met). The exception that holds gives its consequence; two
+    that hold with different consequences are in conflict. With none holding, the base, unless an exception
+    that cannot be decided (or a condition in `undecided`: whether the requirement applies) would change the
+    result: then the problem that keeps it open. So a value the dossier leaves in doubt is known when every
+    way the doubt could go gives it; a condition that fails (an error, a case not covered) leaves a value
+    open whatever it would give. For a demand (`demands`), only a met demand can be settled this way (any
+    other result depends on what the undecided exception would ask), and an undecided exemption (no
+    consequence) leaves a met requirement met.
+    """
+    holding = [case for case, value in zip(node.cases, conditions) if value is True]
+    if holding:
+        if any(case.consequence != holding[0].consequence for case in holding[1:]):
+            return None, conflict([case.span for case in holding], demands)
+        chosen, problems = holding[0], undecided
+        if chosen.consequence is None:
+            return chosen, None
+        result = evaluate(chosen.consequence)
+    else:
+        problems = (*undecided, *(value for value in conditions if not is_known(value)))
+        if not demands and any(isinstance(p, Failure) for p in problems):
+            return None, first_problem(*problems)  # a figure is not computed beside an error or a case not covered
+        chosen, result = None, evaluate(node.base)
+        pending = [case for case, value in zip(node.cases, conditions) if not is_known(value)]
+        for case in pending:
+            if not _settled(result, demands):
+                break
+            if case.consequence is not None:
+                other = evaluate(case.consequence)
+                if other != result:
+                    return None, first_problem(other, *problems)
+    if not problems or _settled(result, demands):
+        return chosen, result
+    return chosen, first_problem(result, *problems) or result
+
+
+def requirement_status(satisfied) -> tuple[Status, tuple[str, ...], str | None]:
+    """A requirement's status, missing fields and error, from whether its demand is met (runtime.resolve's result)."""
+    if satisfied is True:
+        return Status.SATISFIED, (), None
+    if satisfied is False:
+        return Status.MISSING, (), None
+    if isinstance(satisfied, Failure):
+        return Status.ERROR, (), satisfied.message
+    return Status.UNKNOWN, missing_of(satisfied), None
+
+
+def _settled(result, demands: bool) -> bool:
+    return result is True if demands else is_known(result)
 
 
 def conflict(spans, requirement: bool = False) -> Failure:

@@ -80,7 +80,7 @@ def test_a_mutated_rule_file_that_checks_gives_the_reference_outcome(pack, rng, 
 
 # Names the generated source may use: its own (S state, D data, M memo, K constants, eN loop variables, vN
 # values, and the functions it defines) and the runtime's; nothing named in a rule file.
-_GENERATED = r"[SDMK]|e\d+|v\d+|[dampqrnkc]\d+|x"
+_GENERATED = r"[SDMK]|e\d+|v\d+|[dampqrnkcx]\d+|x"
 
 
 def test_the_generated_source_names_nothing_from_the_rule_files():
@@ -93,33 +93,33 @@ def test_the_generated_source_names_nothing_from_the_rule_files():
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     names |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     names |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args}
-    allowed = set(_RUNTIME) | {"DEF", "AMOUNT", "CELL", "id", "True", "False", "None", "int", "dict", "list", "len",
+    allowed = set(_RUNTIME) | {"DEF", "AMOUNT", "CELL", "RESOLVE", "id", "True", "False", "None", "int", "dict", "list", "len",
                                "frozenset"}
     assert {n for n in names if not re.fullmatch(_GENERATED, n)} <= allowed
     texts = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     assert "achat" in texts  # dossier fields are string constants (repr), never code
 
 
-def test_every_evaluator_handles_every_kind_of_expression():
+def test_every_visitor_handles_every_kind_of_expression():
     from immat.compile import _Generator
+    from immat.docs.prose import Prose
     from immat.evaluate import _Run
-    from immat.program import EXPRESSIONS, ExpressionVisitor
+    from immat.ir import EXPRESSIONS, ExpressionVisitor
 
-    for visitor in (_Run, _Generator):
+    for visitor in (_Run, _Generator, Prose):
         assert issubclass(visitor, ExpressionVisitor)
-        missing = [kind.__name__ for kind in EXPRESSIONS if not hasattr(visitor, "_e_" + kind.__name__)]
+        missing = [kind.__name__ for kind in EXPRESSIONS if not hasattr(visitor, visitor.prefix + kind.__name__)]
         assert not missing, f"{visitor.__name__} ne traite pas : {', '.join(missing)}"
 
 
 def test_a_kind_of_expression_no_visitor_knows_is_a_clear_error():
-    from immat import syntax as s
-    from immat.program import ExpressionVisitor
+    from immat import ir
+    from immat.ir import ExpressionVisitor
 
     class Partial(ExpressionVisitor):
-        def _e_Number(self, e):
+        def _e_Literal(self, e):
             return e.value
 
-    node = s.Text("x", span=None)
-    assert Partial().visit(s.Number(1, span=None)) == 1
-    with pytest.raises(TypeError, match="Partial ne sait pas traiter une expression Text"):
-        Partial().visit(node)
+    assert Partial().visit(ir.Literal(1, type=ir.INT, span=None)) == 1
+    with pytest.raises(TypeError, match="Partial ne sait pas traiter une expression Rank"):
+        Partial().visit(ir.Rank("titulaire", span=None))

@@ -600,17 +600,18 @@ def test_undecided_exception_leaves_the_value_unknown(validate):
 
 def test_definition_used_twice_is_computed_once(validate_once, monkeypatch):
     computed = Counter()
-    original = evaluate._Run._with_value_exceptions
+    original = evaluate._Run._valued
 
-    def spy(self, base, exceptions):
-        computed[base.span.text] += 1
-        return original(self, base, exceptions)
+    def spy(self, node, steps):
+        computed[node.base.span.text] += 1
+        return original(self, node, steps)
 
-    monkeypatch.setattr(evaluate._Run, "_with_value_exceptions", spy)
+    monkeypatch.setattr(evaluate._Run, "_valued", spy)
     report = validate_once("definitions.immat", titulaires=[{}, {}], vehicule={"energie": "gpl"})
     assert statuses(report) == {"au_moins_un_titulaire": "satisfied", "au_plus_deux_titulaires": "satisfied"}
     # nombre_de_titulaires is used by two requirements, taux by the amount and by its calculation: each once.
-    assert computed == {"100 %": 1, "nombre de titulaires": 1, "taux × 10 €": 1}
+    assert {text: computed[text] for text in ("100 %", "nombre de titulaires", "taux × 10 €")} == \
+        {"100 %": 1, "nombre de titulaires": 1, "taux × 10 €": 1}
 
 
 def test_amount_used_in_a_sum_is_computed_once(validate_once, monkeypatch):
@@ -652,3 +653,28 @@ def test_same_rules_folder_and_dossier_give_byte_identical_json(cli):
     dossier = json.dumps({"reference": "D", "achat": {"etat": "neuf"},
                           "vehicule": {"co2_g_km": 140, "date_premiere_immatriculation": "2021-05-05"}})
     assert cli(*args, input=dossier).stdout_bytes == cli(*args, input=dossier).stdout_bytes
+
+
+# ---------------------------------------------------------------- one rule for every « sauf si »
+
+
+def test_an_undecided_exception_that_would_give_the_same_value_leaves_nothing_in_doubt(validate):
+    # 120 g/km: no malus, electric or not; the dossier need not say its energy.
+    found = amount(validate("definitions.immat", vehicule={"co2_g_km": 120}, titulaires=[{}]), "malus")
+    assert (found["status"], found["value"]) == ("computed", "0.00")
+    assert "missing_fields" not in found
+
+
+def test_an_undecided_exception_that_would_change_the_value_asks_for_what_decides_it(validate):
+    found = amount(validate("definitions.immat", vehicule={"co2_g_km": 200}, titulaires=[{}]), "malus")
+    assert (found["status"], found["missing_fields"]) == ("unknown", ["/vehicule/energie"])
+    # Neither the base nor the exception known: both are asked for.
+    found = amount(validate("definitions.immat", titulaires=[{}]), "malus")
+    assert (found["status"], found["missing_fields"]) == ("unknown", ["/vehicule/co2_g_km", "/vehicule/energie"])
+
+
+def test_a_failing_exception_condition_leaves_the_value_not_covered_whatever_it_would_give(validate):
+    before = amount(validate("definitions.immat", date_demande="2024-06-01", titulaires=[{}]), "taxe_selon_régime")
+    assert (before["status"], before["value"]) == ("computed", "0.00")
+    after = amount(validate("definitions.immat", date_demande="2025-06-01", titulaires=[{}]), "taxe_selon_régime")
+    assert (after["status"], after["error"]) == ("not_covered", "régime non publié")

@@ -8,10 +8,12 @@ from collections.abc import Sequence
 
 import attrs
 
+from .. import ir
 from .. import syntax as s
 from ..diagnostics import Diagnostic, Label, error, warning
 from ..logic import exclusive
-from ..program import ANY, DATE, DURATION, MONEY, CompiledTable, Program, Type
+from ..ir import ANY, DATE, DURATION, MONEY, Type
+from ..program import CompiledTable, Program
 from ..schema import Schema
 from ..source import Span
 from .common import HOLDER_VAR, PIECE_VAR, describe, suggest
@@ -80,11 +82,11 @@ class _Checker(ExpressionChecks, TableChecks):
     def _program(self) -> Program:
         ordered = [self.resolved[name] for name in self.items]
         return Program(
-            requirements=tuple(i for i in ordered if isinstance(i, s.Requirement)),
-            definitions={i.name: i for i in ordered if isinstance(i, s.Definition)},
-            amounts={i.name: i for i in ordered if isinstance(i, s.Amount)},
+            requirements=tuple(i for i in ordered if isinstance(i, ir.Requirement)),
+            definitions={i.name: i for i in ordered if isinstance(i, ir.Definition)},
+            amounts={i.name: i for i in ordered if isinstance(i, ir.Amount)},
             tables={i.name: i for i in ordered if isinstance(i, CompiledTable)},
-            notices=tuple(i for i in ordered if isinstance(i, s.Notice)),
+            notices=tuple(i for i in ordered if isinstance(i, ir.Notice)),
             sources=tuple({id(i.span.source): i.span.source for i in ordered}.values()),
             schema=self.dossier_schema,
         )
@@ -163,21 +165,25 @@ class _Checker(ExpressionChecks, TableChecks):
         scope = {HOLDER_VAR: self._list_item_type(("titulaires",), req.name_span)} if req.per_holder else {}
         applies = self._condition(req.applies, scope, module) if req.applies else None
         demand = self._demand(req.demand, scope, module, req.per_holder)
-        exceptions = tuple(
-            attrs.evolve(e, condition=self._condition(e.condition, scope, module),
-                         demand=self._demand(e.demand, scope, module, req.per_holder) if e.demand else None)
+        cases = tuple(
+            ir.Case(self._condition(e.condition, scope, module),
+                    self._demand(e.demand, scope, module, req.per_holder) if e.demand else None, span=e.span)
             for e in req.exceptions
         )
-        self._conflicts(exceptions, lambda e: e.demand)
-        return attrs.evolve(req, applies=applies, demand=demand, exceptions=exceptions), None
+        self._conflicts(cases)
+        return ir.Requirement(
+            req.kind, req.name, req.title, req.source, req.per_holder, applies,
+            ir.Exceptions(demand, cases, span=req.span), req.message, req.notes, req.not_handled, span=req.span,
+            name_span=req.name_span,
+        ), None
 
-    def _demand(self, demand: s.Demand, scope: dict, module: s.Module, per_holder: bool) -> s.Demand:
+    def _demand(self, demand: s.Demand, scope: dict, module: s.Module, per_holder: bool) -> ir.Demand:
         if isinstance(demand, s.ConditionDemand):
-            return attrs.evolve(demand, condition=self._condition(demand.condition, scope, module))
+            return ir.ConditionDemand(self._condition(demand.condition, scope, module), span=demand.span)
         alternatives = tuple(self._piece(spec, scope, module, per_holder) for spec in demand.alternatives)
-        return attrs.evolve(demand, alternatives=alternatives)
+        return ir.PieceDemand(alternatives, span=demand.span)
 
-    def _piece(self, spec: s.PieceSpec, scope: dict, module: s.Module, per_holder: bool) -> s.PieceSpec:
+    def _piece(self, spec: s.PieceSpec, scope: dict, module: s.Module, per_holder: bool) -> ir.PieceSpec:
         piece_type = self._list_item_type(("pieces",), spec.span)
         if piece_type.kind not in ("objet", ANY.kind):  # a pack's own schema may say anything of its pieces
             self.err("type", f"« exige une pièce » lit des pièces décrites par des objets (type, date, titulaire) ; "
@@ -190,19 +196,20 @@ class _Checker(ExpressionChecks, TableChecks):
         filters = []
         for f in spec.filters:
             if isinstance(f, s.Dated):
-                reference, t = self.expr(f.reference, scope, module)
-                self._expect(t, DATE, f.reference.span, "la date de référence d'une pièce")
-                max_age, age_type = self.expr(f.max_age, scope, module)
-                self._expect(age_type, DURATION, f.max_age.span, "une durée")
+                reference = self.expr(f.reference, scope, module)
+                self._expect(reference.type, DATE, f.reference.span, "la date de référence d'une pièce")
+                max_age = self.expr(f.max_age, scope, module)
+                self._expect(max_age.type, DURATION, f.max_age.span, "une durée")
                 date_type = self._field((PIECE_VAR, "date"), inner, f.span)
                 self._expect(date_type, DATE, f.span, "une pièce datée (son champ « date » est une date)")
-                f = attrs.evolve(f, reference=reference, max_age=max_age)
-            elif isinstance(f, s.OfHolder) and not per_holder:
-                self.err("titulaire-hors-boucle", "« du titulaire » n'a de sens que dans une exigence "
-                         "« pour chaque titulaire »", f.span)
-            elif isinstance(f, s.WithCondition):
-                f = attrs.evolve(f, condition=self._condition(f.condition, inner, module))
-            filters.append(f)
+                filters.append(ir.Dated(max_age, reference, span=f.span))
+            elif isinstance(f, s.OfHolder):
+                if not per_holder:
+                    self.err("titulaire-hors-boucle", "« du titulaire » n'a de sens que dans une exigence "
+                             "« pour chaque titulaire »", f.span)
+                filters.append(ir.OfHolder(span=f.span))
+            else:
+                filters.append(ir.WithCondition(self._condition(f.condition, inner, module), span=f.span))
         return attrs.evolve(spec, filters=tuple(filters))
 
     def _notice(self, n: s.Notice, module: s.Module):
@@ -211,33 +218,34 @@ class _Checker(ExpressionChecks, TableChecks):
         return attrs.evolve(n, applies=applies), None
 
     def _definition(self, d: s.Definition, module: s.Module):
-        value, type_ = self.expr(d.value, {}, module)
-        exceptions = self._value_exceptions(d.exceptions, type_, module)
-        return attrs.evolve(d, value=value, exceptions=exceptions), type_
+        value = self.expr(d.value, {}, module)
+        exceptions = self._value_exceptions(value, d.exceptions, value.type, d.span, module)
+        return ir.Definition(d.name, exceptions, type=value.type, span=d.span, name_span=d.name_span), value.type
 
     def _amount(self, a: s.Amount, module: s.Module):
         self._citation(a, "le montant")
         applies = self._condition(a.applies, {}, module) if a.applies else None
-        value, type_ = self.expr(a.value, {}, module)
-        self._expect(type_, MONEY, a.value.span, "un montant")
-        exceptions = self._value_exceptions(a.exceptions, MONEY, module)
-        return attrs.evolve(a, applies=applies, value=value, exceptions=exceptions), MONEY
+        value = self.expr(a.value, {}, module)
+        self._expect(value.type, MONEY, a.value.span, "un montant")
+        exceptions = self._value_exceptions(value, a.exceptions, MONEY, a.span, module)
+        return ir.Amount(a.name, a.title, a.source, applies, exceptions, a.notes, a.not_handled, span=a.span,
+                         name_span=a.name_span), MONEY
 
-    def _value_exceptions(self, exceptions, type_: Type, module: s.Module):
-        out = []
+    def _value_exceptions(self, base: ir.Expr, exceptions, type_: Type, span: Span, module: s.Module):
+        cases = []
         for e in exceptions:
-            value, t = self.expr(e.value, {}, module)
-            self._expect(t, type_, e.value.span, "la même nature que la valeur de base")
-            out.append(attrs.evolve(e, condition=self._condition(e.condition, {}, module), value=value))
-        self._conflicts(out, lambda e: e.value)
-        return tuple(out)
+            value = self.expr(e.value, {}, module)
+            self._expect(value.type, type_, e.value.span, "la même nature que la valeur de base")
+            cases.append(ir.Case(self._condition(e.condition, {}, module), value, span=e.span))
+        self._conflicts(cases)
+        return ir.Exceptions(base, tuple(cases), span=span)
 
     # -------------------------------------------------------------- exceptions in conflict
 
-    def _conflicts(self, exceptions, conclusion) -> None:
+    def _conflicts(self, cases) -> None:
         """Two exceptions that may hold together must conclude the same (Catala's default logic)."""
-        for a, b in itertools.combinations(exceptions, 2):
-            if conclusion(a) != conclusion(b) and not exclusive(a.condition, b.condition):
+        for a, b in itertools.combinations(cases, 2):
+            if a.consequence != b.consequence and not exclusive(a.condition, b.condition):
                 self.err(
                     "conflit-exceptions",
                     "deux exceptions peuvent s'appliquer ensemble avec des conclusions différentes",

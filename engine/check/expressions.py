@@ -1,26 +1,25 @@
-"""Expression checks: names resolved, dossier fields typed from the schema, operators typed."""
+"""Expression checks: syntax → typed IR, names resolved, dossier fields typed from the schema, operators typed."""
 
 from __future__ import annotations
 
-import attrs
-
+from .. import ir
 from .. import syntax as s
 from ..dossier import allowed_values
-from ..program import (
-    ANY, BOOL, DATE, DECIMAL, DURATION, INT, MONEY, NUMERIC, TEXT,
-    AmountRef, CompiledTable, DefRef, FieldRef, TableRef, Type, VarRef,
-)
+from ..ir import ANY, BOOL, DATE, DECIMAL, DURATION, INT, MONEY, NUMERIC, TEXT, Type
+from ..program import CompiledTable
 from ..source import Span
+from ..values import Percentage
 from .common import OPERATOR_WORDS, REFERENCE_DATE, ROW_KEY, suggest
+
+_LITERAL_TYPES = {s.Text: TEXT, s.DateLit: DATE, s.Boolean: BOOL, s.MoneyLit: MONEY, s.DurationLit: DURATION}
 
 
 class ExpressionChecks:
     """Mixed into the checker: needs its `err`, `items`, `visible`, `schema`, `_resolve_item`."""
 
-
-    def _condition(self, e: s.Expr, scope: dict, module: s.Module) -> s.Expr:
-        resolved, t = self.expr(e, scope, module)
-        self._expect(t, BOOL, e.span, "une condition (vrai ou faux)")
+    def _condition(self, e: s.Expr, scope: dict, module: s.Module) -> ir.Expr:
+        resolved = self.expr(e, scope, module)
+        self._expect(resolved.type, BOOL, e.span, "une condition (vrai ou faux)")
         return resolved
 
     def _expect(self, actual: Type, expected: Type, span: Span, what: str) -> None:
@@ -32,107 +31,99 @@ class ExpressionChecks:
             if expected.kind == "montant" and actual.kind in NUMERIC else None
         self.err("type", f"attendu : {what} ; trouvé : {actual}", span, help=hint)
 
-    def expr(self, e: s.Expr, scope: dict, module: s.Module) -> tuple[s.Expr, Type]:
+    def expr(self, e: s.Expr, scope: dict, module: s.Module) -> ir.Expr:
+        """The typed IR of a syntax expression: its `type` is what the checks below found."""
         return getattr(self, "_e_" + type(e).__name__)(e, scope, module)
 
+    def _literal(self, e, scope, module):
+        return ir.Literal(e.value, type=_LITERAL_TYPES[type(e)], span=e.span)
+
+    _e_Text = _e_DateLit = _e_Boolean = _e_MoneyLit = _e_DurationLit = _literal
+
     def _e_Number(self, e, scope, module):
-        return e, INT if isinstance(e.value, int) else DECIMAL
-
-    def _e_Text(self, e, scope, module):
-        return e, TEXT
-
-    def _e_DateLit(self, e, scope, module):
-        return e, DATE
-
-    def _e_Boolean(self, e, scope, module):
-        return e, BOOL
-
-    def _e_MoneyLit(self, e, scope, module):
-        return e, MONEY
+        return ir.Literal(e.value, type=INT if isinstance(e.value, int) else DECIMAL, span=e.span)
 
     def _e_Percent(self, e, scope, module):
-        return e, DECIMAL
-
-    def _e_DurationLit(self, e, scope, module):
-        return e, DURATION
+        # A ratio that reads back as « 50 % » in every explanation, and computes as the decimal 0.5.
+        return ir.Literal(Percentage(e.value), type=DECIMAL, span=e.span)
 
     def _e_OutOfScope(self, e, scope, module):
-        return e, ANY
+        return ir.OutOfScope(e.message, span=e.span)
 
     def _e_KeyRef(self, e, scope, module):
         if ROW_KEY not in scope:
             self.err("cle-hors-ligne", "« clé » ne s'emploie que dans la valeur d'une ligne de barème à clés "
                      "numériques, où elle vaut la clé consultée", e.span)
-            return e, ANY
-        return e, scope[ROW_KEY]
+            return ir.KeyRef(type=ANY, span=e.span)
+        return ir.KeyRef(type=scope[ROW_KEY], span=e.span)
 
     def _e_IsSet(self, e, scope, module):
-        operand, _ = self.expr(e.operand, scope, module)
-        if not isinstance(operand, FieldRef):
+        operand = self.expr(e.operand, scope, module)
+        if not isinstance(operand, ir.FieldRef):
             self.err("type", "« est renseigné » s'applique à un champ du dossier", e.span)
-        return attrs.evolve(e, operand=operand), BOOL
+        return ir.IsSet(operand, span=e.span)
 
     def _e_Default(self, e, scope, module):
-        operand, t = self.expr(e.operand, scope, module)
-        fallback, ft = self.expr(e.fallback, scope, module)
-        self._expect(ft, t, e.fallback.span, f"une valeur de même nature que « {e.operand.span.text} »")
-        return attrs.evolve(e, operand=operand, fallback=fallback), t
+        operand = self.expr(e.operand, scope, module)
+        fallback = self.expr(e.fallback, scope, module)
+        self._expect(fallback.type, operand.type, e.fallback.span,
+                     f"une valeur de même nature que « {e.operand.span.text} »")
+        return ir.Default(operand, fallback, type=operand.type, span=e.span)
 
     def _e_Contains(self, e, scope, module):
-        text, tt = self.expr(e.text, scope, module)
-        part, pt = self.expr(e.part, scope, module)
-        self._expect(tt, TEXT, e.text.span, "un texte")
-        self._expect(pt, TEXT, e.part.span, "un texte")
-        return attrs.evolve(e, text=text, part=part), BOOL
+        text, part = self._operands((e.text, e.part), TEXT, "un texte", scope, module)
+        return ir.Contains(text, part, span=e.span)
+
+    def _operands(self, operands, expected: Type, what: str, scope, module) -> list[ir.Expr]:
+        resolved = [self.expr(o, scope, module) for o in operands]
+        for o, r in zip(operands, resolved):
+            self._expect(r.type, expected, o.span, what)
+        return resolved
 
     def _e_UnitsBetween(self, e, scope, module):
-        start, st = self.expr(e.start, scope, module)
-        end, et = self.expr(e.end, scope, module)
-        self._expect(st, DATE, e.start.span, "une date")
-        self._expect(et, DATE, e.end.span, "une date")
-        return attrs.evolve(e, start=start, end=end), INT
+        start, end = self._operands((e.start, e.end), DATE, "une date", scope, module)
+        return ir.UnitsBetween(e.unit, start, end, span=e.span)
+
+    def _e_Between(self, e, scope, module):
+        start, end = self._operands((e.start, e.end), DATE, "une date", scope, module)
+        return ir.Between(start, end, span=e.span)
 
     def _e_Rank(self, e, scope, module):
         if e.var not in scope:
             self.err("nom-inconnu", f"« rang de {e.var} » : « {e.var} » n'est pas un élément de liste parcouru ici",
                      e.span, help=suggest(e.var, scope))
-        return e, INT
+        return ir.Rank(e.var, span=e.span)
 
     def _e_First(self, e, scope, module):
         collection, item = self._collection(e.collection, scope, module)
-        return attrs.evolve(e, collection=collection), item
+        return ir.First(collection, type=item, span=e.span)
 
     def _e_Prefix(self, e, scope, module):
-        operand, t = self.expr(e.operand, scope, module)
-        self._expect(t, TEXT, e.operand.span, "un texte")
-        return attrs.evolve(e, operand=operand), TEXT
+        (operand,) = self._operands((e.operand,), TEXT, "un texte", scope, module)
+        return ir.Prefix(e.count, operand, span=e.span)
 
     def _e_Or(self, e, scope, module):
-        return self._logic(e, scope, module)
+        return ir.Or(tuple(self._condition(o, scope, module) for o in e.operands), span=e.span)
 
     def _e_And(self, e, scope, module):
-        return self._logic(e, scope, module)
-
-    def _logic(self, e, scope, module):
-        operands = tuple(self._condition(o, scope, module) for o in e.operands)
-        return attrs.evolve(e, operands=operands), BOOL
+        return ir.And(tuple(self._condition(o, scope, module) for o in e.operands), span=e.span)
 
     def _e_Not(self, e, scope, module):
-        return attrs.evolve(e, operand=self._condition(e.operand, scope, module)), BOOL
+        return ir.Not(self._condition(e.operand, scope, module), span=e.span)
 
     def _e_Negate(self, e, scope, module):
-        operand, t = self.expr(e.operand, scope, module)
+        operand = self.expr(e.operand, scope, module)
+        t = operand.type
         if t.kind not in (*NUMERIC, "montant", "durée", "inconnu"):
             self.err("type", f"« − » s'applique à un nombre, un montant ou une durée, pas à : {t}", e.span)
-        return attrs.evolve(e, operand=operand), t
+        return ir.Negate(operand, type=t, span=e.span)
 
     def _e_Compare(self, e, scope, module):
-        left, lt = self.expr(e.left, scope, module)
-        right, rt = self.expr(e.right, scope, module)
-        self._comparable(e, lt, rt)
-        self._enum_literal(lt, e.right)
-        self._enum_literal(rt, e.left)
-        return attrs.evolve(e, left=left, right=right), BOOL
+        left, right = self.expr(e.left, scope, module), self.expr(e.right, scope, module)
+        self._comparable(e, left.type, right.type)
+        self._enum_literal(left.type, e.right)
+        self._enum_literal(right.type, e.left)
+        return ir.Compare(e.op, left, right, span=e.span)
 
     def _comparable(self, e: s.Compare, lt: Type, rt: Type) -> None:
         if ANY in (lt, rt):
@@ -150,37 +141,31 @@ class ExpressionChecks:
                      + allowed_values(t.enum), other.span, help=suggest(other.value, t.enum))
 
     def _e_Arith(self, e, scope, module):
-        left, lt = self.expr(e.left, scope, module)
-        right, rt = self.expr(e.right, scope, module)
+        left, right = self.expr(e.left, scope, module), self.expr(e.right, scope, module)
+        lt, rt = left.type, right.type
         result = _arith_type(e.op, lt, rt)
         if result is None:
             self.err("type", f"opération « {OPERATOR_WORDS.get(e.op, e.op)} » impossible entre {lt} et {rt}", e.span,
                      help="pour l'écart entre deux dates, écrivez « durée entre A et B »"
                      if lt.kind == rt.kind == "date" else None)
             result = ANY
-        return attrs.evolve(e, left=left, right=right), result
-
-    def _e_Between(self, e, scope, module):
-        start, st = self.expr(e.start, scope, module)
-        end, et = self.expr(e.end, scope, module)
-        self._expect(st, DATE, e.start.span, "une date")
-        self._expect(et, DATE, e.end.span, "une date")
-        return attrs.evolve(e, start=start, end=end), DURATION
+        return ir.Arith(e.op, left, right, type=result, span=e.span)
 
     def _e_Quantifier(self, e, scope, module):
         collection, item = self._collection(e.collection, scope, module)
         condition = self._condition(e.condition, {**scope, e.var: item}, module)
-        return attrs.evolve(e, collection=collection, condition=condition), BOOL
+        return ir.Quantifier(e.every, e.var, collection, condition, span=e.span)
 
     def _e_Count(self, e, scope, module):
         collection, item = self._collection(e.collection, scope, module)
         condition = None
         if e.condition is not None:
             condition = self._condition(e.condition, {**scope, e.var: item}, module)
-        return attrs.evolve(e, collection=collection, condition=condition), INT
+        return ir.Count(collection, e.var, condition, span=e.span)
 
-    def _collection(self, path: s.Path, scope, module) -> tuple[s.Expr, Type]:
-        resolved, t = self.expr(path, scope, module)
+    def _collection(self, path: s.Path, scope, module) -> tuple[ir.Expr, Type]:
+        resolved = self.expr(path, scope, module)
+        t = resolved.type
         if t.kind not in ("liste", "inconnu"):
             self.err("type", f"« {path.dotted} » n'est pas une liste ({t})", path.span)
             return resolved, ANY
@@ -198,21 +183,22 @@ class ExpressionChecks:
         if e.table not in self.items or not isinstance(self.items[e.table][0], s.Table):
             tables = [n for n, (i, _) in self.items.items() if isinstance(i, s.Table)]
             self.err("nom-inconnu", f"barème inconnu : « {e.table} »", e.span, help=suggest(e.table, tables))
-            return e, ANY
+            return _invalid(e)
         value_type = self._resolve_item(e.table)
         table = self.resolved.get(e.table)
         if not isinstance(table, CompiledTable):
-            return e, ANY
+            return _invalid(e)
         key = self._lookup_key(e, table, scope, module)
         date = self._lookup_date(e, scope, module)
-        return TableRef(table, key, date, span=e.span), value_type
+        return ir.TableRef(table, key, date, type=value_type, span=e.span)
 
-    def _lookup_key(self, e: s.Lookup, table: CompiledTable, scope, module) -> s.Expr | None:
+    def _lookup_key(self, e: s.Lookup, table: CompiledTable, scope, module) -> ir.Expr | None:
         if e.key is None:
             if table.keyed:
                 self.err("bareme-consultation", f"le barème « {e.table} » se consulte par clé : ajoutez « pour … »", e.span)
             return None
-        key, kt = self.expr(e.key, scope, module)
+        key = self.expr(e.key, scope, module)
+        kt = key.type
         if not table.keyed:
             self.err("bareme-consultation", f"le barème « {e.table} » n'a qu'une valeur par version : retirez « pour … »",
                      e.key.span)
@@ -240,42 +226,41 @@ class ExpressionChecks:
                          f"{kt.pointer or 'la clé consultée'} : " + ", ".join(lacking), p.period.span,
                          help="ajoutez une ligne par valeur, au besoin « hors barème \"raison\" »")
 
-    def _lookup_date(self, e: s.Lookup, scope, module) -> s.Expr:
+    def _lookup_date(self, e: s.Lookup, scope, module) -> ir.Expr:
         if e.date is not None:
-            date, dt = self.expr(e.date, scope, module)
-            self._expect(dt, DATE, e.date.span, "une date")
+            (date,) = self._operands((e.date,), DATE, "une date", scope, module)
             return date
         if REFERENCE_DATE not in self.items:
             self.err("date-de-reference", f"« barème {e.table} » sans « à la date … » prend la date de "
                      f"référence : définissez « {REFERENCE_DATE} »", e.span)
-            return e
-        reference, dt = self.expr(s.Path((REFERENCE_DATE,), span=e.span), scope, module)
-        self._expect(dt, DATE, e.span, f"une date pour « {REFERENCE_DATE} »")
+            return _invalid(e)
+        reference = self.expr(s.Path((REFERENCE_DATE,), span=e.span), scope, module)
+        self._expect(reference.type, DATE, e.span, f"une date pour « {REFERENCE_DATE} »")
         return reference
 
     def _e_Path(self, e, scope, module):
         head, *rest = e.parts
         if head in scope:
             if not rest:
-                return VarRef(head, span=e.span), scope[head]
+                return ir.VarRef(head, type=scope[head], span=e.span)
             t = self._field(e.parts, scope, e.span)
-            return FieldRef(head, tuple(rest), t, span=e.span), t
+            return ir.FieldRef(head, tuple(rest), type=t, span=e.span)
         if head in self.items and not rest:
             return self._item_ref(e, head, module)
         if head in self.items and isinstance(self.items[head][0], s.Definition):
             return self._definition_field(e, module)
         t = self._field(e.parts, scope, e.span, names=set(scope) | self.visible.get(module.path, set()))
-        return FieldRef(None, e.parts, t, span=e.span), t
+        return ir.FieldRef(None, e.parts, type=t, span=e.span)
 
     def _definition_field(self, e: s.Path, module: s.Module):
         """« titulaire_principal.adresse » : a field of the list element a definition names."""
         head = s.Path(e.parts[:1], span=e.span)
-        ref, t = self._item_ref(head, e.parts[0], module)
+        t = self._item_ref(head, e.parts[0], module).type
         if t.kind not in ("objet", "inconnu"):
             self.err("type", f"« {e.parts[0]} » ({t}) n'a pas de champ « {e.parts[1]} »", e.span)
-            return e, ANY
+            return _invalid(e)
         field = self._field(e.parts, {e.parts[0]: t}, e.span)
-        return FieldRef(e.parts[0], e.parts[1:], field, span=e.span, definition=True), field
+        return ir.FieldRef(e.parts[0], e.parts[1:], type=field, span=e.span, definition=True)
 
     def _item_ref(self, e: s.Path, name: str, module: s.Module):
         item = self.items[name][0]
@@ -284,10 +269,10 @@ class ExpressionChecks:
                      "que ce fichier n'importe pas", e.span)
         if isinstance(item, (s.Requirement, s.Table, s.Notice)):
             self.err("type", f"« {name} » n'est pas une valeur (c'est une exigence, un avis ou un barème)", e.span)
-            return e, ANY
+            return _invalid(e)
         t = self._resolve_item(name)
-        ref = AmountRef if isinstance(item, s.Amount) else DefRef
-        return ref(name, span=e.span), t
+        ref = ir.AmountRef if isinstance(item, s.Amount) else ir.DefRef
+        return ref(name, type=t, span=e.span)
 
     def _field(self, parts, scope: dict, span: Span, names: set | None = None) -> Type:
         """The type of a dossier path, from the root or from a loop variable in scope."""
@@ -319,6 +304,11 @@ class ExpressionChecks:
             return
         self.err("champ-inconnu", f"« {wanted} » n'est pas un champ du dossier", span,
                  help=suggest(wanted, candidates))
+
+
+def _invalid(e: s.Expr) -> ir.Expr:
+    """What an expression in error checks to: the program is not built, so it is never evaluated."""
+    return ir.Literal(None, type=ANY, span=e.span)
 
 
 def _arith_type(op: str, lt: Type, rt: Type) -> Type | None:

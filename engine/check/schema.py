@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from ..program import Type
+from ..ir import Type
 from ..schema import resolve
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime
 
+import attrs
+
 from .. import syntax as s
 from ..diagnostics import Label
 from ..escape import excerpt
-from ..program import ANY, INT, CompiledTable, Type, compile_period
+from ..ir import ANY, INT, Type
+from ..program import CompiledTable, compile_period
 from .common import ROW_KEY
 
 # Rows of one version (or keys of a history): the largest shipped grid has under 200. Every row becomes a line
@@ -38,23 +41,34 @@ class TableChecks:
             self._versions(versions)
             for p in versions:
                 self._rows(p)
-        value_type = self._table_type(t, versions, module)
+        typed = {id(p): self._typed(p, module) for p in versions}
+        value_type = self._table_type(t, typed.values())
         keyed = bool(t.groups) or any(p.rows for p in versions)
         textual = bool(t.groups) or any(r.key.text is not None for p in versions for r in p.rows)
         compiled = CompiledTable(
             t.name, t.title, t.source, value_type, keyed, textual,
-            periods=() if t.groups else tuple(compile_period(p) for p in versions),
-            groups={g.key: tuple(sorted(g.periods, key=lambda p: p.start)) for g in t.groups},
+            periods=() if t.groups else tuple(compile_period(typed[id(p)]) for p in versions),
+            groups={g.key: tuple(sorted((typed[id(p)] for p in g.periods), key=lambda p: p.start)) for g in t.groups},
             labels={g.key: g.label for g in t.groups if g.label is not None},
             notes=t.notes, not_handled=t.not_handled, span=t.span,
         )
         return compiled, value_type
 
-    def _table_type(self, t: s.Table, versions, module) -> Type:
-        values = [(p.value, {}) for p in versions if p.value is not None]
-        values += [(r.value, {ROW_KEY: INT} if r.key.text is None else {}) for p in versions for r in p.rows]
-        checked = [(v, scope) for v, scope in values if not isinstance(v, s.OutOfScope) and self._formula(v)]
-        types = {self.expr(v, scope, module)[1] for v, scope in checked} - {ANY}
+    def _typed(self, p: s.Period, module) -> s.Period:
+        """The version with its values in the typed IR: « clé » is the integer key in a row of numeric keys."""
+        value = None if p.value is None else self._cell(p.value, {}, module)
+        rows = tuple(attrs.evolve(r, value=self._cell(r.value, {ROW_KEY: INT} if r.key.text is None else {}, module))
+                     for r in p.rows)
+        return attrs.evolve(p, value=value, rows=rows)
+
+    def _cell(self, value: s.Expr, scope: dict, module):
+        if isinstance(value, s.OutOfScope) or self._formula(value):
+            return self.expr(value, scope, module)
+        return None  # reported: the program is not built
+
+    def _table_type(self, t: s.Table, versions) -> Type:
+        values = [p.value for p in versions if p.value is not None] + [r.value for p in versions for r in p.rows]
+        types = {v.type for v in values if v is not None} - {ANY}
         if len(types) > 1:
             self.err("bareme-type", "les valeurs d'un barème doivent être de même nature : "
                      + ", ".join(sorted(str(v) for v in types)), t.name_span)

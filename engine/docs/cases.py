@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import attrs
 
-from .. import syntax as s
-from ..program import DefRef, FieldRef, Program
+from .. import ir
+from ..ir import DefRef, FieldRef
+from ..program import Program
+from ..runtime import resolve
+from ..values import Unknown
+
+CANNOT_TELL = Unknown(frozenset())
 
 STATE, ORIGIN = "/achat/etat", "/achat/origine"
 HOME = "france"
@@ -54,12 +59,14 @@ class CaseFinder:
         return False
 
 
-class _Partial:
+class _Partial(ir.ExpressionVisitor):
     """Three-valued evaluation with two known fields; None is « cannot tell ».
 
     Not the engine's evaluator: here every other field, even one a rule reads « à défaut », is unknown,
     because the question is where a rule *may* apply, not what a given dossier gets.
     """
+
+    prefix = "_"
 
     def __init__(self, program: Program, known: dict[str, str]) -> None:
         self.program = program
@@ -67,35 +74,38 @@ class _Partial:
         self.stack: list[str] = []
 
     def eval(self, e):
-        method = getattr(self, "_" + type(e).__name__, None)
-        return method(e) if method else None
+        return self.visit(e)
 
-    def _Text(self, e):
-        return e.value
+    def fallback(self, e):
+        return None  # what it is cannot be told from the purchase case alone
 
-    def _Boolean(self, e):
-        return e.value
+    def _Literal(self, e):
+        return e.value if e.type.kind in ("texte", "booléen") else None
 
     def _FieldRef(self, e: FieldRef):
         return self.known.get(e.type.pointer) if e.base is None else None
 
-    def _Compare(self, e: s.Compare):
+    def _Compare(self, e: ir.Compare):
         left, right = self.eval(e.left), self.eval(e.right)
         if left is None or right is None or e.op not in ("=", "!="):
             return None
         return (left == right) == (e.op == "=")
 
-    def _And(self, e: s.And):
+    def _And(self, e: ir.And):
         values = [self.eval(o) for o in e.operands]
         return False if False in values else None if None in values else True
 
-    def _Or(self, e: s.Or):
+    def _Or(self, e: ir.Or):
         values = [self.eval(o) for o in e.operands]
         return True if True in values else None if None in values else False
 
-    def _Not(self, e: s.Not):
+    def _Not(self, e: ir.Not):
         value = self.eval(e.operand)
         return None if value is None else not value
+
+    def _told(self, e):
+        value = self.eval(e)
+        return CANNOT_TELL if value is None else value
 
     def _DefRef(self, e: DefRef):
         definition = self.program.definitions.get(e.name)
@@ -103,13 +113,9 @@ class _Partial:
             return None
         self.stack.append(e.name)
         try:
-            value = self.eval(definition.value)
-            for exc in definition.exceptions:
-                holds = self.eval(exc.condition)
-                if holds is True:
-                    value = self.eval(exc.value)
-                elif holds is None:
-                    value = None
-            return value
+            # The engine's own rule of « sauf si », on what can be told here.
+            told = [self._told(case.condition) for case in definition.value.cases]
+            value = resolve(definition.value, told, self._told)[1]
+            return None if value is CANNOT_TELL or isinstance(value, Unknown) else value
         finally:
             self.stack.pop()

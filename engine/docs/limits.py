@@ -6,7 +6,7 @@ written (linked to its page) and what the report says then.
 
 from __future__ import annotations
 
-from .. import syntax as s
+from .. import ir
 from ..program import CompiledTable
 from . import french as fr
 from . import links
@@ -51,23 +51,23 @@ def _reported(where, message: str) -> Phrase:
 def _out_of_scope(site, key: links.Key, item) -> list[Phrase]:
     if isinstance(item, CompiledTable):
         return [_reported(where, value.message) for where, value in _table_cells(item)
-                if isinstance(value, s.OutOfScope)]
+                if isinstance(value, ir.OutOfScope)]
     ctx = site.prose.holder(Context(), getattr(item, "per_holder", False))
-    value = getattr(item, "value", None)
-    exceptions = [e for e in getattr(item, "exceptions", ()) if isinstance(e, s.ValueException)]
-    if isinstance(value, s.OutOfScope):
+    valued = getattr(item, "value", None)  # a definition's or amount's « sauf si »
+    value, exceptions = (valued.base, valued.cases) if valued is not None else (None, ())
+    if isinstance(value, ir.OutOfScope):
         found = [_reported(("dans tous les cas où la règle s'applique",), value.message)]
     else:
         found = [_reported(("dans son calcul",), n.message) for n in _cases(value)]
     for exc in exceptions:
         found += [_reported(phrase("quand ", site.prose.clause(exc.condition, ctx)), n.message)
-                  for n in _cases(exc.value)]
-    seen = {id(n) for n in _cases((value, tuple(e.value for e in exceptions)))}
+                  for n in _cases(exc.consequence)]
+    seen = {id(n) for n in _cases((value, tuple(e.consequence for e in exceptions)))}
     return found + [_reported(("dans ses conditions",), n.message) for n in _cases(item) if id(n) not in seen]
 
 
-def _cases(node) -> list[s.OutOfScope]:
-    return [n for n in links.nodes(node) if isinstance(n, s.OutOfScope)]
+def _cases(node) -> list[ir.OutOfScope]:
+    return [n for n in links.nodes(node) if isinstance(n, ir.OutOfScope)]
 
 
 def _table_cells(table: CompiledTable):

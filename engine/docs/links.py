@@ -8,13 +8,14 @@ from collections.abc import Iterator
 
 import attrs
 
-from .. import syntax as s
-from ..program import AmountRef, DefRef, FieldRef, Program, TableRef
+from .. import ir
+from ..ir import AmountRef, DefRef, FieldRef, TableRef
+from ..program import Program
 from ..source import Span
 
 # The nodes a rule's meaning is made of; anything else (types, compiled barèmes, spans) is not walked.
-RULE_NODES = (s.Expr, s.Dated, s.OfHolder, s.WithCondition, s.PieceSpec, s.PieceDemand, s.ConditionDemand,
-              s.Exception_, s.ValueException, s.Requirement, s.Definition, s.Amount, s.Notice)
+RULE_NODES = (ir.Expr, ir.Dated, ir.OfHolder, ir.WithCondition, ir.PieceSpec, ir.PieceDemand, ir.ConditionDemand,
+              ir.Exceptions, ir.Case, ir.Requirement, ir.Definition, ir.Amount, ir.Notice)
 
 Key = tuple[str, str]  # (kind, name): « exigence », « définition », « montant », « barème », « avis »
 
@@ -45,8 +46,6 @@ def references(node) -> list[Key]:
             found.append(("montant", n.name))
         elif isinstance(n, TableRef):
             found.append(("barème", n.table.name))
-        elif isinstance(n, s.Lookup):
-            found.append(("barème", n.table))
         elif isinstance(n, FieldRef) and n.definition and n.base:
             found.append(("définition", n.base))
     return list(dict.fromkeys(found))

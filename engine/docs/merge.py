@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import attrs
 
-from .. import syntax as s
-from ..program import FieldRef
+from .. import ir
+from ..ir import FieldRef
 
 NEGATED = {"=": "!=", "!=": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 
@@ -17,8 +17,8 @@ NEGATED = {"=": "!=", "!=": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 class OneOf:
     """`x = "a" ou x = "b"` said once: « x est « a » ou « b » » (with ≠ and « et »: « ni … ni … »)."""
 
-    left: s.Expr
-    rights: tuple[s.Expr, ...]
+    left: ir.Expr
+    rights: tuple[ir.Expr, ...]
     equal: bool
 
 
@@ -26,14 +26,15 @@ def merge_undeclared(items: list, every: bool) -> list:
     """`X n'est pas renseigné ou X = faux` said once, as `non (X à défaut faux)`: « non X (si le dossier ne
     le dit pas : c'est le cas) »."""
     for i, (e, neg) in enumerate(items):
-        if not isinstance(e, s.IsSet) or neg == every or not isinstance(e.operand, FieldRef):
+        if not isinstance(e, ir.IsSet) or neg == every or not isinstance(e.operand, FieldRef):
             continue
         for j, (other, other_neg) in enumerate(items):
             tested = _bool_test(other, other_neg)
             if tested is None or tested[0] != e.operand:
                 continue
             b = tested[1]
-            merged = (s.Default(e.operand, s.Boolean(b if not every else not b, span=e.span), span=e.span), not b)
+            assumed = ir.Literal(b if not every else not b, type=ir.BOOL, span=e.span)
+            merged = (ir.Default(e.operand, assumed, type=ir.BOOL, span=e.span), not b)
             rest = [x for k, x in enumerate(items) if k not in (i, j)]
             return merge_undeclared(rest[:min(i, j)] + [merged] + rest[min(i, j):], every)
     return items
@@ -43,7 +44,7 @@ def _bool_test(e, neg: bool) -> tuple[FieldRef, bool] | None:
     """(X, b) when the item holds exactly when the boolean field X is b."""
     if isinstance(e, FieldRef) and e.type.kind == "booléen":
         return e, not neg
-    if isinstance(e, s.Compare) and isinstance(e.right, s.Boolean) and isinstance(e.left, FieldRef) \
+    if isinstance(e, ir.Compare) and isinstance(e.right, ir.Literal) and isinstance(e.left, FieldRef) \
             and e.op in ("=", "!="):
         op = NEGATED[e.op] if neg else e.op
         return e.left, e.right.value if op == "=" else not e.right.value
@@ -68,6 +69,6 @@ def merge_one_of(items: list, every: bool) -> list:
 
 
 def _mergeable(e, neg: bool, wanted: str) -> bool:
-    if not isinstance(e, s.Compare) or not isinstance(e.right, s.Text):
+    if not isinstance(e, ir.Compare) or not isinstance(e.right, ir.Literal) or e.right.type.kind != "texte":
         return False
     return (NEGATED[e.op] if neg else e.op) == wanted

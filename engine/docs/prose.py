@@ -11,12 +11,13 @@ import re
 
 import attrs
 
-from .. import syntax as s
-from ..program import DefRef, FieldRef, Program, TableRef
-from ..values import format_number, format_percent
+from .. import ir
+from ..ir import DefRef, FieldRef, TableRef
+from ..program import Program
+from ..values import Duration, Money, Percentage, format_number, format_percent
 from . import french as fr
 from .document import Link, Phrase, Term, phrase, plain
-from .fields import Fields, Kinds
+from .fields import Fields
 from .merge import NEGATED, OneOf, merge_one_of, merge_undeclared
 
 ORDERED_KINDS = ("entier", "décimal", "montant", "durée")
@@ -96,13 +97,14 @@ class Listing:
     items: tuple[Phrase, ...]
 
 
-class Prose:
+class Prose(ir.ExpressionVisitor):
     """Renders the expressions of one checked Program, naming fields from its dossier schema."""
+
+    prefix = "_v_"  # the noun phrase of each kind of expression; `clause` has its own, with a fallback
 
     def __init__(self, program: Program) -> None:
         self.program = program
         self.fields = Fields(program.schema.document)
-        self.kinds = Kinds(program)
 
     def node(self, pointer: str) -> dict:
         return self.fields.node(pointer)
@@ -116,44 +118,35 @@ class Prose:
     def _field_hint(self, pointer: str) -> str:
         return self.fields.hint(pointer)
 
-    def kind(self, e) -> str | None:
-        return self.kinds.kind(e)
-
     # -------------------------------------------------------------- noun phrases
 
     def value(self, e, ctx: Context = Context(), enum: dict | None = None) -> NP:
-        method = getattr(self, "_v_" + type(e).__name__, None)
-        if method is None:
-            raise TypeError(f"aucune rédaction en français pour {type(e).__name__}")
-        return method(e, ctx, enum) if type(e) is s.Text else method(e, ctx)
+        return self.visit(e, ctx, enum) if isinstance(e, ir.Literal) else self.visit(e, ctx)
 
-    def _v_Number(self, e, ctx):
-        return NP((format_number(e.value),))
+    def fallback(self, e, *args):
+        raise TypeError(f"aucune rédaction en français pour {type(e).__name__}")
 
-    def _v_Text(self, e, ctx, enum=None):
-        shown = f"« {e.value} »"
-        if enum and enum.get(e.value):
-            return NP((Term(shown, enum[e.value]),))
-        return NP((shown,))
+    def _v_Literal(self, e, ctx, enum=None):
+        value = e.value
+        if isinstance(value, bool):
+            return NP(("oui" if value else "non",))
+        if isinstance(value, str):
+            shown = f"« {value} »"
+            return NP((Term(shown, enum[value]),) if enum and enum.get(value) else (shown,))
+        if isinstance(value, Percentage):
+            return NP((format_percent(value),))
+        if isinstance(value, Money):
+            return NP((str(value),))
+        if isinstance(value, Duration):
+            written = " ".join(e.span.text.split())  # « 6 mois », « 4 ans », as the rule says it
+            return NP((written,), fr.Gender(plural=not written.startswith("1 ")))
+        if e.type.kind == "date":
+            return NP(("le ", fr.long_date(value)))
+        return NP((format_number(value),))
 
-    def _v_DateLit(self, e, ctx):
-        return NP(("le ", fr.long_date(e.value)))
-
-    def _v_Boolean(self, e, ctx):
-        return NP(("oui" if e.value else "non",))
-
-    def _v_MoneyLit(self, e, ctx):
-        return NP((str(e.value),))
-
-    def _v_Percent(self, e, ctx):
-        return NP((format_percent(e.value),))
-
-    def _v_DurationLit(self, e, ctx):
-        return NP((f"{e.count} {e.unit}",), fr.Gender(plural=e.count > 1))
-
-    def _v_Path(self, e, ctx):
-        words = fr.humanize(e.parts[-1])
-        return NP((fr.article(words), Term(words, f"nom « {e.dotted} » des règles")), fr.gender_of(words))
+    def _named(self, parts: tuple[str, ...]) -> NP:
+        words = fr.humanize(parts[-1])
+        return NP((fr.article(words), Term(words, f"nom « {'.'.join(parts)} » des règles")), fr.gender_of(words))
 
     def _fact(self, e, ctx) -> NP:
         return NP(phrase("le fait ", _que(self.clause(e, ctx))))
@@ -161,8 +154,8 @@ class Prose:
     _v_Or = _v_And = _v_Not = _v_Compare = _v_Quantifier = _v_IsSet = _v_Contains = _fact
 
     def _v_Arith(self, e, ctx):
-        if e.op == "+" and {self.kind(e.left), self.kind(e.right)} == {"date", "durée"}:
-            date, duration = (e.left, e.right) if self.kind(e.left) == "date" else (e.right, e.left)
+        if e.op == "+" and {e.left.type.kind, e.right.type.kind} == {"date", "durée"}:
+            date, duration = (e.left, e.right) if e.left.type.kind == "date" else (e.right, e.left)
             return NP(phrase(self.value(duration, ctx).words, " après ", self.value(date, ctx).words),
                       fr.Gender(feminine=True))
         if e.op in ("+", "*"):
@@ -172,35 +165,35 @@ class Prose:
             words = phrase(head, fr.join(parts, "et"))
             return NP(words, fr.Gender(feminine=e.op == "+"))
         left, right = self._operand(e.left, ctx, e.op), self._operand(e.right, ctx, e.op)
-        if e.op == "-" and self.kind(e.left) == "date" and self.kind(e.right) == "durée":
+        if e.op == "-" and e.left.type.kind == "date" and e.right.type.kind == "durée":
             return NP(phrase(right.words, " avant ", left.words), fr.Gender(feminine=True))
         joint = " moins " if e.op == "-" else " divisé par "
         return NP(phrase(left.words, joint, right.words), left.gender)
 
     def formula(self, e, ctx: Context = Context()) -> Phrase | Listing:
         """A value for a page of its own: a long sum or product as a list of its terms."""
-        if isinstance(e, s.Arith) and e.op in ("+", "*"):
+        if isinstance(e, ir.Arith) and e.op in ("+", "*"):
             operands = self._flatten_arith(e, e.op)
             words = [self.value(o, ctx).words for o in operands]
             long = sum(len(plain(w)) for w in words) > 120
-            if len(operands) > 2 or long or any(isinstance(o, (s.Arith, TableRef, s.Lookup)) for o in operands):
+            if len(operands) > 2 or long or any(isinstance(o, (ir.Arith, TableRef)) for o in operands):
                 return Listing(("la somme de" if e.op == "+" else "le produit de",), tuple(words))
         return self.value(e, ctx).words
 
     def _flatten_arith(self, e, op: str) -> list:
-        if isinstance(e, s.Arith) and e.op == op:
+        if isinstance(e, ir.Arith) and e.op == op:
             return self._flatten_arith(e.left, op) + self._flatten_arith(e.right, op)
         return [e]
 
     def _operand(self, e, ctx, op: str) -> NP:
         np = self.value(e, ctx)
-        if isinstance(e, s.Arith) and (e.op != op or op in ("-", "/")):
+        if isinstance(e, ir.Arith) and (e.op != op or op in ("-", "/")):
             return NP(phrase("(", np.words, ")"), np.gender)
         return np
 
     def _v_Negate(self, e, ctx):
         inner = self.value(e.operand, ctx)
-        if isinstance(e.operand, (s.Number, s.MoneyLit, s.Percent, s.DurationLit)):
+        if isinstance(e.operand, ir.Literal):
             return NP(phrase("−", inner.words), inner.gender)
         return NP(phrase("l'opposé ", inner.of()))
 
@@ -222,11 +215,6 @@ class Prose:
             which = " pour lesquelles " if collection.gender.feminine else " pour lesquels "
             words = phrase(words, which, self.clause(e.condition, inner))
         return NP(words)
-
-    def _v_Lookup(self, e, ctx):
-        table = self.program.tables.get(e.table)
-        title = table.title if table else fr.humanize(e.table)
-        return self._lookup(e.table, title, e.key, e.date, ctx)
 
     def _v_TableRef(self, e, ctx):
         return self._lookup(e.table.name, e.table.title, e.key, e.date, ctx)
@@ -271,7 +259,7 @@ class Prose:
     def _v_FieldRef(self, e, ctx):
         pointer = e.type.pointer
         if not pointer:
-            return self._v_Path(s.Path(((e.base,) if e.base else ()) + e.parts, span=e.span), ctx)
+            return self._named(((e.base,) if e.base else ()) + e.parts)
         prefix = [p for p in pointer.split("/") if p][: -len(e.parts)]
         owner = self._owner(e, ctx)
         return self._chain(prefix, list(e.parts), owner)
@@ -280,7 +268,7 @@ class Prose:
         if e.base is None or e.base == ctx.implicit:
             return None
         if e.definition:
-            return self._v_DefRef(DefRef(e.base, span=e.span), ctx)
+            return self._v_DefRef(DefRef(e.base, type=ir.ANY, span=e.span), ctx)
         var = ctx.scope.get(e.base)
         return var.np if var else NP((f"« {e.base} »",))
 
@@ -346,7 +334,9 @@ class Prose:
         np = self.value(e, ctx)
         return phrase(np.words, " ", np.gender.verb("vaut", "valent"), " « non »" if neg else " « oui »")
 
-    def _c_Boolean(self, e, ctx, neg):
+    def _c_Literal(self, e, ctx, neg):
+        if e.type.kind != "booléen":
+            return self._default_value_clause(e, ctx, neg)
         return ("toujours",) if e.value != neg else ("jamais",)
 
     def _c_Not(self, e, ctx, neg):
@@ -374,25 +364,25 @@ class Prose:
 
     def _is_connective(self, e, neg: bool, outer_every: bool) -> bool | None:
         """Whether e joins clauses with the other connective than its parent (every, or None)."""
-        if isinstance(e, s.Not):
+        if isinstance(e, ir.Not):
             return self._is_connective(e.operand, not neg, outer_every)
-        if isinstance(e, (s.And, s.Or)):
-            every = isinstance(e, s.And) != neg
+        if isinstance(e, (ir.And, ir.Or)):
+            every = isinstance(e, ir.And) != neg
             return every if every != outer_every else None
         return None
 
     def operands(self, e, neg: bool) -> tuple[bool, list]:
         """A conjunction or disjunction as (every, [(operand, negated)…]), after De Morgan and flattening."""
-        every = isinstance(e, s.And) != neg
+        every = isinstance(e, ir.And) != neg
         items: list = []
         for operand in e.operands:
             items.extend(self._flatten(operand, neg, every))
         return every, merge_one_of(merge_undeclared(items, every), every)
 
     def _flatten(self, e, neg: bool, every: bool) -> list:
-        if isinstance(e, s.Not):
+        if isinstance(e, ir.Not):
             return self._flatten(e.operand, not neg, every)
-        if isinstance(e, (s.And, s.Or)) and (isinstance(e, s.And) != neg) == every:
+        if isinstance(e, (ir.And, ir.Or)) and (isinstance(e, ir.And) != neg) == every:
             return [x for operand in e.operands for x in self._flatten(operand, neg, every)]
         return [(e, neg)]
 
@@ -409,9 +399,9 @@ class Prose:
     def _c_Compare(self, e, ctx, neg):
         op = NEGATED[e.op] if neg else e.op
         for side, other in ((e.right, e.left), (e.left, e.right)):
-            if isinstance(side, s.Boolean) and self.kind(other) == "booléen" and op in ("=", "!="):
+            if isinstance(side, ir.Literal) and other.type.kind == side.type.kind == "booléen" and op in ("=", "!="):
                 return self.clause(other, ctx, neg=side.value != (op == "="))
-        if isinstance(e.left, s.Rank) and isinstance(e.right, s.Number) and op in ("=", "!=") \
+        if isinstance(e.left, ir.Rank) and isinstance(e.right, ir.Literal) and op in ("=", "!=") \
                 and isinstance(e.right.value, int) and e.left.var in ctx.scope:
             var = ctx.scope[e.left.var]
             verb = "est" if op == "=" else "n'est pas"
@@ -421,7 +411,7 @@ class Prose:
                           "de la liste ", var.collection.of())
         left = self.value(e.left, ctx, self._enum_of(e.right))
         right = self.value(e.right, ctx, self._enum_of(e.left))
-        kind = self.kind(e.left) or self.kind(e.right)
+        kind = e.left.type.kind if e.left.type is not ir.ANY else e.right.type.kind
         return phrase(left.words, " ", self._relation(op, kind, left.gender, right))
 
     def _relation(self, op: str, kind: str | None, g: fr.Gender, right: NP) -> Phrase:
@@ -446,7 +436,7 @@ class Prose:
         return phrase(verb, " ", right.to() if prep else right.words)
 
     def _enum_of(self, e) -> dict | None:
-        if isinstance(e, s.Default):
+        if isinstance(e, ir.Default):
             return self._enum_of(e.operand)
         if isinstance(e, FieldRef) and e.type.enum and e.type.pointer:
             return self.enum(e.type.pointer)
@@ -485,10 +475,10 @@ class Prose:
         return phrase(text.words, f" {verb} ", part.words)
 
     def _c_Default(self, e, ctx, neg):
-        if self.kind(e.operand) != "booléen":
+        if e.operand.type.kind != "booléen":
             return self._default_value_clause(e, ctx, neg)
         # Said against the clause as written, so that a negated one does not read as its opposite.
-        if isinstance(e.fallback, s.Boolean):
+        if isinstance(e.fallback, ir.Literal):
             assumed = "c'est le cas" if e.fallback.value != neg else "ce n'est pas le cas"
         else:
             assumed = self.clause(e.fallback, ctx, neg)
@@ -522,7 +512,7 @@ class Prose:
         return (Term(sentence, hint),), (Term(negate(sentence), hint),)
 
     def _c_DefRef(self, e, ctx, neg):
-        if self.kind(e) != "booléen":
+        if e.type.kind != "booléen":
             np = self.value(e, ctx)
             return phrase(np.words, " ", np.gender.verb("vaut", "valent"), " « non »" if neg else " « oui »")
         words = fr.humanize(e.name)
@@ -533,9 +523,9 @@ class Prose:
 
     def condition(self, e, ctx: Context = Context(), neg: bool = False) -> Cond:
         """A condition as one sentence, or as a list when it has more than two parts or nests them."""
-        if isinstance(e, s.Not):
+        if isinstance(e, ir.Not):
             return self.condition(e.operand, ctx, not neg)
-        if not isinstance(e, (s.And, s.Or)):
+        if not isinstance(e, (ir.And, ir.Or)):
             return self.clause(e, ctx, neg)
         every, items = self.operands(e, neg)
         nested = any(self._is_connective(x, n, every) is not None for x, n in items)
@@ -554,22 +544,23 @@ class Prose:
     def _duration(self, e, ctx: Context) -> Phrase:
         """A duration as a reader wants it: « 6 mois », even when a definition names it (then named after)."""
         definition = self.program.definitions.get(e.name) if isinstance(e, DefRef) else None
-        if definition is not None and isinstance(definition.value, s.DurationLit) and not definition.exceptions:
+        value = definition.value if definition is not None else None
+        if value is not None and isinstance(value.base, ir.Literal) and not value.cases:
             named = self.value(e, ctx)
-            return phrase(definition.value.span.text, " (", named.words, ")")
+            return phrase(value.base.span.text, " (", named.words, ")")
         return self.value(e, ctx).words
 
     def piece_filter(self, f, ctx: Context) -> Phrase:
-        if isinstance(f, s.Dated):
+        if isinstance(f, ir.Dated):
             reference = self.value(f.reference, ctx)
             return phrase("datée d'au plus ", self._duration(f.max_age, ctx), " avant ", reference.words)
-        if isinstance(f, s.OfHolder):
+        if isinstance(f, ir.OfHolder):
             return ("au nom de ce titulaire",)
         inner = self.piece(ctx)
         clause = self.clause(f.condition, inner)
         condition = f.condition
-        if isinstance(condition, s.Compare) and isinstance(condition.left, FieldRef) \
-                and condition.left.base == "pièce" and self.kind(condition.left) != "booléen":
+        if isinstance(condition, ir.Compare) and isinstance(condition.left, FieldRef) \
+                and condition.left.base == "pièce" and condition.left.type.kind != "booléen":
             return phrase("dont ", clause)
         return phrase(_si(clause))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from .. import syntax as s
+from .. import ir
 from ..coverage import coverage
 from ..outcome import AmountStatus, Outcome, Status
 from ..program import Program
@@ -148,7 +148,7 @@ class Site:
         """A definition in one sentence or list, with each of its exceptions, for the pages that use it."""
         definition = self.program.definitions[key[1]]
         blocks = self._definition_value(definition, short=True)
-        for exc in definition.exceptions:
+        for exc in definition.value.cases:
             blocks += self.value_exception(exc, self._is(definition, pronoun=True) + " ")
         return blocks
 
@@ -158,19 +158,19 @@ class Site:
             return Para(phrase(block.text, words), block.style)
         return block
 
-    def _definition_value(self, definition: s.Definition, short: bool = False) -> list:
-        if self.prose.kind(definition.value) == "booléen":
+    def _definition_value(self, definition: ir.Definition, short: bool = False) -> list:
+        if definition.type.kind == "booléen":
             lead = "Remplie quand " if short else "Cette condition est remplie quand "
-            return self.cond_blocks(lead, self.prose.condition(definition.value))
+            return self.cond_blocks(lead, self.prose.condition(definition.value.base))
         name = fr.humanize(definition.name)
         subject = fr.upper_first(fr.article(name) + name)
         return self.value_blocks("Vaut " if short else f"{subject} {self._is(definition)} ",
-                                 self.prose.formula(definition.value))
+                                 self.prose.formula(definition.value.base))
 
-    def _is(self, definition: s.Definition, pronoun: bool = False) -> str:
+    def _is(self, definition: ir.Definition, pronoun: bool = False) -> str:
         """« vaut » for a number or an amount, « est » otherwise; with « il » or « elle » when asked."""
         gender = fr.gender_of(fr.humanize(definition.name))
-        numeric = self.prose.kind(definition.value) in ("entier", "décimal", "montant")
+        numeric = definition.type.kind in ("entier", "décimal", "montant")
         verb = gender.verb("vaut", "valent") if numeric else gender.verb("est", "sont")
         if not pronoun:
             return verb
@@ -194,7 +194,7 @@ class Site:
 
     # -------------------------------------------------------------- requirements
 
-    def requirement(self, req: s.Requirement) -> Page:
+    def requirement(self, req: ir.Requirement) -> Page:
         ctx = self.prose.holder(Context(), req.per_holder)
         receivable = req.kind == "recevabilité"
         consequence = ("Si elle n'est pas remplie, la demande est rejetée." if receivable else
@@ -211,9 +211,9 @@ class Site:
             blocks.append(Para(("Elle s'applique à toutes les demandes.",)))
         else:
             blocks += self.cond_blocks("Elle s'applique quand ", self.prose.condition(applies, ctx))
-        if req.exceptions:
+        if req.demand.cases:
             blocks += [Heading(2, ("Exceptions",)), self._exceptions(req, ctx)]
-        blocks += self.demand(req.demand, ctx, "Ce qu'il faut fournir")
+        blocks += self.demand(req.demand.base, ctx, "Ce qu'il faut fournir")
         blocks += [Heading(2, ("Message au demandeur",)), Callout("Message", (Para((req.message,)),), "message")]
         blocks += self.relations(("exigence", req.name))
         blocks += self.examples_table("Le résultat de cette exigence", self._requirement_examples(req), fold=False)
@@ -221,23 +221,24 @@ class Site:
         kicker = KIND_TITLES[req.kind] + (f" — {holders(req)}" if req.per_holder else "")
         return Page(self.paths[("exigence", req.name)], req.title, kicker, tuple(blocks))
 
-    def _exceptions(self, req: s.Requirement, ctx) -> Bullets:
+    def _exceptions(self, req: ir.Requirement, ctx) -> Bullets:
         items = []
-        for i, exc in enumerate(req.exceptions, start=1):
-            label = f"Exception {i} — sauf si " if len(req.exceptions) > 1 else "Sauf si "
+        cases = req.demand.cases
+        for i, exc in enumerate(cases, start=1):
+            label = f"Exception {i} — sauf si " if len(cases) > 1 else "Sauf si "
             body = self.cond_blocks(label, self.prose.condition(exc.condition, ctx), "")
-            if exc.demand is None:
+            if exc.consequence is None:
                 body[-1] = self._append(body[-1], (" : l'exigence ne s'applique pas.",))
                 if isinstance(body[-1], Bullets):
                     body.append(Para(("Alors l'exigence ne s'applique pas.",)))
             else:
-                body += self.demand(exc.demand, ctx, None, lead="Il faut alors, à la place, ")
+                body += self.demand(exc.consequence, ctx, None, lead="Il faut alors, à la place, ")
             items.append(tuple(body))
         return Bullets(tuple(items))
 
-    def demand(self, demand: s.Demand, ctx, heading: str | None, lead: str = "Il faut ") -> list:
+    def demand(self, demand: ir.Demand, ctx, heading: str | None, lead: str = "Il faut ") -> list:
         blocks: list = []
-        if isinstance(demand, s.ConditionDemand):
+        if isinstance(demand, ir.ConditionDemand):
             if heading:
                 blocks.append(Heading(2, ("Ce qui est exigé",)))
             what = "que le dossier remplisse cette condition : "
@@ -251,7 +252,7 @@ class Site:
                               style="alternatives"))
         return blocks
 
-    def _alternative(self, spec: s.PieceSpec, ctx) -> tuple:
+    def _alternative(self, spec: ir.PieceSpec, ctx) -> tuple:
         label, description = self.prose.piece_label(spec.piece_type)
         blocks: list = [Para(phrase(Strong(label), " ", Code(spec.piece_type)))]
         if description and description.rstrip(".") != label:
@@ -260,8 +261,8 @@ class Site:
             blocks.append(Bullets(tuple((Para(self.prose.piece_filter(f, ctx)),) for f in spec.filters)))
         return tuple(blocks)
 
-    def _requirement_examples(self, req: s.Requirement) -> list:
-        keys = {_key(req.span)} | {_key(e.span) for e in req.exceptions}
+    def _requirement_examples(self, req: ir.Requirement) -> list:
+        keys = {_key(req.span)} | {_key(e.span) for e in req.demand.cases}
         rows = []
         for example in self.examples:
             reached = self.reached[example.name]
@@ -273,14 +274,13 @@ class Site:
             rows.append(self._example_row(example, joined))
         return rows
 
-    def _requirement_result(self, req: s.Requirement, o, reached) -> Phrase:
+    def _requirement_result(self, req: ir.Requirement, o, reached) -> Phrase:
         tone = {Status.SATISFIED: "ok", Status.MISSING: "ko", Status.ERROR: "ko"}.get(o.status)
         words = phrase(f"{o.holder.name} : " if o.holder else "", Strong(STATUS[o.status], tone))
-        held = [i for i, e in enumerate(req.exceptions, start=1) if _key(e.span) in reached]
+        held = [i for i, e in enumerate(req.demand.cases, start=1) if _key(e.span) in reached]
         if held and o.status is Status.NOT_APPLICABLE:
-            words = phrase(words, " (exception" + (f" {held[0]}" if len(req.exceptions) > 1 else "") + ")")
-        demands = [req.demand] + [e.demand for e in req.exceptions if e.demand is not None]
-        used = [spec for d in demands if isinstance(d, s.PieceDemand) and len(d.alternatives) > 1
+            words = phrase(words, " (exception" + (f" {held[0]}" if len(req.demand.cases) > 1 else "") + ")")
+        used = [spec for d in req.demands() if isinstance(d, ir.PieceDemand) and len(d.alternatives) > 1
                 for spec in d.alternatives if _key(spec.span) in reached]
         if used and o.status is Status.SATISFIED:
             words = phrase(words, " — pièce retenue : ", self.prose.piece_label(used[0].piece_type)[0])
@@ -292,7 +292,7 @@ class Site:
 
     # -------------------------------------------------------------- notices, amounts, definitions
 
-    def notice(self, notice: s.Notice) -> Page:
+    def notice(self, notice: ir.Notice) -> Page:
         blocks: list = [Para(("Une information donnée au demandeur ; elle ne change pas le verdict.",), "lead"),
                         self.source(notice.source), *self.note(notice.span), *self.commentary(notice),
                         Heading(2, ("Quand il est donné",))]
@@ -310,7 +310,7 @@ class Site:
         blocks.append(self.where(notice.span, notice.name))
         return Page(self.paths[("avis", notice.name)], notice.title, KIND_TITLES["avis"], tuple(blocks))
 
-    def amount(self, amount: s.Amount) -> Page:
+    def amount(self, amount: ir.Amount) -> Page:
         blocks: list = [self.source(amount.source), *self.note(amount.span), *self.commentary(amount),
                         Heading(2, ("Quand il est dû",))]
         if amount.applies is None:
@@ -318,8 +318,9 @@ class Site:
         else:
             blocks += self.cond_blocks("Il est dû quand ", self.prose.condition(amount.applies))
             blocks.append(Para(("Sinon, il compte pour 0 € dans les totaux.",), "note"))
-        blocks += [Heading(2, ("Calcul",)), *self.value_blocks("Il est égal à ", self.prose.formula(amount.value))]
-        blocks += self._value_exceptions(amount.exceptions, "il est égal à ")
+        blocks += [Heading(2, ("Calcul",)),
+                   *self.value_blocks("Il est égal à ", self.prose.formula(amount.value.base))]
+        blocks += self._value_exceptions(amount.value.cases, "il est égal à ")
         blocks += self.relations(("montant", amount.name))
         blocks += self.examples_table("Le montant calculé", self._amount_examples(amount))
         blocks.append(self.where(amount.span, amount.name))
@@ -331,22 +332,22 @@ class Site:
         items = tuple(tuple(self.value_exception(exc, conclusion)) for exc in exceptions)
         return [Heading(2, ("Exceptions",)), Bullets(items)]
 
-    def value_exception(self, exc: s.ValueException, conclusion: str) -> list:
+    def value_exception(self, exc: ir.Case, conclusion: str) -> list:
         """« Sauf si … : value. », or, when the condition is a list, the list then « Alors … value. »."""
         body = self.cond_blocks("Sauf si ", self.prose.condition(exc.condition), "")
-        if isinstance(exc.value, s.OutOfScope):
+        if isinstance(exc.consequence, ir.OutOfScope):
             value = phrase("les règles ne couvrent pas ce cas (", Strong("hors barème"),
-                           f") : « {exc.value.message} »")
+                           f") : « {exc.consequence.message} »")
         else:
-            value = _after(conclusion, self.prose.value(exc.value).words)
+            value = _after(conclusion, self.prose.value(exc.consequence).words)
         if isinstance(body[-1], Para):
             body[-1] = self._append(body[-1], phrase(" : ", value, "."))
         else:
             body.append(Para(phrase("Alors ", value, ".")))
         return body
 
-    def _amount_examples(self, amount: s.Amount) -> list:
-        keys = {_key(amount.span)} | {_key(e.span) for e in amount.exceptions}
+    def _amount_examples(self, amount: ir.Amount) -> list:
+        keys = {_key(amount.span)} | {_key(e.span) for e in amount.value.cases}
         rows = []
         for example in self.examples:
             if not keys & self.reached[example.name]:
@@ -365,11 +366,11 @@ class Site:
         detail = o.error or (", ".join(o.missing_fields) if o.missing_fields else "")
         return phrase(Strong(words), f" — {detail}" if detail else "")
 
-    def definition(self, definition: s.Definition) -> Page:
+    def definition(self, definition: ir.Definition) -> Page:
         key = ("définition", definition.name)
         blocks: list = [*self.note(definition.span), Heading(2, ("Ce qu'elle désigne",)),
                         *self._definition_value(definition)]
-        blocks += self._value_exceptions(definition.exceptions, self._is(definition, pronoun=True) + " ")
+        blocks += self._value_exceptions(definition.value.cases, self._is(definition, pronoun=True) + " ")
         blocks += self.relations(key)
         blocks.append(self.where(definition.span, definition.name))
         title = fr.upper_first(fr.humanize(definition.name))
@@ -408,7 +409,7 @@ class Site:
         finder = CaseFinder(self.program, origins)
         buckets: dict[str, list] = {"tous": []} | {c.key: [] for c in CASES}
         for req in self.program.requirements:
-            exempt = [e.condition for e in req.exceptions if e.demand is None]
+            exempt = [e.condition for e in req.demand.cases if e.consequence is None]
             found = finder.cases(req.applies, exempt)
             for bucket in (["tous"] if len(found) in (0, len(CASES)) else [c.key for c in found]):
                 buckets[bucket].append(req)
@@ -436,8 +437,7 @@ class Site:
     def _by_piece(self) -> Table:
         accepted: dict[str, list] = {t: [] for t in self.prose.enum("/pieces/*/type")}
         for req in self.program.requirements:
-            demands = [req.demand] + [e.demand for e in req.exceptions if e.demand is not None]
-            for demand in demands:
+            for demand in req.demands():
                 for spec in getattr(demand, "alternatives", ()):
                     accepted.setdefault(spec.piece_type, [])
                     if req not in accepted[spec.piece_type]:
@@ -485,23 +485,23 @@ class Site:
 
 
 def _is_first_rank(e) -> bool:
-    return (isinstance(e, s.Compare) and e.op == "=" and isinstance(e.left, s.Rank) and e.left.var == "titulaire"
-            and isinstance(e.right, s.Number) and e.right.value == 1)
+    return (isinstance(e, ir.Compare) and e.op == "=" and isinstance(e.left, ir.Rank) and e.left.var == "titulaire"
+            and isinstance(e.right, ir.Literal) and e.right.value == 1 and e.right.type.kind == "entier")
 
 
-def first_holder_only(req: s.Requirement) -> tuple[bool, s.Expr | None]:
+def first_holder_only(req: ir.Requirement) -> tuple[bool, ir.Expr | None]:
     """Whether a « pour chaque titulaire » requirement holds only for the first holder (« rang de titulaire
     = 1 », alone or in a top-level « et »), and its condition without that test."""
     if not req.per_holder or req.applies is None:
         return False, req.applies
-    operands = req.applies.operands if isinstance(req.applies, s.And) else (req.applies,)
+    operands = req.applies.operands if isinstance(req.applies, ir.And) else (req.applies,)
     rest = tuple(o for o in operands if not _is_first_rank(o))
     if len(rest) == len(operands):
         return False, req.applies
     return True, (None if not rest else rest[0] if len(rest) == 1 else attrs.evolve(req.applies, operands=rest))
 
 
-def holders(req: s.Requirement) -> str:
+def holders(req: ir.Requirement) -> str:
     """Whom a « pour chaque titulaire » requirement is checked for, as the index and its page say it."""
     return "pour le titulaire, le premier de la liste" if first_holder_only(req)[0] else "pour chaque titulaire"
 

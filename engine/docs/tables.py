@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import re
 
+from .. import ir
 from .. import syntax as s
 from ..format import validity
-from ..program import CompiledTable, TableRef
+from ..ir import TableRef
+from ..program import CompiledTable
 from ..values import format_number
 from . import french as fr
 from . import links
@@ -100,8 +102,8 @@ def group_label(table: CompiledTable, key: str) -> str:
     return key_label(s.Key(text=key, label=table.labels.get(key), span=None))
 
 
-def _cell(site, value: s.Expr) -> Phrase:
-    if isinstance(value, s.OutOfScope):
+def _cell(site, value: ir.Expr) -> Phrase:
+    if isinstance(value, ir.OutOfScope):
         return phrase(Strong("hors barème"), " : ", value.message)
     return _computed(site, value)
 
@@ -112,8 +114,8 @@ OPERATOR_WORDS = {"+": " plus ", "-": " moins ", "*": " fois ", "/": " divisé p
 BINDING = {"+": 0, "-": 0, "*": 1, "/": 1}
 
 
-def _computed(site, e: s.Expr, need: int = 0) -> Phrase:
-    if not isinstance(e, s.Arith):
+def _computed(site, e: ir.Expr, need: int = 0) -> Phrase:
+    if not isinstance(e, ir.Arith):
         return site.prose.value(e).words
     level = BINDING[e.op]
     # (a − b) − c reads without parentheses, a − (b − c) with them.
