@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 
-import attrs
 
 from . import ir
 from . import syntax as s
@@ -343,7 +342,7 @@ class _Run(ExpressionVisitor):
         if not isinstance(items, list):
             return items, step
         value = kleene([r[0] for r in results], not e.every)
-        return value, attrs.evolve(step, value=value)
+        return value, step._replace(value=value)
 
     def _e_Count(self, e, env):
         if e.condition is None:
@@ -356,7 +355,7 @@ class _Run(ExpressionVisitor):
         values = [r[0] for r in results]
         problem = first_problem(*values)
         value = problem if problem is not None else sum(1 for v in values if v is True)
-        return value, attrs.evolve(step, value=value, kind=StepKind.COUNT)
+        return value, step._replace(value=value, kind=StepKind.COUNT)
 
     def _each(self, collection, var, condition, env):
         items, cstep = self.eval(collection, env)
