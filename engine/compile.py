@@ -210,6 +210,8 @@ class _Generator(ExpressionVisitor):
         if req.applies is not None:  # a requirement that does not apply has no exception to weigh
             f.lines.append(f"if {applies} is False: return False")
         conditions = [self.expr(f, case.condition, env) for case in req.demand.cases]
+        # Most often it applies and no exception holds nor is in doubt: then its demand alone, as in valued().
+        f.lines.append(f"if {' and '.join((applies + ' is True', *(c + ' is False' for c in conditions)))}: return True")
         f.lines.append(f"return {applies}, ({''.join(c + ', ' for c in conditions)})")
         demands = {id(d): self._demand(d, env) for d in req.demands()}
         return req, f.name, demands
@@ -526,10 +528,10 @@ def _requirement_runner(req: ir.Requirement, conditions, demands: dict):
         found = conditions(state, *args)
         if found is False:
             return not_applicable if holder is None else outcome(holder, Status.NOT_APPLICABLE)
-        applies, values = found
-        if applies is True and all(v is False for v in values):  # as in valued(): the base, without a call
+        if found is True:
             chosen, satisfied = None, base(state, *args)
         else:
+            applies, values = found
             chosen, satisfied = resolve(node, values, lambda demand: demands[id(demand)](state, *args), demands=True,
                                         undecided=(applies,) if applies.__class__ in PROBLEMS else ())
         demand = node.base if chosen is None else chosen.consequence

@@ -75,7 +75,11 @@ class CompiledTable:
                 return f"le barème « {self.name} » n'a pas de clé « {key} »"
             found = next((p for p in versions if _covers(p, day)), None)
             return found or f"le barème « {self.name} » n'a pas de valeur en vigueur le {day:%d/%m/%Y} pour « {key} »"
-        version = next((p for p in self.periods if _covers(p.period, day)), None)
+        for version in self.periods:  # a loop, not next(genexpr): this runs for every lookup of every dossier
+            if _covers(version.period, day):
+                break
+        else:
+            version = None
         if version is None:
             return f"aucune version du barème « {self.name} » n'est en vigueur le {day:%d/%m/%Y}"
         if not self.keyed or version.period.value is not None:

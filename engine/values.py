@@ -200,6 +200,8 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     year, month = divmod(index, 12)
     if not datetime.MINYEAR <= year <= datetime.MAXYEAR:
         raise _outside_calendar(day, Duration(months))
+    if day.day <= 28:  # every month has that day: no need to ask the calendar (most dates)
+        return datetime.date(year, month + 1, day.day)
     last = calendar.monthrange(year, month + 1)[1]
     return datetime.date(year, month + 1, min(day.day, last))
 
