@@ -112,6 +112,17 @@ def test_every_visitor_handles_every_kind_of_expression():
         assert not missing, f"{visitor.__name__} ne traite pas : {', '.join(missing)}"
 
 
+def test_the_checker_gives_every_kind_of_syntax_expression_its_typed_form():
+    import inspect
+
+    from immat import syntax as s
+    from immat.check.checker import _Checker
+
+    kinds = [c for _, c in inspect.getmembers(s, inspect.isclass) if issubclass(c, s.Expr) and c is not s.Expr]
+    missing = [kind.__name__ for kind in kinds if not hasattr(_Checker, "_e_" + kind.__name__)]
+    assert kinds and not missing, f"le vérificateur ne traite pas : {', '.join(missing)}"
+
+
 def test_a_kind_of_expression_no_visitor_knows_is_a_clear_error():
     from immat import ir
     from immat.ir import ExpressionVisitor

@@ -14,8 +14,10 @@ from .common import OPERATOR_WORDS, REFERENCE_DATE, ROW_KEY, suggest
 _LITERAL_TYPES = {s.Text: TEXT, s.DateLit: DATE, s.Boolean: BOOL, s.MoneyLit: MONEY, s.DurationLit: DURATION}
 
 
-class ExpressionChecks:
-    """Mixed into the checker: needs its `err`, `items`, `visible`, `schema`, `_resolve_item`."""
+class ExpressionChecks(ir.ExpressionVisitor):
+    """Mixed into the checker: needs its `err`, `items`, `visible`, `schema`, `_resolve_item`.
+
+    A visitor of the syntax tree's expressions (`_e_Path`, `_e_Lookup`… included), each giving its typed IR."""
 
     def _condition(self, e: s.Expr, scope: dict, module: s.Module) -> ir.Expr:
         resolved = self.expr(e, scope, module)
@@ -33,7 +35,7 @@ class ExpressionChecks:
 
     def expr(self, e: s.Expr, scope: dict, module: s.Module) -> ir.Expr:
         """The typed IR of a syntax expression: its `type` is what the checks below found."""
-        return getattr(self, "_e_" + type(e).__name__)(e, scope, module)
+        return self.visit(e, scope, module)
 
     def _literal(self, e, scope, module):
         return ir.Literal(e.value, type=_LITERAL_TYPES[type(e)], span=e.span)
