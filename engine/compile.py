@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from . import cache, ir
 from .ir import AmountRef, DefRef, ExpressionVisitor, FieldRef, TableRef, VarRef
-from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status
+from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status, Step, StepKind
 from .program import Program
 from .runtime import (
     ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, holder_of, kleene,
@@ -31,11 +31,12 @@ _UNSET = object()  # a definition not computed yet for this dossier
 class State:
     """One dossier's evaluation: its data, the definitions and amounts computed so far, its pieces by type."""
 
-    __slots__ = ("data", "memo", "amounts", "_pieces", "_holders")
+    __slots__ = ("data", "memo", "steps", "amounts", "_pieces", "_holders")
 
-    def __init__(self, data: dict, definitions: int) -> None:
+    def __init__(self, data: dict, definitions: int, explain: bool = False) -> None:
         self.data = data
         self.memo = [_UNSET] * definitions
+        self.steps = [()] * definitions if explain else None  # each definition's reasoning, when it is recorded
         self.amounts: dict[str, AmountOutcome] = {}
         self._pieces = None
         self._holders = None
@@ -109,6 +110,8 @@ class _Function:
 
 
 class _Generator(ExpressionVisitor):
+    explains = False  # explain.py's generator records the reasoning as well
+
     def __init__(self, program: Program) -> None:
         self.program = program
         self.constants: list = []
@@ -119,6 +122,14 @@ class _Generator(ExpressionVisitor):
         self._temps = 0
 
     # -------------------------------------------------------------- names and constants
+
+    def runtime(self) -> dict:
+        """What the generated code calls beyond _RUNTIME."""
+        return {}
+
+    def recorded(self, index: int, value: str) -> list[str]:
+        """The lines that keep a definition's reasoning beside its value (none: the reasoning is not recorded)."""
+        return []
 
     def const(self, value) -> str:
         key = id(value)
@@ -151,21 +162,22 @@ class _Generator(ExpressionVisitor):
         for d in program.definitions.values():
             f = self.function("d", ())
             value = self.valued(f, d.value, ())
-            f.lines += [f"M[{len(definitions)!r}] = {value}", f"return {value}"]
+            f.lines += [f"M[{len(definitions)!r}] = {value}", *self.recorded(len(definitions), value), f"return {value}"]
             definitions.append(f.name)
         amounts = {name: (self._amount(a), self._calculation(a)) for name, a in program.amounts.items()}
         requirements = [self._requirement(r) for r in program.requirements]
         notices = [self._notice(n) for n in program.notices]
         cells = {id(v): self.cell(v) for v in _cells(program)}  # a function's name, or the constant itself
-        namespace = {**_RUNTIME, "K": self.constants}
+        namespace = {**_RUNTIME, **self.runtime(), "K": self.constants}
         source = "\n".join(f.source() for f in self.functions)
         exec(cache.code(source, "<règles compilées>"), namespace)  # noqa: S102 - our own generated code
         namespace["DEF"] = [namespace[name] for name in definitions]
-        namespace["CELL"] = {key: namespace[cell] if isinstance(cell, str) else _constant(cell[0])
+        namespace["CELL"] = {key: namespace[cell] if isinstance(cell, str) else _constant(cell[0], self.explains)
                              for key, cell in cells.items()}
-        namespace["AMOUNT"] = {name: _amount_runner(program.amounts[name], namespace[raw], calc and namespace[calc])
+        namespace["AMOUNT"] = {name: _amount_runner(program.amounts[name], namespace[raw], calc and namespace[calc],
+                                                    self.explains)
                                for name, (raw, calc) in amounts.items()}
-        namespace["RESOLVE"] = [_resolver(node, {key: namespace[name] for key, name in branches.items()})
+        namespace["RESOLVE"] = [_resolver(node, {key: namespace[name] for key, name in branches.items()}, self.explains)
                                 for node, branches in self.resolvers]
         namespace["SOURCE"] = source
         return namespace, requirements, notices
@@ -447,8 +459,10 @@ class _Generator(ExpressionVisitor):
         return self._each(f, e.collection, e.var, e.condition, env, "_count")
 
 
-def _constant(value):
-    return lambda state, key: value
+def _constant(value, explain: bool):
+    """A barème cell that is a constant; its reasoning, when recorded, has no step below the row."""
+    pair = (value, ())
+    return (lambda state, key: pair) if explain else (lambda state, key: value)
 
 
 def _cells(program: Program):
@@ -470,16 +484,28 @@ def _local(env: tuple[str, ...], name: str) -> str:
 # ------------------------------------------------------------------ the runners around the generated code
 
 
-def _resolver(node: ir.Exceptions, branches: dict):
-    """`run(state, conditions)`: runtime.resolve on a « sauf si », each branch a compiled function."""
+def _resolver(node: ir.Exceptions, branches: dict, explain: bool):
+    """`run(state, conditions)`: runtime.resolve on a « sauf si », each branch a compiled function; with the
+    reasoning, each branch gives its step too, and the run the steps of the branches it computed."""
     def run(state: State, conditions: tuple):
         return resolve(node, conditions, lambda branch: branches[id(branch)](state))[1]
 
-    return run
+    def explained(state: State, conditions: tuple):
+        steps = []
+
+        def value_of(branch):
+            value, step = branches[id(branch)](state)
+            steps.append(step)
+            return value
+
+        return resolve(node, conditions, value_of)[1], tuple(steps)
+
+    return explained if explain else run
 
 
-def _amount_runner(a: ir.Amount, raw, calculate):
-    """`run(state) -> AmountOutcome`, computed once per dossier, as evaluate._Run.amount."""
+def _amount_runner(a: ir.Amount, raw, calculate, explain: bool):
+    """`run(state) -> AmountOutcome`, computed once per dossier, as evaluate._Run.amount; with the reasoning,
+    `raw` gives the steps of its breakdown too."""
     name, rule = a.name, rule_of(a)
     parts = tuple(dict.fromkeys(amount_refs(a.value)))
     # Each formula's calculation laid out once, its operands standing in for their values.
@@ -494,32 +520,35 @@ def _amount_runner(a: ir.Amount, raw, calculate):
         done = state.amounts.get(name)
         if done is not None:
             return done
-        result, status, error = settled_amount(raw(state))
+        value, steps = raw(state) if explain else (raw(state), None)
+        result, status, error = settled_amount(value)
         unsettled = tuple(state.amounts[p] for p in parts if state.amounts[p].status in UNSETTLED) \
             if status in UNSETTLED else ()
         figure = shown(state) if calculate is not None and status is AmountStatus.COMPUTED else ()
-        outcome = AmountOutcome(rule, status, result, missing_of(result), None, error, unsettled, figure)
+        breakdown = Step(StepKind.AMOUNT, a.title or a.name, result, a.span, steps) if explain else None
+        outcome = AmountOutcome(rule, status, result, missing_of(result), breakdown, error, unsettled, figure)
         state.amounts[name] = outcome
         return outcome
 
     return run
 
 
-def _requirement_runner(req: ir.Requirement, conditions, demands: dict):
+def _requirement_runner(req: ir.Requirement, conditions, demands: dict, explain: bool):
     """`run(state) -> tuple[RequirementOutcome, ...]`: runtime.resolve, as evaluate._Run._requirement, on the
-    values the generated function computed."""
+    values the generated function computed; with the reasoning, the function and each demand give their steps
+    too, and each outcome its tree."""
     rule, message, node = rule_of(req), req.message, req.demand
     types = {id(d): piece_types(d) for d in req.demands()}
 
-    settled = {}  # outcomes without holder nor missing field are the same for every dossier: built once
+    settled = {}  # outcomes without holder, missing field nor reasoning are the same for every dossier: built once
 
-    def outcome(holder, status, missing=(), error=None, demand=node.base):
-        if holder is None and not missing and error is None:
+    def outcome(holder, status, missing=(), error=None, demand=node.base, reason=None):
+        if holder is None and not missing and error is None and reason is None:
             key = (status, id(demand))
             if key not in settled:
                 settled[key] = RequirementOutcome(rule, None, status, types[id(demand)], message, (), None)
             return settled[key]
-        return RequirementOutcome(rule, holder, status, types[id(demand)], message, missing, None, error)
+        return RequirementOutcome(rule, holder, status, types[id(demand)], message, missing, reason, error)
 
     not_applicable = outcome(None, Status.NOT_APPLICABLE)
     base = demands[id(node.base)]
@@ -540,33 +569,62 @@ def _requirement_runner(req: ir.Requirement, conditions, demands: dict):
         status, missing, error = requirement_status(satisfied)
         return outcome(holder, status, missing, error, demand)
 
+    def explained(state: State, args: tuple, holder) -> RequirementOutcome:
+        applies, values, steps = conditions(state, *args)
+        steps = list(steps)
+        if applies is False:
+            return outcome(holder, Status.NOT_APPLICABLE, reason=_root(req, steps, False))
+
+        def met(demand):
+            satisfied, step = demands[id(demand)](state, *args)
+            steps.append(step)
+            return satisfied
+
+        chosen, satisfied = resolve(node, values, met, demands=True,
+                                    undecided=(applies,) if applies.__class__ in PROBLEMS else ())
+        demand = node.base if chosen is None else chosen.consequence
+        if demand is None:
+            return outcome(holder, Status.NOT_APPLICABLE, reason=_root(req, steps, False))
+        status, missing, error = requirement_status(satisfied)
+        return outcome(holder, status, missing, error, demand, _root(req, steps, satisfied))
+
+    run = explained if explain else one
     if not req.per_holder:
-        return lambda state: (one(state, (), None),)
+        return lambda state: (run(state, (), None),)
 
     def per_holder(state: State):
         holders = state.holders()
         if holders is None:
-            return (outcome(None, Status.UNKNOWN, ("/titulaires",)),)
-        return tuple(one(state, (item,), holder) for item, holder in holders)
+            problem = Unknown(frozenset({"/titulaires"}))
+            reason = Step(StepKind.APPLIES, "pour chaque titulaire", problem, req.span) if explain else None
+            return (outcome(None, Status.UNKNOWN, missing_of(problem), reason=reason),)
+        return tuple(run(state, (item,), holder) for item, holder in holders)
 
     return per_holder
 
 
-class Compiled:
-    """A program compiled to Python: `evaluate` gives evaluate.evaluate's Outcome without the explanations."""
+def _root(req: ir.Requirement, steps: list, value) -> Step:
+    return Step(StepKind.CONDITION, req.name, value, req.span, tuple(steps))
 
-    def __init__(self, program: Program) -> None:
+
+class Compiled:
+    """A program compiled to Python: `evaluate` gives evaluate.evaluate's Outcome without the explanations (with
+    them, from explain.py's generator)."""
+
+    def __init__(self, program: Program, generator: type[_Generator] = _Generator) -> None:
         self.program = program
-        namespace, requirements, notices = _Generator(program).build()
+        self._explains = generator.explains
+        namespace, requirements, notices = generator(program).build()
         self.source = namespace["SOURCE"]
         self._definitions = len(program.definitions)
         self._amounts = list(namespace["AMOUNT"].values())
-        self._requirements = [_requirement_runner(r, namespace[f], {k: namespace[m] for k, m in d.items()})
+        self._requirements = [_requirement_runner(r, namespace[f], {k: namespace[m] for k, m in d.items()},
+                                                  self._explains)
                               for r, f, d in requirements]
         self._notices = [(n, NoticeOutcome(rule_of(n), n.message), namespace[f] if f else None) for n, f in notices]
 
     def evaluate(self, name: str, data: dict) -> Outcome:
-        state = State(data, self._definitions)
+        state = State(data, self._definitions, self._explains)
         found = []
         for run in self._requirements:
             found += run(state)

@@ -6,15 +6,15 @@ import functools
 
 
 from . import ir
-from . import syntax as s
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status, Step, StepKind
 from .ir import AmountRef, DefRef, ExpressionVisitor, FieldRef, TableRef, VarRef
 from .program import Program
 from .runtime import (
-    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, holder_of, kleene,
-    missing_of, negate, piece_types, requirement_status, resolve, rule_of, settled_amount, verdict_of, whole_units,
+    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, dated_note, holder_of,
+    kleene, missing_of, negate, piece_label, piece_types, requirement_status, resolve, row_text, rule_of,
+    settled_amount, verdict_of, whole_units,
 )
-from .values import Failure, Money, NotCovered, Unknown, between, date_text, first_problem, is_known
+from .values import Failure, Money, NotCovered, Unknown, between, first_problem, is_known
 
 
 def evaluate(program: Program, name: str, data: dict) -> Outcome:
@@ -114,9 +114,7 @@ class _Run(ExpressionVisitor):
     def _piece(self, spec: ir.PieceSpec, item: Item, env) -> tuple[object, Step]:
         results = [self._filter(f, item, env) for f in spec.filters]
         value = kleene([r[0] for r in results], False)
-        date = item.data.get("date")
-        label = f"pièce n° {item.index + 1} ({item.data['type']}" + (f", datée du {date}" if date else "") + ")"
-        return value, Step(StepKind.PIECE, label, value, None, tuple(r[1] for r in results), item.pointer)
+        return value, Step(StepKind.PIECE, piece_label(item), value, None, tuple(r[1] for r in results), item.pointer)
 
     def _filter(self, f, item: Item, env) -> tuple[object, Step]:
         if isinstance(f, ir.OfHolder):
@@ -130,9 +128,8 @@ class _Run(ExpressionVisitor):
     def _dated(self, f: ir.Dated, item: Item, env) -> tuple[object, Step]:
         (reference, ref_step), (max_age, age_step) = self.eval(f.reference, env), self.eval(f.max_age, env)
         value, day, valid_until = dated(item, reference, max_age)
-        note = (f"pièce du {date_text(day)}, valable jusqu'au {date_text(valid_until)} ; "
-                f"date de référence {date_text(reference)}") if day is not None else None
-        return value, Step(StepKind.FILTER, f.span.text, value, f.span, (age_step, ref_step), note)
+        return value, Step(StepKind.FILTER, f.span.text, value, f.span, (age_step, ref_step),
+                           dated_note(day, valid_until, reference))
 
     # -------------------------------------------------------------- notices
 
@@ -251,11 +248,7 @@ class _Run(ExpressionVisitor):
         # A row's value may compute on its key (« 210 € + (clé − 140) × 30 € »): its operands' steps, the key's
         # among them, detail the row; a constant has none.
         value, cell = self.eval(found.value, {ROW_KEY: key})
-        what = "ligne" if isinstance(found, s.Row) else "version"
-        shown = " ".join(found.span.text.split()).split(' source "')[0]  # the citation is in the rule, not here
-        label = e.table.labels.get(key)  # a key group's version does not show its key: say what it stands for
-        children.append(Step(StepKind.ROW, f"{what} « {shown} »" + (f" ({label})" if label else ""), value, found.span,
-                             cell.children))
+        children.append(Step(StepKind.ROW, row_text(e.table, found, key), value, found.span, cell.children))
         return value, Step(StepKind.LOOKUP, e.span.text, value, e.span, tuple(children))
 
     def _e_KeyRef(self, e, env):

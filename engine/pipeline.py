@@ -18,7 +18,7 @@ from . import cache
 from .diagnostics import Diagnostic, DiagnosticError, error, sorted_diagnostics
 from .dossier import load_schema, parse_dossier
 from .compile import compiled
-from .evaluate import evaluate
+from .explain import explaining
 from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
 from .program import Program
@@ -126,12 +126,11 @@ def _pack_schema(files: PackFiles) -> tuple[Schema | None, list[Diagnostic]]:
 def validate(program: Program, text: str, name: str, explain: bool = False) -> Outcome:
     """One dossier's text → its outcome; raises DiagnosticError when the dossier is unreadable.
 
-    The compiled program gives the outcome; with `explain`, the reference evaluator gives it with the
-    reasoning tree of every requirement and amount (the tests hold both to the same outcome).
+    The compiled program gives the outcome; with `explain`, the program compiled to record its reasoning gives
+    it with the tree of every requirement and amount (the tests hold both to the reference evaluator's outcome).
     """
     dossier = parse_dossier(text, name, program.schema)
-    outcome = evaluate(program, dossier.name, dossier.data) if explain else \
-        compiled(program).evaluate(dossier.name, dossier.data)
+    outcome = (explaining(program) if explain else compiled(program)).evaluate(dossier.name, dossier.data)
     return attrs.evolve(outcome, rules=program.pack, schema=program.schema,
                         facts=dossier_facts(dossier.data, program.schema))
 

@@ -15,10 +15,11 @@ from decimal import Decimal, DivisionByZero, InvalidOperation
 import attrs
 
 from . import ir
+from . import syntax as s
 from .outcome import AmountStatus, Holder, Rule, Status, Verdict
 from .values import (
-    Duration, Failure, Money, NotCovered, OutOfRange, Unknown, between, calendar_order, first_problem, is_known,
-    percentage_of, shift,
+    Duration, Failure, Money, NotCovered, OutOfRange, Unknown, between, calendar_order, date_text, first_problem,
+    is_known, percentage_of, shift,
 )
 
 # The environment of a barème row's value: the key it was looked up with, which « clé » names.
@@ -257,6 +258,28 @@ def dated(item: Item, reference, max_age) -> tuple[object, datetime.date | None,
     if isinstance(valid_until, Failure):
         return valid_until, None, None
     return day <= reference <= valid_until, day, valid_until
+
+
+def dated_note(day, valid_until, reference) -> str | None:
+    """What a « datée d'au plus » filter's step says of the piece's dates."""
+    if day is None:
+        return None
+    return (f"pièce du {date_text(day)}, valable jusqu'au {date_text(valid_until)} ; "
+            f"date de référence {date_text(reference)}")
+
+
+def piece_label(item: Item) -> str:
+    """How a piece's step names it: its rank, type and date."""
+    date = item.data.get("date")
+    return f"pièce n° {item.index + 1} ({item.data['type']}" + (f", datée du {date}" if date else "") + ")"
+
+
+def row_text(table, found, key) -> str:
+    """How a barème lookup's step names the row (or dated version) it read, as written without its citation."""
+    what = "ligne" if isinstance(found, s.Row) else "version"
+    shown = " ".join(found.span.text.split()).split(' source "')[0]  # the citation is in the rule, not here
+    label = table.labels.get(key)  # a key group's version does not show its key: say what it stands for
+    return f"{what} « {shown} »" + (f" ({label})" if label else "")
 
 
 def negate(value):

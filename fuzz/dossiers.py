@@ -8,8 +8,11 @@ import functools
 import json
 import random
 
+import attrs
+
 from immat.diagnostics import DiagnosticError
-from immat.pipeline import load_rules, validate
+from immat.evaluate import evaluate
+from immat.pipeline import load_rules, parse_dossier, validate
 from immat.report import render_html, render_json, render_jsonl, render_markdown, render_text
 
 RENDERERS = (render_json, render_jsonl, render_markdown, render_html, render_text,
@@ -99,6 +102,9 @@ def reports(text: str) -> tuple[str, ...] | str:
         if not e.diagnostics or not all(d.message for d in e.diagnostics):
             raise AssertionError("refused without a located message") from e
         return "diagnostics"
+    reference = evaluate(program(), outcome.dossier, parse_dossier(text, "fuzz.json", program().schema).data)
+    if attrs.evolve(outcome, rules=None, facts=()) != reference:
+        raise AssertionError("the explaining compiled evaluator and the reference disagree")
     if validate(program(), text, "fuzz.json") != outcome.unexplained():
         raise AssertionError("the compiled evaluator and the reference disagree")
     return tuple(render(outcome) for render in RENDERERS)

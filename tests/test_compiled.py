@@ -1,6 +1,7 @@
-"""The compiled evaluator (engine/compile.py) against the reference (engine/evaluate.py): the same outcome for
-every fixture, and for mutated fixture dossiers under the shipped pack, under each rule file of the language's
-tests and under mutated rule files. (test_fuzz_dossiers holds every report of a mutated dossier to it too.)"""
+"""The compiled evaluators against the reference (engine/evaluate.py): the same outcome for every fixture, and for
+mutated fixture dossiers under the shipped pack, under each rule file of the language's tests and under mutated
+rule files; without the reasoning (engine/compile.py) and with it, trees included (engine/explain.py).
+(test_fuzz_dossiers holds every report of a mutated dossier to it too.)"""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fuzz.dossiers import mutate as mutate_dossier
 from fuzz.dossiers import values_by_key
 from fuzz.mutate import mutate as mutate_rules
 from immat.compile import Compiled
+from immat.explain import _Explainer
 from immat.diagnostics import DiagnosticError
 from immat.evaluate import evaluate
 from immat.pipeline import fixture_folders, load_rules, parse_dossier
@@ -42,11 +44,18 @@ def _dossiers() -> list[dict]:
 @functools.cache
 def _compiled(rules: str | None):
     program = load_rules(rules).program
-    return program, Compiled(program)
+    return program, _both(program)
 
 
-def _agree(program, compiled: Compiled, data: dict) -> None:
-    assert compiled.evaluate("d", data) == evaluate(program, "d", data).unexplained()
+def _both(program) -> tuple[Compiled, Compiled]:
+    return Compiled(program), Compiled(program, _Explainer)
+
+
+def _agree(program, compiled: tuple[Compiled, Compiled], data: dict) -> None:
+    reference = evaluate(program, "d", data)
+    plain, explaining = compiled
+    assert plain.evaluate("d", data) == reference.unexplained()
+    assert explaining.evaluate("d", data) == reference
 
 
 @pytest.mark.parametrize("index", range(len(_dossiers())))
@@ -73,28 +82,30 @@ def test_a_mutated_rule_file_that_checks_gives_the_reference_outcome(pack, rng, 
     program = load_rules(folder).program
     if program is None:
         return  # refused with diagnostics: test_fuzz_rules holds those to their own contract
-    compiled = Compiled(program)
+    compiled = _both(program)
     for data in random.Random(rng.random()).sample(_dossiers(), 5):
         _agree(program, compiled, data)
 
 
 # Names the generated source may use: its own (S state, D data, M memo, K constants, eN loop variables, vN
-# values, and the functions it defines) and the runtime's; nothing named in a rule file.
-_GENERATED = r"[SDMK]|e\d+|v\d+|[dampqrnkcx]\d+|x"
+# values, svN their steps, and the functions it defines) and the runtime's; nothing named in a rule file.
+_GENERATED = r"[SDMK]|e\d+|s?v\d+|[dampqrnkcx]\d+|x|p"
 
 
-def test_the_generated_source_names_nothing_from_the_rule_files():
+@pytest.mark.parametrize("which", [0, 1], ids=["sans raisonnement", "avec raisonnement"])
+def test_the_generated_source_names_nothing_from_the_rule_files(which):
     import re
 
     from immat.compile import _RUNTIME
 
-    compiled = _compiled(None)[1]
+    compiled = _compiled(None)[1][which]
     tree = ast.parse(compiled.source)
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     names |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     names |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args}
-    allowed = set(_RUNTIME) | {"DEF", "AMOUNT", "CELL", "RESOLVE", "id", "True", "False", "None", "int", "dict", "list", "len",
-                               "frozenset"}
+    allowed = set(_RUNTIME) | set(_Explainer(_compiled(None)[0]).runtime()) | {
+        "DEF", "AMOUNT", "CELL", "RESOLVE", "id", "True", "False", "None", "int", "dict", "list", "len", "frozenset",
+        "tuple"}
     assert {n for n in names if not re.fullmatch(_GENERATED, n)} <= allowed
     texts = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     assert "achat" in texts  # dossier fields are string constants (repr), never code

@@ -10,6 +10,7 @@ import pytest
 
 from immat import evaluate
 from immat.compile import compiled
+from immat.explain import explaining
 from immat.pipeline import load_rules, parse_dossier
 from immat.schema import shipped_schema
 
@@ -37,23 +38,32 @@ def validate(cli):
     """Validates a dossier (the dict, plus a reference) against one rule file; returns the JSON report with its
     reasoning (--explain): every requirement, the sans objet ones too, with its tree.
 
-    Each dossier also goes through both evaluators, which must give the same outcome: every test of the
-    language is a differential test of the compiled evaluator against the reference."""
+    Each dossier also goes through the three evaluators, which must give the same outcome: every test of the
+    language is a differential test of the compiled evaluators (without and with the reasoning) against the
+    reference."""
 
     def run(rules: str, **dossier) -> dict:
         text = json.dumps({"reference": "ESSAI", **dossier})
         program, fast = _programs(f"{ROOT}/{RULES}/{rules}")
         data = parse_dossier(text, "essai", shipped_schema()).data
-        assert fast.evaluate("essai", data) == evaluate.evaluate(program, "essai", data).unexplained()
+        reference = evaluate.evaluate(program, "essai", data)
+        assert fast.evaluate("essai", data) == reference.unexplained()
+        assert explaining(program).evaluate("essai", data) == reference
         return _report(cli, rules, text)
 
     return run
 
 
 @pytest.fixture
-def validate_once(cli):
-    """The JSON report only, for the tests that count what one evaluation computes."""
-    return lambda rules, **dossier: _report(cli, rules, json.dumps({"reference": "ESSAI", **dossier}))
+def reference_once():
+    """The reference evaluator's outcome alone, for the tests that count what one of its evaluations computes."""
+
+    def run(rules: str, **dossier):
+        program = _programs(f"{ROOT}/{RULES}/{rules}")[0]
+        text = json.dumps({"reference": "ESSAI", **dossier})
+        return evaluate.evaluate(program, "essai", parse_dossier(text, "essai", shipped_schema()).data)
+
+    return run
 
 
 def requirement(report: dict, rule_id: str, holder: int | None = None) -> dict:
@@ -598,7 +608,7 @@ def test_undecided_exception_leaves_the_value_unknown(validate):
     assert (found["status"], found["missing_fields"]) == ("unknown", ["/vehicule/energie"])
 
 
-def test_definition_used_twice_is_computed_once(validate_once, monkeypatch):
+def test_definition_used_twice_is_computed_once(reference_once, monkeypatch):
     computed = Counter()
     original = evaluate._Run._valued
 
@@ -607,14 +617,15 @@ def test_definition_used_twice_is_computed_once(validate_once, monkeypatch):
         return original(self, node, steps)
 
     monkeypatch.setattr(evaluate._Run, "_valued", spy)
-    report = validate_once("definitions.immat", titulaires=[{}, {}], vehicule={"energie": "gpl"})
-    assert statuses(report) == {"au_moins_un_titulaire": "satisfied", "au_plus_deux_titulaires": "satisfied"}
+    outcome = reference_once("definitions.immat", titulaires=[{}, {}], vehicule={"energie": "gpl"})
+    assert {r.rule.id: r.status.value for r in outcome.requirements} == \
+        {"au_moins_un_titulaire": "satisfied", "au_plus_deux_titulaires": "satisfied"}
     # nombre_de_titulaires is used by two requirements, taux by the amount and by its calculation: each once.
     assert {text: computed[text] for text in ("100 %", "nombre de titulaires", "taux × 10 €")} == \
         {"100 %": 1, "nombre de titulaires": 1, "taux × 10 €": 1}
 
 
-def test_amount_used_in_a_sum_is_computed_once(validate_once, monkeypatch):
+def test_amount_used_in_a_sum_is_computed_once(reference_once, monkeypatch):
     computed = Counter()
     original = evaluate._Run._amount_value
 
@@ -623,7 +634,7 @@ def test_amount_used_in_a_sum_is_computed_once(validate_once, monkeypatch):
         return original(self, a, steps)
 
     monkeypatch.setattr(evaluate._Run, "_amount_value", spy)
-    montants(validate_once, achat={"etat": "occasion"})
+    reference_once("montants.immat", date_demande="2021-03-01", achat={"etat": "occasion"})
     assert set(computed.values()) == {1}
     assert len(computed) == 8
 
