@@ -18,7 +18,6 @@ from . import cache
 from .diagnostics import Diagnostic, DiagnosticError, error, sorted_diagnostics
 from .dossier import load_schema, parse_dossier
 from .compile import compiled
-from .explain import explaining
 from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
 from .program import Program
@@ -130,7 +129,11 @@ def validate(program: Program, text: str, name: str, explain: bool = False) -> O
     it with the tree of every requirement and amount (the tests hold both to the reference evaluator's outcome).
     """
     dossier = parse_dossier(text, name, program.schema)
-    outcome = (explaining(program) if explain else compiled(program)).evaluate(dossier.name, dossier.data)
+    if explain:
+        from .explain import explaining  # only where the reasoning is asked for: a cold validate does without it
+        outcome = explaining(program).evaluate(dossier.name, dossier.data)
+    else:
+        outcome = compiled(program).evaluate(dossier.name, dossier.data)
     return attrs.evolve(outcome, rules=program.pack, schema=program.schema,
                         facts=dossier_facts(dossier.data, program.schema))
 
