@@ -65,6 +65,18 @@ def markdown(text: str) -> str:
     return visible(text).translate(_MARKDOWN)
 
 
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def csv_cell(text: str) -> str:
+    """A CSV cell that a spreadsheet opens as text: a value starting like a formula (=, +, -, @) is prefixed
+    with an apostrophe, unless it is a plain number; unsafe characters are made visible."""
+    text = visible(text)
+    if text[:1] in ("=", "+", "-", "@") and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def markdown_code(text: str) -> str:
     """An inline code span that a backtick inside the text cannot close."""
     text = visible(text)
