@@ -11,6 +11,7 @@ report asks for one, and the tests require both to give the same outcome.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from decimal import Decimal
 
@@ -102,6 +103,16 @@ class _Function:
         self.name = name
         self.params = params
         self.lines: list[str] = []
+        self.known: dict[str, str] = {}  # a definition → the local that holds its value, where it is in scope
+
+    @contextlib.contextmanager
+    def block(self):
+        """What is generated inside is the body of the block the caller opened: indented, and the definitions
+        it reads are not known after it."""
+        start, known = len(self.lines), dict(self.known)
+        yield
+        self.lines[start:] = ["    " + line for line in self.lines[start:]]
+        self.known = known
 
     def source(self) -> str:
         params = ", ".join(("S", *(f"e{i!r}" for i in range(self.params))))
@@ -207,11 +218,10 @@ class _Generator(ExpressionVisitor):
         for i, (formula, condition) in enumerate(zip(formulas, [*conditions, "True"])):
             index = i if i < len(cases) else -1
             f.lines.append(f"{'if' if i == 0 else 'elif'} {condition} is True:")
-            start = len(f.lines)
-            operands = [self.expr(f, v, ()) for _, v in calculation(formula, lambda operand: operand)
-                        if v is not None]
-            f.lines.append(f"return {index!r}, ({''.join(o + ', ' for o in operands)})")
-            f.lines[start:] = ["    " + line for line in f.lines[start:]]
+            with f.block():
+                operands = [self.expr(f, v, ()) for _, v in calculation(formula, lambda operand: operand)
+                            if v is not None]
+                f.lines.append(f"return {index!r}, ({''.join(o + ', ' for o in operands)})")
         return f.name
 
     def _requirement(self, req: ir.Requirement):
@@ -281,10 +291,9 @@ class _Generator(ExpressionVisitor):
 
     def _branch(self, f: _Function, node, env, result: str) -> None:
         """`result = node` (an expression or a « sauf si ») as the indented body of the block the caller opened."""
-        start = len(f.lines)
-        value = self.valued(f, node, env) if isinstance(node, ir.Exceptions) else self.expr(f, node, env)
-        f.lines.append(f"{result} = {value}")
-        f.lines[start:] = ["    " + line for line in f.lines[start:]]
+        with f.block():
+            value = self.valued(f, node, env) if isinstance(node, ir.Exceptions) else self.expr(f, node, env)
+            f.lines.append(f"{result} = {value}")
 
     # -------------------------------------------------------------- expressions
 
@@ -340,8 +349,11 @@ class _Generator(ExpressionVisitor):
         return self._def(f, e.name)
 
     def _def(self, f: _Function, name: str) -> str:
-        index = self.definitions[name]
-        return self._assign(f, f"M[{index!r}] if M[{index!r}] is not UNSET else DEF[{index!r}](S)")
+        """A definition's value: computed once per dossier (M), and read once per function."""
+        if name not in f.known:
+            index = self.definitions[name]
+            f.known[name] = self._assign(f, f"M[{index!r}] if M[{index!r}] is not UNSET else DEF[{index!r}](S)")
+        return f.known[name]
 
     def _e_AmountRef(self, e: AmountRef, f, env):
         outcome = self._assign(f, f"S.amounts.get({e.name!r}) or AMOUNT[{e.name!r}](S)")

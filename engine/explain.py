@@ -160,10 +160,9 @@ class _Explainer(_Generator):
         exceptions = self._exception_steps(f, node, conditions)
         result, computed = self.temp(), self.temp()
         f.lines.append(f"if {' and '.join(c + ' is False' for c in conditions)}:")
-        start = len(f.lines)
-        base = self.expr(f, node.base, env)
-        f.lines += [f"{result} = {base}", f"{computed} = ({self.step_of[base]},)"]
-        f.lines[start:] = ["    " + line for line in f.lines[start:]]
+        with f.block():
+            base = self.expr(f, node.base, env)
+            f.lines += [f"{result} = {base}", f"{computed} = ({self.step_of[base]},)"]
         branches = {}
         for branch in (node.base, *(case.consequence for case in node.cases)):
             if id(branch) not in branches:
