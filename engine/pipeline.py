@@ -206,7 +206,7 @@ def _start_worker(rules) -> None:
 FAILED = "non-evalue"
 
 
-def _render_one(program: Program, render: Callable[[Outcome], str], explain: bool,
+def render_one(program: Program, render: Callable[[Outcome], str], explain: bool,
                 document) -> Rendered | Unreadable:
     try:
         result = next(validate_many(program, [document], explain))
@@ -224,7 +224,7 @@ def _failed(document, why: str) -> Unreadable:
 
 
 def _render_in_worker(render: Callable[[Outcome], str], explain: bool, documents: list) -> list[Rendered | Unreadable]:
-    return [_render_one(_WORKER_PROGRAM, render, explain, d) for d in documents]
+    return [render_one(_WORKER_PROGRAM, render, explain, d) for d in documents]
 
 
 def render_many(rules, program: Program, documents: Iterable, render: Callable[[Outcome], str],
@@ -237,7 +237,7 @@ def render_many(rules, program: Program, documents: Iterable, render: Callable[[
     had not finished are checked again one at a time: only one whose own process dies is lost.
     """
     if jobs <= 1:
-        yield from (_render_one(program, render, explain, d) for d in documents)
+        yield from (render_one(program, render, explain, d) for d in documents)
         return
     documents = iter(documents)
     first = list(itertools.islice(documents, window))

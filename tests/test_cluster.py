@@ -1,0 +1,44 @@
+"""Batches on a Dask cluster (a LocalCluster of 2 worker processes): the same records, in the same order, as on
+one machine, error records included."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from immat.cluster import connect, render_on_cluster
+from immat.diagnostics import DiagnosticError
+from immat.pipeline import Unreadable, load_rules, render_many
+from immat.report import render_jsonl
+
+from .conftest import ROOT
+
+
+def _documents() -> list[tuple[str, str]]:
+    lines = [json.dumps(json.loads(p.read_text("utf-8"))) for p in sorted(ROOT.glob("fixtures/*/dossier.json"))]
+    lines = lines * 3 + ["{pas du json", "[]"]
+    return [(f"lot.jsonl:{n}", line) for n, line in enumerate(lines, start=1)]
+
+
+def _shown(results) -> list:
+    return [(r.name, tuple(d.message for d in r.diagnostics)) if isinstance(r, Unreadable) else r.text
+            for r in results]
+
+
+def test_a_local_cluster_gives_the_records_of_one_machine_in_input_order():
+    program = load_rules().program
+    documents = _documents()
+    alone = _shown(render_many(None, program, documents, render_jsonl, 1))
+    with connect("local:2") as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        spread = _shown(render_on_cluster(client, program, documents, render_jsonl, chunk=25))
+    assert spread == alone
+    assert len(spread) == len(documents) and isinstance(spread[-1], tuple)
+
+
+@pytest.mark.parametrize("address", ["local:0", "local:deux"])
+def test_a_bad_local_address_is_a_clear_error(address):
+    with pytest.raises(DiagnosticError, match="écrivez local:N"):
+        with connect(address):
+            pass
