@@ -22,7 +22,6 @@ from .evaluate import evaluate
 from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
 from .program import Program
-from .report import dossier_facts
 from .schema import Schema, shipped_schema
 from .source import PackIdentity, SourceFile
 from .syntax import Module
@@ -132,8 +131,7 @@ def validate(program: Program, text: str, name: str, explain: bool = False) -> O
     dossier = parse_dossier(text, name, program.schema)
     outcome = evaluate(program, dossier.name, dossier.data) if explain else \
         compiled(program).evaluate(dossier.name, dossier.data)
-    return attrs.evolve(outcome, rules=program.pack, schema=program.schema,
-                        facts=dossier_facts(dossier.data, program.schema))
+    return attrs.evolve(outcome, rules=program.pack, schema=program.schema, data=dossier.data)
 
 
 @attrs.frozen
