@@ -15,6 +15,7 @@ import attrs
 import fastjsonschema
 import orjson
 
+from . import cache
 from .diagnostics import Diagnostic, DiagnosticError, error
 from .escape import excerpt
 from .schema import NAMES, Finding, Schema, shipped_schema, too_deep, unreadable, walk
@@ -125,21 +126,39 @@ def _for_fastjsonschema(node, names: bool = False):
     return {key: _for_fastjsonschema(value, key in NAMES) for key, value in node.items()}
 
 
-def compile_fast(schema: dict):
+_FORMATS = {"date": _is_date}
+_ROOT = re.compile(r"^def (\w+)\(", re.MULTILINE)  # fastjsonschema writes the schema's own function first
+
+
+def compile_fast(schema: dict, digest: str | None = None):
     """A function that raises fastjsonschema.JsonSchemaValueException when jsonschema would find an error in a
-    value, and returns otherwise; None when the schema goes beyond what it expresses exactly."""
+    value, and returns otherwise; None when the schema goes beyond what it expresses exactly.
+
+    With the `digest` of the schema, the code is cached: generating and compiling it cost a cold start 20 ms.
+    """
     if not _fast_expressible(schema):
         return None
+
+    def source() -> str:
+        code = fastjsonschema.compile_to_code(_for_fastjsonschema(schema), formats=_FORMATS, use_default=False,
+                                              detailed_exceptions=False)
+        return f"{code}\nROOT = {_ROOT.search(code)[1]}\n"
+
     try:
-        return fastjsonschema.compile(_for_fastjsonschema(schema), formats={"date": _is_date},
-                                      use_default=False, detailed_exceptions=False)
+        if digest is None:
+            code = compile(source(), "<schéma du dossier>", "exec")
+        else:
+            code = cache.code_of(("schema", digest, fastjsonschema.VERSION), source, "<schéma du dossier>")
     except fastjsonschema.JsonSchemaDefinitionException:  # a pack's schema it will not compile: jsonschema reads it
         return None
+    namespace: dict = {}
+    exec(code, namespace)
+    return functools.partial(namespace["ROOT"], custom_formats=_FORMATS)
 
 
 @functools.cache
 def _fast_validator(schema: Schema):
-    return compile_fast(_checked_schema(schema))
+    return compile_fast(_checked_schema(schema), schema.digest)
 
 
 def _fast_accepts(schema: Schema, data: dict) -> bool:
