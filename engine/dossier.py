@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import difflib
 import functools
 import json
 import re
@@ -641,6 +640,8 @@ def _describe_value(value: object) -> str:
 
 def closest(word: str, choices: list[str]) -> str | None:
     """The allowed spelling nearest to `word`, ignoring case (vp → VP)."""
+    import difflib  # for a dossier in error only: a cold start does without it
+
     by_folded = {choice.casefold(): choice for choice in choices}
     matches = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.6)
     return by_folded[matches[0]] if matches else None

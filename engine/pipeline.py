@@ -18,7 +18,6 @@ from . import cache
 from .diagnostics import Diagnostic, DiagnosticError, error, sorted_diagnostics
 from .dossier import load_schema, parse_dossier
 from .compile import compiled
-from .evaluate import evaluate
 from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
 from .program import Program
@@ -129,8 +128,12 @@ def validate(program: Program, text: str, name: str, explain: bool = False) -> O
     reasoning tree of every requirement and amount (the tests hold both to the same outcome).
     """
     dossier = parse_dossier(text, name, program.schema)
-    outcome = evaluate(program, dossier.name, dossier.data) if explain else \
-        compiled(program).evaluate(dossier.name, dossier.data)
+    if explain:
+        from .evaluate import evaluate  # the reference, for the reasoning trees only
+
+        outcome = evaluate(program, dossier.name, dossier.data)
+    else:
+        outcome = compiled(program).evaluate(dossier.name, dossier.data)
     return attrs.evolve(outcome, rules=program.pack, schema=program.schema, data=dossier.data)
 
 

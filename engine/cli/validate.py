@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import importlib.resources
 import json
@@ -278,6 +277,8 @@ def explain(dossier, rule_id, rules) -> None:
     trees = report.explanations(result, rule_id, program)
     if not trees:
         known = sorted({r.rule.id for r in result.requirements} | {a.rule.id for a in result.amounts})
+        import difflib  # for a mistaken rule id only
+
         suggestion = difflib.get_close_matches(rule_id or "", known, n=1)
         hint = f" ; vouliez-vous dire « {suggestion[0]} » ?" if suggestion else ""
         click.echo(f"règle inconnue : « {rule_id} »{hint}", err=True)
