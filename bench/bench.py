@@ -212,11 +212,11 @@ def main() -> None:
         ("immat: text → schema → evaluate → JSON report (indented)",
          lambda: [render_json(validate(program, t, "b")) for t in texts]),
         ("immat: the same, JSON Lines, 1 process",
-         lambda: list(render_many(None, program, documents, render_jsonl, 1))),
+         lambda: list(render_many(program, documents, render_jsonl, 1))),
         (f"immat: the same, JSON Lines, {args.jobs} processes",
-         lambda: list(render_many(None, program, documents, render_jsonl, args.jobs, window=256))),
+         lambda: list(render_many(program, documents, render_jsonl, args.jobs, window=256))),
         ("immat: JSON Lines with every reasoning tree (--explain), 1 process",
-         lambda: list(render_many(None, program, documents, explained, 1, explain=True))),
+         lambda: list(render_many(program, documents, explained, 1, explain=True))),
     ]
     if args.batch:
         rows = [rows[0], *(row for row in rows if "JSON Lines, " in row[0] and "--explain" not in row[0])]

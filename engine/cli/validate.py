@@ -164,7 +164,7 @@ def validate(paths, fmt, explain, show_all, jobs, rules) -> None:
         program = _load(rules).program
         console = _terminal(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() else None
         counts = dict.fromkeys(SUMMARY_WORDS, 0)
-        results = render_many(rules, program, read_documents(paths), _renderer(fmt, explain, show_all), jobs,
+        results = render_many(program, read_documents(paths), _renderer(fmt, explain, show_all), jobs,
                               explain=explain)
         with _progress() as advance, contextlib.closing(results):
             for result in results:
