@@ -172,11 +172,17 @@ def _fingerprint(files: PackFiles) -> str:
 
 def code(source: str, filename: str) -> CodeType:
     """`compile(source, filename, "exec")`, or the code object an earlier run compiled from the same source."""
-    digest = key("code", filename, source)
+    return code_of(("code", filename, source), lambda: source, filename)
+
+
+def code_of(parts: tuple[str, ...], source: Callable[[], str], filename: str) -> CodeType:
+    """`compile(source(), filename, "exec")`, or the code object an earlier run compiled under the same `parts`
+    (which must name everything the source is made from): then the source is not even generated."""
+    digest = key(*parts)
     data = read("code", digest)
     if data is not None:
         with contextlib.suppress(Exception):  # damaged: compiled again
             return marshal.loads(data)
-    compiled = compile(source, filename, "exec")
+    compiled = compile(source(), filename, "exec")
     write("code", digest, marshal.dumps(compiled))
     return compiled

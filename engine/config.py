@@ -8,7 +8,6 @@ else, for the rules, the pack shipped inside immat.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from pathlib import Path
@@ -68,6 +67,8 @@ def _paths(table: dict, pyproject: Path) -> dict[str, Path]:
     paths = {}
     for key, value in table.items():
         if key not in KEYS:
+            import difflib  # for a mistaken key only: a cold start does without it
+
             close = difflib.get_close_matches(key, KEYS, n=1)
             hint = f" ; vouliez-vous dire « {close[0]} » ?" if close else f" (clés connues : {', '.join(KEYS)})"
             raise _fail(pyproject, f"[tool.immat] : clé inconnue « {key} »{hint}")

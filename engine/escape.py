@@ -8,7 +8,6 @@ function of its format, at the boundary, and nowhere else.
 
 from __future__ import annotations
 
-import html as _html
 import json
 import re
 
@@ -52,6 +51,8 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 def html(text: str) -> str:
+    import html as _html  # for the HTML report only: a cold start does without it
+
     return _html.escape(visible(text))
 
 

@@ -127,7 +127,8 @@ class Outcome:
     amounts: tuple[AmountOutcome, ...]
     notices: tuple[NoticeOutcome, ...] = ()
     rules: PackIdentity | None = None  # the pack the dossier was checked against
-    facts: tuple[str, ...] = ()  # what the dossier says of itself (case, vehicle, holders), in French, for a header
+    # The dossier as read: what it says of itself (case, vehicle, holders) heads the reports for people.
+    data: dict | None = attrs.field(default=None, eq=False, repr=False)
     schema: Schema | None = attrs.field(default=None, eq=False, repr=False)  # whose words name its pieces
 
     def unexplained(self) -> Outcome:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import time
 import itertools
 import os
 import re
 import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +23,6 @@ from .compile import compiled
 from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
 from .program import Program
-from .report import dossier_facts
 from .schema import Schema, shipped_schema
 from .source import PackIdentity, SourceFile
 from .syntax import Module
@@ -134,8 +135,7 @@ def validate(program: Program, text: str, name: str, explain: bool = False) -> O
         outcome = explaining(program).evaluate(dossier.name, dossier.data)
     else:
         outcome = compiled(program).evaluate(dossier.name, dossier.data)
-    return attrs.evolve(outcome, rules=program.pack, schema=program.schema,
-                        facts=dossier_facts(dossier.data, program.schema))
+    return attrs.evolve(outcome, rules=program.pack, schema=program.schema, data=dossier.data)
 
 
 @attrs.frozen
@@ -195,11 +195,13 @@ class WorkerLost:
 _WORKER_PROGRAM: Program | None = None
 
 
-def _start_worker(rules) -> None:
+def _start_worker(program: Program) -> None:
     global _WORKER_PROGRAM
-    # Ctrl-C reaches every process of the terminal's group: the main process alone stops the batch.
+    # Ctrl-C reaches every process of the terminal's group: the main process alone stops the batch. A forked
+    # worker inherits the main process's SIGTERM handler: it ends on SIGTERM as any process does.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_PROGRAM = load_rules(rules).program
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _WORKER_PROGRAM = program
 
 
 # The code of a dossier that has no verdict through immat's fault, not the dossier's.
@@ -227,14 +229,15 @@ def _render_in_worker(render: Callable[[Outcome], str], explain: bool, documents
     return [render_one(_WORKER_PROGRAM, render, explain, d) for d in documents]
 
 
-def render_many(rules, program: Program, documents: Iterable, render: Callable[[Outcome], str],
-                jobs: int = 1, window: int = 512, explain: bool = False) -> Iterator[Rendered | Unreadable | WorkerLost]:
+def render_many(program: Program, documents: Iterable, render: Callable[[Outcome], str], jobs: int = 1,
+                window: int = 512, explain: bool = False) -> Iterator[Rendered | Unreadable | WorkerLost]:
     """Validate and render a stream of dossiers on `jobs` processes, in input order, one result each.
 
-    The input is read a window at a time, so memory stays flat however long the stream; each
-    worker loads and checks the rules once. `render` must be picklable (a module-level function
-    or a functools.partial of one). Should a worker die, a WorkerLost says so and the dossiers it
-    had not finished are checked again one at a time: only one whose own process dies is lost.
+    The input is read a chunk at a time, at most two windows ahead of what was handed back, so memory stays
+    flat however long the stream, and the workers never wait for the main process to read or write. `render`
+    must be picklable (a module-level function or a functools.partial of one). Should a worker die, a
+    WorkerLost says so and the dossiers it had not finished are checked again one at a time: only one whose
+    own process dies is lost.
     """
     if jobs <= 1:
         yield from (render_one(program, render, explain, d) for d in documents)
@@ -242,46 +245,65 @@ def render_many(rules, program: Program, documents: Iterable, render: Callable[[
     documents = iter(documents)
     first = list(itertools.islice(documents, window))
     if len(first) < window:  # a small batch is not worth starting processes for
-        yield from render_many(rules, program, first, render, 1, explain=explain)
+        yield from render_many(program, first, render, 1, explain=explain)
         return
     from concurrent.futures.process import BrokenProcessPool
 
-    windows = itertools.chain([first], iter(lambda: list(itertools.islice(documents, window)), []))
-    pool = _pool(rules, jobs)
+    size = max(1, window // (jobs * 4))
+    chunks = iter(lambda: list(itertools.islice(documents, size)), [])
+    chunks = itertools.chain((first[i:i + size] for i in range(0, window, size)), chunks)
+    in_flight: collections.deque = collections.deque()
+    pool = _pool(program, jobs)
     try:
-        for batch in windows:
-            size = max(1, len(batch) // (jobs * 4))
-            chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
-            futures = [pool.submit(_render_in_worker, render, explain, chunk) for chunk in chunks]
-            for done, future in enumerate(futures):
-                try:
-                    results = future.result()
-                except BrokenProcessPool:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pending = [d for chunk in chunks[done:] for d in chunk]
-                    yield WorkerLost(len(pending))
-                    yield from _one_at_a_time(rules, render, explain, pending)
-                    pool = _pool(rules, jobs)
-                    break
-                yield from results
+        while True:
+            for chunk in itertools.islice(chunks, 2 * jobs * 4 - len(in_flight)):
+                in_flight.append((chunk, pool.submit(_render_in_worker, render, explain, chunk)))
+            if not in_flight:
+                return
+            future = in_flight[0][1]
+            try:
+                results = future.result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                pending = [d for waiting, _ in in_flight for d in waiting]
+                in_flight.clear()
+                yield WorkerLost(len(pending))
+                yield from _one_at_a_time(program, render, explain, pending)
+                pool = _pool(program, jobs)
+                continue
+            in_flight.popleft()
+            yield from results
     finally:
         pool.shutdown(cancel_futures=True)
 
 
-def _pool(rules, jobs: int) -> ProcessPoolExecutor:
+def _pool(program: Program, jobs: int, fork: bool = True) -> ProcessPoolExecutor:
+    """Worker processes, each with the checked program. Forked, they start with it compiled in their memory,
+    neither importing immat nor reading the cache; fork is used only where it is the platform's own way
+    (Linux) and from a process without other threads (a terminal's progress bar runs one), whose locks a
+    forked child could inherit held."""
     import multiprocessing
+    import threading
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn"), _start_worker, (rules,))
+    if fork and sys.platform.startswith("linux") and threading.active_count() == 1:
+        compiled(program)
+        # A forked worker flushes the standard streams it inherits as it ends: nothing may be left in them.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(jobs, context, _start_worker, (program,))
 
 
-def _one_at_a_time(rules, render, explain: bool, documents: list) -> Iterator[Rendered | Unreadable]:
+def _one_at_a_time(program: Program, render, explain: bool, documents: list) -> Iterator[Rendered | Unreadable]:
     from concurrent.futures.process import BrokenProcessPool
 
     pool = None
     try:
         for document in documents:
-            pool = pool or _pool(rules, 1)
+            pool = pool or _pool(program, 1, fork=False)
             try:
                 yield pool.submit(_render_in_worker, render, explain, [document]).result()[0]
             except BrokenProcessPool:

@@ -120,6 +120,11 @@ def dossier_facts(data: dict, schema: Schema) -> tuple[str, ...]:
     return tuple(f for f in facts if f)
 
 
+def _facts(o: Outcome) -> tuple[str, ...]:
+    # Written only by the reports that show them: a JSON record has none, and they cost a batch 5 %.
+    return dossier_facts(o.data, o.schema) if o.data is not None else ()
+
+
 def _labelled(before: str, value, after: str = "") -> str | None:
     return None if value is None else f"{before} {value_text(value)}{after}".strip()
 
@@ -457,7 +462,7 @@ def _fee_lines(fees: Fees) -> list[str]:
 
 def render_text(o: Outcome, explain: bool = False, show_all: bool = False) -> str:
     # Each line is made visible whole: the line breaks are the renderer's, never a value's.
-    lines = [line for head in (*_heading(o), *o.facts, *_pack(o)) for line in _wrapped(head, "  ")]
+    lines = [line for head in (*_heading(o), *_facts(o), *_pack(o)) for line in _wrapped(head, "  ")]
     for sec in sections(o, explain, show_all):
         lines += ["", escape.visible(_section_title(sec))]
         if isinstance(sec, Fees):
@@ -474,8 +479,8 @@ def render_text(o: Outcome, explain: bool = False, show_all: bool = False) -> st
 def render_markdown(o: Outcome, explain: bool = False, show_all: bool = False) -> str:
     title, verdict, ants = _heading(o)
     lines = [f"# {escape.markdown(title)}", "", f"**{verdict}** — {ants}"]
-    if o.facts:
-        lines += ["", *(f"- {escape.markdown(fact)}" for fact in o.facts)]
+    if facts := _facts(o):
+        lines += ["", *(f"- {escape.markdown(fact)}" for fact in facts)]
     lines += [line for pack in _pack(o) for line in ("", escape.markdown(pack))]
     for sec in sections(o, explain, show_all):
         lines += ["", f"## {escape.markdown(_section_title(sec))}"]
@@ -522,8 +527,8 @@ def render_html(o: Outcome, explain: bool = False, show_all: bool = False) -> st
     title, verdict, ants = _heading(o)
     body = [f"<h1>{escape.html(title)}</h1>",
             f'<p class="verdict {o.verdict}">{escape.html(verdict)}</p>', f"<p>{escape.html(ants)}</p>"]
-    if o.facts:
-        body.append('<ul class="facts">' + "".join(f"<li>{escape.html(f)}</li>" for f in o.facts) + "</ul>")
+    if facts := _facts(o):
+        body.append('<ul class="facts">' + "".join(f"<li>{escape.html(f)}</li>" for f in facts) + "</ul>")
     body += [f'<p class="rules">{escape.html(pack)}</p>' for pack in _pack(o)]
     for sec in sections(o, explain, show_all):
         body.append(f"<h2>{escape.html(_section_title(sec))}</h2>")

@@ -103,7 +103,7 @@ def reports(text: str) -> tuple[str, ...] | str:
             raise AssertionError("refused without a located message") from e
         return "diagnostics"
     reference = evaluate(program(), outcome.dossier, parse_dossier(text, "fuzz.json", program().schema).data)
-    if attrs.evolve(outcome, rules=None, facts=()) != reference:
+    if attrs.evolve(outcome, rules=None, data=None) != reference:
         raise AssertionError("the explaining compiled evaluator and the reference disagree")
     if validate(program(), text, "fuzz.json") != outcome.unexplained():
         raise AssertionError("the compiled evaluator and the reference disagree")

@@ -29,7 +29,7 @@ def _shown(results) -> list:
 def test_a_local_cluster_gives_the_records_of_one_machine_in_input_order():
     program = load_rules().program
     documents = _documents()
-    alone = _shown(render_many(None, program, documents, render_jsonl, 1))
+    alone = _shown(render_many(program, documents, render_jsonl, 1))
     with connect("local:2") as client:
         assert len(client.scheduler_info()["workers"]) == 2
         spread = _shown(render_on_cluster(client, program, documents, render_jsonl, chunk=25))

@@ -278,6 +278,26 @@ def test_duplicate_key_reported_once_even_if_repeated_thrice():
     assert [(d.code, d.pointer) for d in info.value.diagnostics] == [("cle-dupliquee", "/reference")]
 
 
+# Texts where counting quotes could be fooled (a quote inside a text, a number or a NaN in the place of a
+# string, a duplicate deep in a list): each duplicate must still be found, at its place.
+@pytest.mark.parametrize("text, pointer", [
+    ('{"a": {"b": 1, "b": 2}}', "/a/b"),
+    ('{"a": "x\\"y", "a": 1}', "/a"),
+    ('{"a": "\\u0022\\u0022", "b": 1, "b": 2}', "/b"),
+    ('{"a": [{"b": 1.5, "b": 2.5}]}', "/a/0/b"),
+    ('{"a": [{"b": NaN, "b": 1}]}', "/a/0/b"),
+    ('{"a": "\\\\", "a": 123456789012345678901234567890}', "/a"),
+    ('{"a": {"c": "d"}, "a": {}}', "/a"),
+])
+def test_every_duplicate_key_is_found(text, pointer):
+    data, diagnostics = [], []
+    try:
+        data, diagnostics = dossier_module._load_json(text, "t.json")
+    except DiagnosticError as exc:
+        diagnostics = exc.diagnostics
+    assert ("cle-dupliquee", pointer) in [(d.code, d.pointer) for d in diagnostics], data
+
+
 @pytest.mark.parametrize("text", ["[" * 100_000, "1" * 5000], ids=["imbrication", "entier-geant"])
 def test_pathological_json_gives_a_diagnostic_not_a_crash(text):
     with pytest.raises(DiagnosticError) as info:
