@@ -144,7 +144,7 @@ class Unreadable:
     diagnostics: list[Diagnostic]
 
 
-BATCH_LINE = re.compile(r"^(?P<file>.+\.jsonl):(?P<line>\d+)$")
+BATCH_LINE = re.compile(r"^(?P<file>.+\.jsonl(?:\.gz)?|<stdin>):(?P<line>\d+)$")
 
 
 def _in_batch_file(name: str, d: Diagnostic) -> Diagnostic:

@@ -188,7 +188,7 @@ def test_a_folder_holding_no_dossier_is_an_error(immat, tmp_path):
     (tmp_path / "lot" / "attendu.json").write_text("{}", encoding="utf-8")
     result = immat("validate", "lot")
     assert result.exit_code == 2
-    assert "lot: erreur[aucun-dossier]: ce répertoire ne contient aucun dossier (fichier .json ou .jsonl)" in result.stderr
+    assert "lot: erreur[aucun-dossier]: ce répertoire ne contient aucun dossier (fichier .json, .jsonl ou .jsonl.gz)" in result.stderr
 
 
 def test_no_fixture_to_test_is_an_error(immat, tmp_path):

@@ -19,7 +19,7 @@ from .. import impact
 from ..pipeline import Unreadable, load_rules, validate_many
 from ..program import Program
 from . import BAD_INPUT, EXIT_CODES, FOUND, OK, configured, rules_option
-from .validate import read_documents
+from ..inputs import read_documents
 
 DEFAULT_RULES_IN_REPOSITORY = "rules"
 RENDERERS = {"text": impact.render_text, "json": impact.render_json, "markdown": impact.render_markdown}

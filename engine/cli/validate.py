@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import csv
 import importlib.resources
+import io
+import itertools
 import json
 import os
 import signal
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, BinaryIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import diagnostics as diag
-from .. import report
-from ..diagnostics import error
-from ..dossier import MAX_BYTES, too_large
-from ..pack import open_regular, position
-from ..pipeline import FAILED, Unreadable, WorkerLost, render_many, unreadable_file, validate_many
+from .. import escape, report
+from ..diagnostics import DiagnosticError
+from ..inputs import is_dossier_file, is_lines, read_documents
+from ..pack import open_regular
+from ..pipeline import FAILED, Unreadable, WorkerLost, render_many, validate_many
+from ..summary import Summary, csv_header, csv_row
 from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, rules_option
+from .output import kept_records, mismatch, replaced, resumed, standard_output
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,86 +33,15 @@ if TYPE_CHECKING:
 # ------------------------------------------------------------------ validate
 
 
-def read_documents(paths: tuple[str, ...]) -> Iterator[tuple[str, str] | Unreadable]:
-    """(name, text) for each dossier, streamed: JSON Lines files are read a line at a time."""
-    for raw in paths:
-        if raw == "-":
-            yield _whole("<stdin>", sys.stdin.buffer)
-            continue
-        path = Path(raw)
-        files = sorted(p for p in path.rglob("*") if _is_dossier_file(p)) if path.is_dir() else [path]
-        if path.is_dir() and not files:
-            # An empty folder is a wrong path more often than an empty batch: checking nothing is not a success.
-            message = "ce répertoire ne contient aucun dossier (fichier .json ou .jsonl)"
-            yield Unreadable(raw, [error("aucun-dossier", message, file=raw)])
-        for f in files:
-            yield from _file_documents(f)
-
-
-def _is_dossier_file(path: Path) -> bool:
-    # A fixture folder holds its expectation beside the dossier: attendu.json is not a dossier.
-    return path.suffix in (".json", ".jsonl") and path.name != "attendu.json"
-
-
-def _file_documents(path: Path) -> Iterator[tuple[str, str] | Unreadable]:
-    name = str(path)
-    try:
-        stream = open_regular(path)
-    except OSError as exc:
-        yield unreadable_file(name, exc)
-        return
-    if stream is None:
-        message = ("ce n'est pas un fichier ordinaire (tube, périphérique…) : il n'est pas lu ; "
-                   "passez son contenu par l'entrée standard (immat validate - < …)")
-        yield Unreadable(name, [error("fichier-special", message, file=name)])
-        return
-    with stream:
-        yield from _lines(name, stream) if path.suffix == ".jsonl" else [_whole(name, stream)]
-
-
-def _whole(name: str, stream: BinaryIO) -> tuple[str, str] | Unreadable:
-    data = stream.read(MAX_BYTES + 1)  # never more: the input may be endless
-    if len(data) > MAX_BYTES:
-        return Unreadable(name, [too_large(name)])
-    return _decoded(name, data, name, 1)
-
-
-def _lines(name: str, stream: BinaryIO) -> Iterator[tuple[str, str] | Unreadable]:
-    """One document per line, numbered as an editor does: only \\n ends a line (a lone \\r is inside it).
-
-    A file still growing is read up to the size it had when opened. Blank lines give no document.
-    """
-    size = os.fstat(stream.fileno()).st_size
-    number = 0
-    while stream.tell() < size:
-        number += 1
-        line = stream.readline(MAX_BYTES + 1)
-        if len(line) > MAX_BYTES:
-            while line and not line.endswith(b"\n"):  # skipped, never held whole
-                line = stream.readline(MAX_BYTES)
-            yield Unreadable(f"{name}:{number}", [too_large(name, line=number)])
-        elif line.strip():
-            yield _decoded(f"{name}:{number}", line, name, number)
-
-
-def _decoded(name: str, data: bytes, file: str, line: int) -> tuple[str, str] | Unreadable:
-    try:
-        return name, data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        where = position(data, exc.start)
-        message = (f"texte illisible : l'octet 0x{data[exc.start]:02X} n'est pas de l'UTF-8 ; "
-                   "enregistrez le fichier en UTF-8")
-        return Unreadable(name, [error("encodage", message, file=file, line=line + where["line"] - 1,
-                                       column=where["column"])])
-
-
 FORMATS = {
     "text": report.render_text,
     "json": report.render_json,
     "jsonl": report.render_jsonl,
+    "csv": report.render_jsonl,  # a record, made into a row by the main process (summary.csv_row)
     "markdown": report.render_markdown,
     "html": report.render_html,
 }
+BATCH_FORMATS = ("jsonl", "csv")  # one line a dossier: what standard input is read as, and what can be resumed
 # The text report's marks and verdicts, coloured on a terminal.
 COLOURS = [(r"COMPLET\b", "bold green"), (r"INCOMPLET\b", "bold yellow"), (r"REJETÉ\b", "bold red"),
            (r"✗", "red"), (r"\?(?= )", "yellow"), (r"✓", "green"), (r"!(?= )", "red")]
@@ -116,7 +49,7 @@ COLOURS = [(r"COMPLET\b", "bold green"), (r"INCOMPLET\b", "bold yellow"), (r"REJ
 
 def _renderer(fmt: str, explain: bool, show_all: bool):
     # A partial of a module-level function, so that batch workers can receive it.
-    return functools.partial(FORMATS[fmt], explain=explain, show_all=show_all)
+    return functools.partial(FORMATS[fmt], explain=explain and fmt != "csv", show_all=show_all)
 
 
 def _terminal(**options) -> Console:
@@ -125,46 +58,7 @@ def _terminal(**options) -> Console:
     return Console(**options)
 
 
-class _Held:
-    """Reports written in blocks of `SIZE` off a terminal: a write and a flush each cost 23 µs to a pipe, 12 here.
-
-    Call `flush` before writing anything else (an error record, a message on standard error), so that the
-    outputs keep the order of the dossiers; what is held is written when the run ends or stops.
-    """
-
-    SIZE = 64
-
-    def __init__(self, console: Console | None) -> None:
-        self.console = console
-        self.texts: list[str] = []
-
-    def __call__(self, text: str) -> None:
-        if self.console is not None:
-            _echo_report(text, self.console)
-            return
-        self.texts.append(text)
-        if len(self.texts) >= self.SIZE:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.texts:
-            click.echo("".join(self.texts), nl=False)
-            self.texts.clear()
-
-
-@contextlib.contextmanager
-def _held(console: Console | None) -> Iterator[_Held]:
-    held = _Held(console)
-    try:
-        yield held
-    finally:
-        held.flush()
-
-
-def _echo_report(text: str, console: Console | None) -> None:
-    if console is None:
-        click.echo(text, nl=False)
-        return
+def _echo_report(text: str, console: Console) -> None:
     from rich.text import Text
 
     rendered = Text(text.rstrip("\n"))
@@ -178,14 +72,18 @@ def _echo_report(text: str, console: Console | None) -> None:
 Exemples :
   immat validate fixtures/exemple/dossier.json
   immat validate --format json dossiers/
-  immat validate --format jsonl --jobs 2 lot.jsonl > rapports.jsonl
+  immat validate --format jsonl lot.jsonl.gz -o rapports.jsonl --summary synthese.md
+  immat validate --format jsonl - < lot.jsonl > rapports.jsonl
+  immat validate --format csv lot.jsonl --resume rapports.csv
+  immat validate --format jsonl lot.jsonl --dask local:2 > rapports.jsonl
   immat validate --format html fixtures/exemple/dossier.json > rapport.html
   immat validate --tout --explain fixtures/exemple/dossier.json
 """ + EXIT_CODES)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True,
               help="Forme du rapport : texte français (en couleur sur un terminal), JSON, JSON Lines (un rapport "
-                   "par ligne), Markdown, ou page HTML autonome.")
+                   "par ligne), CSV (une ligne par dossier), Markdown, ou page HTML autonome. En JSON Lines et en "
+                   "CSV, - lit l'entrée standard en JSON Lines.")
 @click.option("--explain", is_flag=True,
               help="Ajoute le raisonnement de chaque règle, sa source complète et les exigences sans objet ; en "
                    "JSON, les arbres « reason » et « breakdown ».")
@@ -193,31 +91,160 @@ Exemples :
               help="Liste aussi les exigences sans objet pour ce dossier (sinon, leur nombre seulement).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="tous les cœurs",
               help="Processus pour un lot ; l'ordre des rapports reste celui des dossiers.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Écrit les rapports dans ce fichier, qui n'apparaît (ou n'est remplacé) qu'entier, à la fin.")
+@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Écrit les rapports (JSON Lines ou CSV) dans ce fichier en reprenant après son dernier rapport "
+                   "complet : relancée sur la même entrée, une vérification interrompue finit les dossiers "
+                   "restants, sans en refaire ni en perdre.")
+@click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Écrit la synthèse du lot dans ce fichier : JSON (.json), Markdown (.md), sinon texte.")
+@click.option("--dask", "dask_address", metavar="ADRESSE", default=None,
+              help="Répartit le lot sur une grappe Dask : l'adresse de son ordonnanceur (tcp://hôte:8786), ou "
+                   "local:N pour N processus sur cette machine (pip install 'immat[dask]').")
 @rules_option
-def validate(paths, fmt, explain, show_all, jobs, rules) -> None:
-    """Vérifie un ou plusieurs dossiers (fichiers .json, dossiers, .jsonl, ou - pour l'entrée standard)."""
-    with _stopped_by_signals():
+def validate(paths, fmt, explain, show_all, jobs, output, resume, summary, dask_address, rules) -> None:
+    """Vérifie un ou plusieurs dossiers (fichiers .json, dossiers, .jsonl, .jsonl.gz, ou - pour l'entrée
+    standard)."""
+    _usage(fmt, output, resume, summary)
+    with _stopped_by_signals() as run:
         program = _load(rules).program
-        console = _terminal(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() else None
-        counts = dict.fromkeys(SUMMARY_WORDS, 0)
-        results = render_many(program, read_documents(paths), _renderer(fmt, explain, show_all), jobs,
-                              explain=explain)
-        with _progress() as advance, contextlib.closing(results), _held(console) as echo_report:
+        amount_ids = list(program.amounts)
+        header = csv_header(amount_ids) if fmt == "csv" else None
+        sink, skipped, tally, counts = _sink(output, resume, header, fmt, summary)
+        run.sink = sink
+        documents = _after(read_documents(paths, stdin_lines=fmt in BATCH_FORMATS), skipped)
+        console = _terminal(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() and \
+            output is None else None
+        with _results(program, documents, _renderer(fmt, explain, show_all), jobs, explain, dask_address) as results, \
+                _progress(paths, skipped) as (advance, say):
             for result in results:
                 if isinstance(result, WorkerLost):
-                    echo_report.flush()
-                    click.echo(f"Attention : un processus de vérification s'est arrêté brutalement ; les "
-                               f"{result.pending} dossier(s) qu'il n'avait pas finis sont vérifiés à nouveau, "
-                               "un par un.", err=True)
+                    sink.flush()
+                    say(f"Attention : un processus de vérification s'est arrêté brutalement ; les "
+                        f"{result.pending} dossier(s) qu'il n'avait pas finis sont vérifiés à nouveau, un par un.")
                     continue
                 advance()
                 if isinstance(result, Unreadable):
                     counts["failed" if _failed(result) else "unreadable"] += 1
-                    echo_report.flush()
-                    _echo_unreadable(result, fmt)
+                    _write_unreadable(result, fmt, sink, tally, amount_ids, say)
                     continue
                 counts[result.verdict] += 1
-                echo_report(result.text)
+                _write_report(result.text, fmt, sink, tally, amount_ids, console)
+        sink.close(done=True)
+        run.sink = None
+    if tally is not None:
+        _write_summary(summary, tally)
+    _exit(counts)
+
+
+def _usage(fmt: str, output: Path | None, resume: Path | None, summary: Path | None) -> None:
+    if output is not None and resume is not None:
+        raise click.UsageError("-o et --resume désignent tous deux le fichier des rapports : n'en donnez qu'un")
+    if resume is not None and fmt not in BATCH_FORMATS:
+        raise click.UsageError("--resume reprend un fichier d'une ligne par dossier : --format jsonl ou csv")
+    if summary is not None and fmt not in BATCH_FORMATS:
+        raise click.UsageError("la synthèse se fait des rapports d'un lot : --format jsonl ou csv")
+    if summary is not None and resume is not None and fmt == "csv":
+        raise click.UsageError("la synthèse d'un lot repris se fait des rapports JSON Lines : --format jsonl")
+
+
+def _sink(output, resume, header, fmt, summary):
+    """Where the records go, what an earlier run already wrote (how many, the last dossier, the file), the
+    summary's tally, and the counts of verdicts so far (those of the records kept, when resuming)."""
+    tally = Summary() if summary is not None else None
+    counts = dict.fromkeys(SUMMARY_WORDS, 0)
+    if resume is None:
+        sink = replaced(output) if output is not None else standard_output()
+        if header is not None:
+            sink.write(header)
+        return sink, None, tally, counts
+    sink, skipped, last = resumed(resume, header)
+    for line in kept_records(resume, is_csv=fmt == "csv"):
+        record = json.loads(line) if fmt != "csv" else _csv_record(line)
+        counts[record.get("verdict") or ("failed" if _code(record) == FAILED else "unreadable")] += 1
+        if tally is not None:
+            tally.add(record)
+    if skipped:
+        click.echo(f"Reprise de « {resume} » : {skipped} dossier(s) déjà vérifié(s), jusqu'à « {last} ».", err=True)
+    return sink, (skipped, last, resume), tally, counts
+
+
+def _csv_record(line: str) -> dict:
+    """What a CSV row says of its dossier's outcome: its verdict, or that it has none."""
+    row = next(csv.reader(io.StringIO(line)))
+    return {"verdict": row[2]} if row[2] else {"errors": [{"message": row[-1]}]}
+
+
+def _code(record: dict) -> str | None:
+    return next(iter(record.get("errors", ())), {}).get("code")
+
+
+def _after(documents, skipped):
+    """The documents an earlier run did not write, once the last one it wrote is proved to be the same."""
+    if not skipped or not skipped[0]:
+        return documents
+    count, last, path = skipped
+    found = None
+    for found in itertools.islice(documents, count):
+        pass
+    name = found.name if isinstance(found, Unreadable) else found[0] if found is not None else None
+    if name != last and escape.csv_cell(name or "") != last:
+        raise mismatch(path, count, last, name)
+    return documents
+
+
+@contextlib.contextmanager
+def _results(program, documents, render, jobs: int, explain: bool, dask_address: str | None):
+    if dask_address is None:
+        results = render_many(program, documents, render, jobs, explain=explain)
+        with contextlib.closing(results):
+            yield results
+        return
+    from ..cluster import connect, render_on_cluster
+
+    with connect(dask_address) as client:
+        yield render_on_cluster(client, program, documents, render, explain)
+
+
+def _write_report(text: str, fmt: str, sink, tally, amount_ids, console) -> None:
+    if fmt == "csv" or tally is not None:
+        record = json.loads(text) if fmt in BATCH_FORMATS else None
+        if tally is not None and record is not None:
+            tally.add(record)
+        if fmt == "csv":
+            text = csv_row(record, amount_ids)
+    if console is not None:
+        _echo_report(text, console)
+    else:
+        sink.write(text)
+
+
+def _write_unreadable(result: Unreadable, fmt: str, sink, tally, amount_ids, say) -> None:
+    """A dossier without a report still has its record in a machine-read stream, at its place: line N of the
+    output answers the N-th dossier of the input. The full diagnostic goes to standard error: its « aide »
+    line carries the fix (« vouliez-vous dire … ? »)."""
+    record = report.unreadable_json(result.name, result.diagnostics)
+    if tally is not None:
+        tally.add(record)
+    if fmt in ERROR_RECORDS:
+        sink.write(ERROR_RECORDS[fmt](result.name, result.diagnostics))
+    elif fmt == "csv":
+        sink.write(csv_row(record, amount_ids))
+    sink.flush()
+    for d in result.diagnostics:
+        say(diag.render_text(d))
+
+
+def _write_summary(path: Path, tally: Summary) -> None:
+    text = json.dumps(tally.as_json(), ensure_ascii=False, indent=2) + "\n" if path.suffix == ".json" else \
+        tally.as_markdown() if path.suffix == ".md" else tally.as_text()
+    sink = replaced(path)
+    sink.write(text)
+    sink.close(done=True)
+
+
+def _exit(counts: dict) -> None:
     if not sum(counts.values()):
         # An empty batch file checked nothing: that is not a success.
         click.echo("erreur[aucun-dossier]: aucun dossier à vérifier (le lot est vide)", err=True)
@@ -230,15 +257,10 @@ def validate(paths, fmt, explain, show_all, jobs, rules) -> None:
     sys.exit(FOUND if counts["incomplete"] or counts["rejected"] else OK)
 
 
-# A dossier without a report still has its record in a machine-read stream, at its place: line N of the
-# output answers the N-th dossier of the input.
 ERROR_RECORDS = {"json": report.render_unreadable_json, "jsonl": report.render_unreadable_jsonl}
 
 
-def _echo_unreadable(result: Unreadable, fmt: str | None = None) -> None:
-    if fmt in ERROR_RECORDS:
-        click.echo(ERROR_RECORDS[fmt](result.name, result.diagnostics), nl=False)
-    # The full form, not the GNU line alone: its « aide » line carries the fix (« vouliez-vous dire … ? »).
+def _echo_unreadable(result: Unreadable) -> None:
     for d in result.diagnostics:
         click.echo(diag.render_text(d), err=True)
 
@@ -262,33 +284,90 @@ def _terminate(signum, frame) -> None:
     raise _Terminated
 
 
+class _Run:
+    sink = None  # the records' sink while the run writes them
+
+
 @contextlib.contextmanager
 def _stopped_by_signals():
-    """Ctrl-C and SIGTERM end the run with one French line and 130 or 143, the worker processes shut down."""
+    """Ctrl-C and SIGTERM end the run with one French line and 130 or 143, the worker processes shut down:
+    the reports written are complete; a file named with -o is left as it was, one resumed keeps them."""
     previous = signal.signal(signal.SIGTERM, _terminate)
+    run = _Run()
     try:
-        yield
+        yield run
     except (KeyboardInterrupt, _Terminated) as exc:
+        if run.sink is not None:
+            run.sink.close(done=False)
         how, code = ("Ctrl-C", INTERRUPTED) if isinstance(exc, KeyboardInterrupt) else ("SIGTERM", TERMINATED)
         click.echo(f"Vérification interrompue ({how}) : les rapports déjà écrits sont complets, les dossiers "
                    "suivants n'ont pas été vérifiés.", err=True)
         sys.exit(code)
+    except DiagnosticError as exc:
+        if run.sink is not None:
+            run.sink.close(done=False)
+        for d in exc.diagnostics:
+            click.echo(diag.render_text(d), err=True)
+        sys.exit(BAD_INPUT)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
-def _progress():
-    """A live count of checked dossiers on a terminal's standard error; nothing elsewhere."""
-    if not sys.stderr.isatty():
-        yield lambda: None
+def _progress(paths: tuple[str, ...], skipped):
+    """On a terminal, for a batch: a progress bar on standard error (with a total and an estimated end when the
+    input's size is known), and messages written above it; nothing on standard output. Elsewhere, or for one
+    dossier, messages only."""
+    say = functools.partial(click.echo, err=True)
+    total = _count(paths) if sys.stderr.isatty() else 1
+    if total == 1:
+        yield (lambda: None), say
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, \
+        TimeElapsedColumn, TimeRemainingColumn
 
-    columns = (SpinnerColumn(), TextColumn("{task.completed} dossier(s) vérifié(s)"), TimeElapsedColumn())
-    with Progress(*columns, console=_terminal(stderr=True), transient=True) as progress:
-        task = progress.add_task("validate", total=None)
-        yield lambda: progress.advance(task)
+    done = skipped[0] if skipped else 0
+    columns = (TextColumn("Vérification"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+               TextColumn("{task.fields[rate]} dossiers/s"), TimeElapsedColumn(), TextColumn("reste"),
+               TimeRemainingColumn())
+    console = _terminal(stderr=True)
+    with Progress(*columns, console=console, transient=True, redirect_stdout=False, redirect_stderr=False) as bar:
+        task = bar.add_task("validate", total=total, completed=done, rate="—")
+
+        def advance() -> None:
+            bar.advance(task)
+            speed = bar.tasks[0].speed
+            bar.update(task, rate=f"{speed:,.0f}".replace(",", " ") if speed else "—")
+
+        yield advance, lambda message: console.print(message, markup=False, highlight=False)
+
+
+def _count(paths: tuple[str, ...]) -> int | None:
+    """How many dossiers the input holds, when that is quick to know: files are counted, JSON Lines files'
+    lines too (a block read, a thousandth of their checking); None for standard input or a compressed file."""
+    total = 0
+    for raw in paths:
+        path = Path(raw)
+        if raw == "-" or raw.endswith(".gz"):
+            return None
+        if path.is_dir():
+            total += sum(1 if p.suffix == ".json" else _lines_of(p) for p in path.rglob("*") if is_dossier_file(p))
+        elif is_lines(raw):
+            total += _lines_of(path)
+        else:
+            total += 1
+    return total
+
+
+def _lines_of(path: Path) -> int:
+    try:
+        stream = open_regular(path)  # never a pipe or a device: reading them could wait forever
+    except OSError:
+        return 0
+    if stream is None:
+        return 0
+    with stream:
+        return sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
 
 
 # ------------------------------------------------------------------ explain
