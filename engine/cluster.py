@@ -1,8 +1,9 @@
 """Batches past one machine: dossiers partitioned across a Dask cluster, results back in input order.
 
 The checked program is sent once to every worker (`Client.scatter`, broadcast), so that each worker loads the
-rules once and compiles them on its first chunk; a chunk of dossiers is one task, rendered by the function a
-local worker process runs (`pipeline.render_one`), so that the records are the same bytes as on one machine.
+rules once and compiles them on its first chunk; a chunk of dossiers is one task, each dossier handled by the
+function one machine runs (`pipeline.render_one`, `pipeline.diff_one`), so that the records are the same bytes
+and the diff the same as on one machine.
 A bounded number of chunks is in flight: memory stays flat whatever the input's length. Dask (the optional
 extra `immat[dask]`) is imported only here.
 """
@@ -10,13 +11,14 @@ extra `immat[dask]`) is imported only here.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from .diagnostics import DiagnosticError, error
 from .outcome import Outcome
-from .pipeline import Rendered, Unreadable, render_one
+from .pipeline import Rendered, Unreadable, diff_one, render_one
 from .program import Program
 
 CHUNK = 500  # dossiers a task: a task costs the scheduler about a millisecond, a dossier about half of one
@@ -56,23 +58,54 @@ def connect(address: str):
         yield client
 
 
-def _render_chunk(program: Program, render: Callable[[Outcome], str], explain: bool,
-                  documents: list) -> list[Rendered | Unreadable]:
-    return [render_one(program, render, explain, d) for d in documents]
+def _chunk(function: Callable, shared: tuple, args: tuple, batch: list) -> list:
+    return [function(*shared, *args, item) for item in batch]
+
+
+def ordered_map(client, function: Callable, shared: tuple, args: tuple, items: Iterable,
+                chunk: int = CHUNK) -> Iterator:
+    """`function(*shared, *args, item)` for every item, on the cluster's workers, results in input order.
+
+    `shared` (the checked programs) is sent once to every worker; `args` and `function` travel with each
+    chunk, so they must be small and picklable (module-level functions, partials of them)."""
+    scattered = tuple(client.scatter(value, broadcast=True) for value in shared)
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    batches = iter(lambda it=iter(items): list(itertools.islice(it, chunk)), [])
+    pending: deque = deque()
+    for batch in itertools.chain(batches, [None]):
+        if batch is not None:
+            pending.append(client.submit(_chunk, function, scattered, args, batch, pure=False))
+        while pending and (batch is None or len(pending) >= workers * IN_FLIGHT):
+            yield from pending.popleft().result()
 
 
 def render_on_cluster(client, program: Program, documents: Iterable, render: Callable[[Outcome], str],
                       explain: bool = False, chunk: int = CHUNK) -> Iterator[Rendered | Unreadable]:
-    """Validate and render a stream of dossiers on the cluster's workers, in input order, one result each.
+    """Validate and render a stream of dossiers on the cluster, in input order, one result each, as
+    pipeline.render_many does on one machine."""
+    return ordered_map(client, render_one, (program,), (render, explain), documents, chunk)
 
-    `render` must be picklable (a module-level function or a functools.partial of one), as for local workers.
-    """
-    shared = client.scatter(program, broadcast=True)
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
-    batches = iter(lambda it=iter(documents): list(itertools.islice(it, chunk)), [])
-    pending: deque = deque()
-    for batch in itertools.chain(batches, [None]):
-        if batch is not None:
-            pending.append(client.submit(_render_chunk, shared, render, explain, batch, pure=False))
-        while pending and (batch is None or len(pending) >= workers * IN_FLIGHT):
-            yield from pending.popleft().result()
+
+def diff_on_cluster(client, before: Program, after: Program, documents: Iterable,
+                    chunk: int = CHUNK) -> Iterator[tuple[str, list | None, list]]:
+    """pipeline.diff_one for every dossier, on the cluster, in input order."""
+    return ordered_map(client, diff_one, (before, after), (), documents, chunk)
+
+
+def validate_files(paths, address: str, rules=None, explain: bool = False) -> Iterator[str]:
+    """The JSON Lines records of the dossiers in `paths` (files, folders, .jsonl, .jsonl.gz), checked on the
+    Dask cluster at `address` (or « local:N »): the Python API of `immat validate --format jsonl --dask`."""
+    from .inputs import read_documents
+    from .pipeline import load_rules
+    from .report import render_jsonl, render_unreadable_jsonl
+
+    checked = load_rules(rules)
+    if not checked.ok:
+        raise DiagnosticError(checked.diagnostics)
+    render = functools.partial(render_jsonl, explain=explain)
+    with connect(address) as client:
+        for result in render_on_cluster(client, checked.program, read_documents(tuple(map(str, paths))), render,
+                                        explain):
+            yield render_unreadable_jsonl(result.name, result.diagnostics) if isinstance(result, Unreadable) \
+                else result.text
+

@@ -97,18 +97,16 @@ def _differences(dossier, old_items, new_items, key, state, neutral) -> Iterator
             yield shown.rule, Change(dossier, getattr(shown, "holder", None), sa, sb)
 
 
-def compare(results: Iterable[tuple[str, Outcome | None, Outcome | None]], base: str,
-            current: str | None) -> Impact:
-    """(name, outcome under the base rules, outcome under the current rules) per dossier, None when unreadable."""
+def compare(results: Iterable[tuple[str, list | None]], base: str, current: str | None) -> Impact:
+    """(name, the dossier's changes as dossier_changes gives them, None when unreadable) per dossier, in order."""
     total, changed, unreadable, verdicts = 0, 0, [], []
     rules: dict[str, Rule] = {}
     changes: dict[str, list[Change]] = {}
-    for name, before, after in results:
+    for name, found in results:
         total += 1
-        if before is None or after is None:
+        if found is None:
             unreadable.append(name)
             continue
-        found = dossier_changes(before, after)
         changed += bool(found)
         for rule, change in found:
             if rule is None:

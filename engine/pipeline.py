@@ -204,6 +204,18 @@ def _start_worker(program: Program) -> None:
     _WORKER_PROGRAM = program
 
 
+def diff_one(before: Program, after: Program, document) -> tuple[str, list | None, list[Diagnostic]]:
+    """One dossier under two versions of the rules: its name, what changes (impact.dossier_changes; None when
+    it cannot be read), and why it cannot."""
+    from .impact import dossier_changes
+
+    old, new = next(validate_many(before, [document])), next(validate_many(after, [document]))
+    bad = old if isinstance(old, Unreadable) else new if isinstance(new, Unreadable) else None
+    if bad is not None:
+        return bad.name, None, bad.diagnostics
+    return old.dossier, dossier_changes(old, new), []
+
+
 # The code of a dossier that has no verdict through immat's fault, not the dossier's.
 FAILED = "non-evalue"
 

@@ -198,3 +198,19 @@ def test_a_batch_on_a_terminal_shows_progress_on_standard_error_only(tmp_path):
     terminal = seen.decode("utf-8", errors="replace")
     assert "Vérification" in terminal and "dossiers/s" in terminal
     assert "erreur[json-invalide]" in terminal and "Bilan : " in terminal
+
+
+def test_a_dask_local_cluster_gives_the_diff_of_the_local_run(cli, tmp_path):
+    import shutil
+
+    base = tmp_path / "regles"
+    shutil.copytree(ROOT / "rules", base, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    frais = base / "frais.immat"
+    frais.write_text(frais.read_text("utf-8").replace("depuis le 01/01/2021 : 11 €", "depuis le 01/01/2021 : 12 €"), "utf-8")
+    lot = _lot(tmp_path, 2)
+    args = ("diff", "--base", base, "--rules", ROOT / "rules", "--corpus", lot, "--format", "json")
+    local, spread = cli(*args), cli(*args, "--dask", "local:2")
+    assert spread.stdout == local.stdout and spread.exit_code == local.exit_code == 0
+    found = json.loads(local.stdout)
+    assert found["summary"]["unreadable"] == 2 * 1 + 1  # the fixture with a misspelt plate, twice, and the broken line
+    assert any(r["id"] == "taxe_fixe" for r in found["rules"])

@@ -42,3 +42,15 @@ def test_a_bad_local_address_is_a_clear_error(address):
     with pytest.raises(DiagnosticError, match="écrivez local:N"):
         with connect(address):
             pass
+
+
+def test_the_python_api_checks_a_list_of_files_on_a_cluster(tmp_path):
+    from immat.cluster import validate_files
+
+    lot = tmp_path / "lot.jsonl"
+    lot.write_text("\n".join(text for _, text in _documents()) + "\n", "utf-8")
+    single = ROOT / "fixtures" / "exemple" / "dossier.json"
+    records = [json.loads(r) for r in validate_files([single, lot], "local:2")]
+    assert records[0]["dossier"] == str(single) and records[0]["verdict"] == "incomplete"
+    assert len(records) == 1 + len(_documents())
+    assert records[-1]["dossier"] == f"{lot}:{len(_documents())}" and "errors" in records[-1]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import itertools
 import subprocess
 import sys
 import tarfile
@@ -16,7 +15,8 @@ import click
 
 from .. import diagnostics as diag
 from .. import impact
-from ..pipeline import Unreadable, load_rules, validate_many
+from ..diagnostics import DiagnosticError
+from ..pipeline import diff_one, load_rules
 from ..program import Program
 from . import BAD_INPUT, EXIT_CODES, FOUND, OK, configured, rules_option
 from ..inputs import read_documents
@@ -116,17 +116,24 @@ def _corpus(paths: tuple[str, ...]) -> tuple[str, ...]:
     return paths
 
 
-def _pairs(before: Program, after: Program, paths: tuple[str, ...]):
-    """(name, base outcome, current outcome) per dossier, streamed; (name, None, None) when unreadable."""
-    first, second = itertools.tee(read_documents(paths))
-    for old, new in zip(validate_many(before, first), validate_many(after, second)):
-        bad = old if isinstance(old, Unreadable) else new if isinstance(new, Unreadable) else None
-        if bad is None:
-            yield old.dossier, old, new
-            continue
-        for d in bad.diagnostics:
+def _changes(results):
+    """(name, changes) per dossier, in order, from pipeline.diff_one's results; why one is unreadable is told."""
+    for name, changes, diagnostics in results:
+        for d in diagnostics:
             click.echo(diag.gnu_line(d), err=True)
-        yield bad.name, None, None
+        yield name, changes
+
+
+@contextlib.contextmanager
+def _compared(before: Program, after: Program, paths: tuple[str, ...], dask_address: str | None):
+    documents = read_documents(paths)
+    if dask_address is None:
+        yield (diff_one(before, after, d) for d in documents)
+        return
+    from ..cluster import connect, diff_on_cluster
+
+    with connect(dask_address) as client:
+        yield diff_on_cluster(client, before, after, documents)
 
 
 def _fail(message: str) -> None:
@@ -172,7 +179,10 @@ illisible est listé une fois et ne change pas le code de sortie.
                    "sinon sous fixtures/ du dossier courant.")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
 @click.option("--fail-on-change", is_flag=True, help="Sortir avec le code 1 si un dossier change.")
-def diff(base, rules, corpus, fmt, fail_on_change) -> None:
+@click.option("--dask", "dask_address", metavar="ADRESSE", default=None,
+              help="Répartit le corpus sur une grappe Dask : l'adresse de son ordonnanceur, ou local:N pour N "
+                   "processus sur cette machine (pip install 'immat[dask]').")
+def diff(base, rules, corpus, fmt, fail_on_change, dask_address) -> None:
     """Montre ce qu'un changement de règles fait aux dossiers : chaque dossier dont le verdict, le statut
     d'une exigence ou un montant change entre les règles de base et les règles actuelles, regroupé par règle."""
     try:
@@ -186,7 +196,13 @@ def diff(base, rules, corpus, fmt, fail_on_change) -> None:
         sys.exit(BAD_INPUT)
     # The base is named as --base gave it: a git revision is read from a temporary folder.
     click.echo(f"Règles de base « {base} » (empreinte {before.pack.digest}) ; règles actuelles : {after.pack}", err=True)
-    result = impact.compare(_pairs(before, after, paths), base, None if rules is None else str(rules))
+    try:
+        with _compared(before, after, paths, dask_address) as results:
+            result = impact.compare(_changes(results), base, None if rules is None else str(rules))
+    except DiagnosticError as exc:
+        for d in exc.diagnostics:
+            click.echo(diag.render_text(d), err=True)
+        sys.exit(BAD_INPUT)
     if result.total == 0:
         _fail("le corpus ne contient aucun dossier")
     click.echo(RENDERERS[fmt](result), nl=False)
