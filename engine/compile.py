@@ -327,9 +327,10 @@ class _Generator(ExpressionVisitor):
                                 f"{node}.get({part!r}) if {node}.__class__ is dict else None")
         missing = (self.const(Unknown(frozenset({tail}))) if item is None
                    else f"Unknown(frozenset(({pointer},)))")
-        value = self._assign(f, f"{missing} if {node} is None else {self._convert(node, e, pointer)}")
+        value = f"{missing} if {node} is None else {self._convert(node, e, pointer)}"
         if item is None:
-            return value
+            return self._assign(f, value)
+        # Not an element (the definition it reads is unknown): that, and nothing read from it.
         return self._assign(f, f"{item} if {item}.__class__ is not Item else {value}")
 
     def _convert(self, node: str, e: FieldRef, pointer: str) -> str:
