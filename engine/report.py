@@ -228,10 +228,13 @@ def amount_json(o: AmountOutcome, explain: bool = False) -> dict:
     return out
 
 
+_STATUSES = tuple(map(str, Status))
+
+
 def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False) -> dict:
-    counts = {str(s): 0 for s in Status}
+    counts = dict.fromkeys(_STATUSES, 0)
     for r in o.requirements:
-        counts[str(r.status)] += 1
+        counts[r.status] += 1  # a StrEnum member finds the key of its text
     return {
         "dossier": o.dossier,
         "reference": o.reference,
@@ -271,6 +274,9 @@ def render_unreadable_jsonl(name: str, diagnostics) -> str:
 
 
 def value_text(value) -> str:
+    exact = _TEXT_BY_TYPE.get(type(value))
+    if exact is not None:  # the usual operands of a calculation, found in one look-up
+        return exact(value)
     if value is True:
         return "vrai"
     if value is False:
@@ -288,6 +294,10 @@ def value_text(value) -> str:
     if isinstance(value, list):
         return f"{len(value)} élément(s)"
     return str(value)
+
+
+# What value_text gives these exact types (a bool, a subclass, go the whole way).
+_TEXT_BY_TYPE = {Money: str, int: format_number, Decimal: format_number, Percentage: format_percent}
 
 
 def step_lines(step: Step, depth: int = 0, seen: set | None = None) -> list[str]:
