@@ -74,7 +74,9 @@ def ordered_map(client, function: Callable, shared: tuple, args: tuple, items: I
     pending: deque = deque()
     for batch in itertools.chain(batches, [None]):
         if batch is not None:
-            pending.append(client.submit(_chunk, function, scattered, args, batch, pure=False))
+            # Sent as data, not inside the task: the scheduler keeps what a task was submitted with after it is
+            # done, which would make the client's memory grow with the input.
+            pending.append(client.submit(_chunk, function, scattered, args, client.scatter([batch])[0], pure=False))
         while pending and (batch is None or len(pending) >= workers * IN_FLIGHT):
             yield from pending.popleft().result()
 
