@@ -53,7 +53,9 @@ def connect(address: str):
     try:
         client = distributed.Client(address, timeout=30)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise DiagnosticError([error("dask-connexion", f"grappe Dask injoignable à « {address} » : {exc}")]) from None
+        why = "adresse mal formée" if isinstance(exc, ValueError) else "pas de réponse de l'ordonnanceur en 30 s"
+        raise DiagnosticError([error("dask-connexion", f"grappe Dask injoignable à « {address} » : {why} ; "
+                                     "écrivez tcp://hôte:8786, ou local:N")]) from None
     with client:
         yield client
 

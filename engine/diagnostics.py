@@ -79,7 +79,7 @@ def gnu_line(d: Diagnostic) -> str:
     """The GNU one-liner that editors and CI annotations parse; a dossier's file name, pointer or value
     quoted in the message cannot add a line to it."""
     path, line, column = d.position()
-    where = path
+    where = path or "immat"  # about no file: the program's name, as GNU tools write it
     if line:
         where += f":{line}:{column}"
     if d.pointer is not None:

@@ -54,3 +54,9 @@ def test_the_python_api_checks_a_list_of_files_on_a_cluster(tmp_path):
     assert records[0]["dossier"] == str(single) and records[0]["verdict"] == "incomplete"
     assert len(records) == 1 + len(_documents())
     assert records[-1]["dossier"] == f"{lot}:{len(_documents())}" and "errors" in records[-1]
+
+
+def test_an_address_that_is_not_one_is_a_clear_error():
+    with pytest.raises(DiagnosticError, match="adresse mal formée"):
+        with connect("nimporte"):
+            pass
