@@ -85,8 +85,21 @@ class _Main(click.Group):
             sys.exit(BAD_INPUT)
 
 
-@click.group(cls=_Main, epilog=EXIT_CODES)
-@click.version_option(package_name="immat")
+def _version(ctx, param, value: bool) -> None:
+    """immat's version and the digest of the pack it ships: what a report produced by it names."""
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    from ..pack import read_pack
+
+    click.echo(f"immat {version('immat')} — paquet livré (empreinte {read_pack(None).identity().digest})")
+    ctx.exit()
+
+
+@click.group(cls=_Main, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Affiche la version d'immat et l'empreinte du paquet de règles livré, puis quitte.")
 def main() -> None:
     """Vérifie les dossiers de demande de certificat d'immatriculation (carte grise) au regard de règles
     lisibles par un juriste, et explique chaque résultat avec sa source légale."""

@@ -1,0 +1,5 @@
+"""`python -m immat`: the same as the `immat` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,35 @@
+"""The command line's conventions, as the tools a CI team already uses have them (pytest, ruff, OPA)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+EXAMPLE = "fixtures/exemple/dossier.json"
+
+
+@pytest.mark.parametrize("flag", ["-V", "--version"])
+def test_the_version_names_the_shipped_pack_and_its_digest(cli, flag):
+    result = cli(flag)
+    assert result.exit_code == 0
+    assert re.fullmatch(r"immat \S+ — paquet livré \(empreinte [0-9a-f]{12}\)\n", result.output)
+    # The digest is the one every report of the shipped pack names.
+    digest = result.output.split("empreinte ")[1][:12]
+    assert f'"digest":"{digest}"' in cli("validate", "--format", "jsonl", EXAMPLE).stdout
+
+
+@pytest.mark.parametrize("args", [["-h"], ["validate", "-h"], ["check", "-h"], ["diff", "-h"]])
+def test_minus_h_is_help_for_the_group_and_every_command(cli, args):
+    result = cli(*args)
+    assert result.exit_code == 0 and "Usage:" in result.output and "--help" in result.output
+
+
+def test_python_minus_m_immat_is_the_command():
+    result = subprocess.run([sys.executable, "-m", "immat", "validate", EXAMPLE], cwd=ROOT, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 1 and "Verdict : INCOMPLET" in result.stdout
