@@ -33,3 +33,19 @@ def test_python_minus_m_immat_is_the_command():
     result = subprocess.run([sys.executable, "-m", "immat", "validate", EXAMPLE], cwd=ROOT, capture_output=True,
                             text=True, check=False)
     assert result.returncode == 1 and "Verdict : INCOMPLET" in result.stdout
+
+
+def test_several_dossiers_in_json_are_one_array_and_one_stays_an_object(cli, tmp_path):
+    import json
+
+    one = cli("validate", "--format", "json", EXAMPLE)
+    assert isinstance(json.loads(one.stdout), dict)
+    lot = tmp_path / "lot.jsonl"
+    lot.write_text((ROOT / EXAMPLE).read_text("utf-8").replace("\n", " ") + "\n{pas du json\n", "utf-8")
+    several = json.loads(cli("validate", "--format", "json", EXAMPLE, lot).stdout)
+    assert [("errors" in r) for r in several] == [False, False, True]
+    assert several[0]["verdict"] == "incomplete"
+    empty = tmp_path / "vide"
+    empty.mkdir()
+    (record,) = json.loads(cli("validate", "--format", "json", empty).stdout)  # the error record of an empty folder
+    assert record["errors"][0]["code"] == "aucun-dossier"

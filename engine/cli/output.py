@@ -32,8 +32,16 @@ class Sink:
         self.path, self.temporary, self.sync = path, temporary, sync
         self.held: list[str] = []
         self.synced = time.monotonic()
+        self.elements: int | None = None  # counted when the records are the elements of one JSON array
+
+    def as_array(self) -> None:
+        """The records (JSON objects) written as the elements of one JSON array, `[` first, `]` when done."""
+        self.elements = 0
 
     def write(self, text: str) -> None:
+        if self.elements is not None:
+            text = ("[\n" if not self.elements else ",\n") + text.rstrip("\n")
+            self.elements += 1
         self.held.append(text)
         if len(self.held) >= BLOCK:
             self.flush()
@@ -49,6 +57,8 @@ class Sink:
             self.synced = time.monotonic()
 
     def close(self, done: bool) -> None:
+        if done and self.elements is not None:
+            self.held.append("\n]\n" if self.elements else "[]\n")
         self.flush()
         if self.stream is sys.stdout:
             return

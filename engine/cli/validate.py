@@ -81,9 +81,9 @@ Exemples :
 """ + EXIT_CODES)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True,
-              help="Forme du rapport : texte français (en couleur sur un terminal), JSON, JSON Lines (un rapport "
-                   "par ligne), CSV (une ligne par dossier), Markdown, ou page HTML autonome. En JSON Lines et en "
-                   "CSV, - lit l'entrée standard en JSON Lines.")
+              help="Forme du rapport : texte français (en couleur sur un terminal), JSON (un tableau pour plusieurs "
+                   "dossiers), JSON Lines (un rapport par ligne), CSV (une ligne par dossier), Markdown, ou page "
+                   "HTML autonome. En JSON Lines et en CSV, - lit l'entrée standard en JSON Lines.")
 @click.option("--explain", is_flag=True,
               help="Ajoute le raisonnement de chaque règle, sa source complète et les exigences sans objet ; en "
                    "JSON, les arbres « reason » et « breakdown ».")
@@ -112,6 +112,8 @@ def validate(paths, fmt, explain, show_all, jobs, output, resume, summary, dask_
         amount_ids = list(program.amounts)
         header = csv_header(amount_ids) if fmt == "csv" else None
         sink, skipped, tally, counts = _sink(output, resume, header, fmt, summary)
+        if fmt == "json" and _several(paths):
+            sink.as_array()  # one JSON document, whatever the number of dossiers
         run.sink = sink
         documents = _after(read_documents(paths, stdin_lines=fmt in BATCH_FORMATS), skipped)
         console = _terminal(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() and \
@@ -136,6 +138,11 @@ def validate(paths, fmt, explain, show_all, jobs, output, resume, summary, dask_
     if tally is not None:
         _write_summary(summary, tally)
     _exit(counts)
+
+
+def _several(paths: tuple[str, ...]) -> bool:
+    """Whether the input may hold more than one dossier: then JSON reports are one array of them."""
+    return len(paths) > 1 or any(raw != "-" and (Path(raw).is_dir() or is_lines(raw)) for raw in paths)
 
 
 def _usage(fmt: str, output: Path | None, resume: Path | None, summary: Path | None) -> None:
