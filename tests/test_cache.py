@@ -74,7 +74,7 @@ def test_check_warnings_and_errors_are_the_same_from_the_cache(immat, cache, rul
     (rules / "controle_technique.immat").write_text(text.replace("vehicule.dispense_controle_technique",
                                                                  "vehicule.dispense_ct"), "utf-8")
     first = immat("check", rules)
-    assert first[0] == 1 and "erreur[champ-inconnu]" in first[1]
+    assert first[0] == 3 and "erreur[champ-inconnu]" in first[1]
     never_parsed_nor_checked(monkeypatch)
     assert immat("check", rules) == first
 
@@ -108,7 +108,7 @@ def test_an_edited_import_is_read_anew_though_the_pack_file_is_the_same(immat, c
     assert "Joignez une pièce d'identité." in immat("validate", "--rules", folder / "principal.immat", EXAMPLE)[1]
     imported.unlink()
     code, _, stderr = immat("validate", "--rules", folder / "principal.immat", EXAMPLE)
-    assert code == 2 and "pieces.immat" in stderr
+    assert code == 3 and "pieces.immat" in stderr
 
 
 def test_a_damaged_cache_file_is_ignored_and_rebuilt(immat, cache, rules):

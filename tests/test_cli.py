@@ -177,7 +177,7 @@ def test_check_reports_every_error_of_a_broken_copy(immat, tmp_path, text_snapsh
     _break(broken / "canal.immat", 'canal à défaut "en_ligne") ≠ "en_ligne"', 'canal à défaut "en_ligne") ≠ "internet"')
     _break(broken / "frais.immat", '  source "CIBS, art. L421-30 1°', '  # source "…')
     result = immat("check", "--format", "json", str(broken))
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     found = sorted((Path(d["file"]).name, d["line"], d["column"], d["code"]) for d in json.loads(result.stdout))
     expected = [(name, line, column + len("sauf si "), "champ-inconnu")
                 for name, line, column in _positions(broken / "controle_technique.immat", "sauf si vehicule.dispense_ct")]
@@ -189,11 +189,11 @@ def test_check_reports_every_error_of_a_broken_copy(immat, tmp_path, text_snapsh
     assert text == text_snapshot
 
 
-def test_rule_syntax_error_is_located_and_exits_2(immat, tmp_path):
+def test_rule_syntax_error_is_located_and_exits_3(immat, tmp_path):
     rules = tmp_path / "regles.immat"
     rules.write_text('définition x = achat.etat == "neuf"\n', encoding="utf-8")
     result = immat("validate", "--rules", str(rules), EXAMPLE)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "regles.immat:1:28: erreur[syntaxe]" in result.stderr
     assert "Traceback" not in result.output
 

@@ -257,14 +257,14 @@ def test_bad_revision_or_folder_exits_two(repository, corpus):
     assert "« rules » n'existe pas à la révision « HEAD~1 »" in result.stderr
 
 
-def test_broken_base_revision_prints_its_diagnostics_and_exits_two(repository, corpus):
+def test_broken_base_revision_prints_its_diagnostics_and_exits_three(repository, corpus):
     ct = repository / "regles" / "controle_technique.immat"
     good = ct.read_text(encoding="utf-8")
     _edit(ct, "exigence controle_technique\n", "exigence\n")
     _git(repository, "commit", "-q", "-am", "cassé")
     ct.write_text(good, encoding="utf-8")  # the working copy is fixed, the base revision is not
     result = _in(repository, "diff", "--base", "HEAD", "--rules", "regles", "--corpus", corpus)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "Les règles de base « HEAD » contiennent des erreurs" in result.stderr
     assert "HEAD:regles/controle_technique.immat:" in result.stderr
     assert result.stdout == ""

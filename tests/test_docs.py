@@ -89,7 +89,7 @@ def test_docs_refuses_a_missing_fixtures_folder(immat, tmp_path):
 def test_docs_refuses_rules_with_errors(immat, tmp_path):
     (tmp_path / "bad.immat").write_text('exigence x\n  titre "T"\n  exige que inconnu\n', encoding="utf-8")
     result = immat("docs", "-o", tmp_path / "site", "--rules", tmp_path)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert not (tmp_path / "site").exists()
 
 

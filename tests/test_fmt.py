@@ -152,11 +152,11 @@ def test_check_exits_0_when_every_file_is_canonical(immat, tmp_path):
     assert result.stdout == ""
 
 
-def test_syntax_error_is_located_exits_2_and_other_files_are_still_formatted(immat, tmp_path, text_snapshot):
+def test_syntax_error_is_located_exits_3_and_other_files_are_still_formatted(immat, tmp_path, text_snapshot):
     broken = write(tmp_path / "rules" / "casse.immat", 'exigence e\n  titre "T"\n  exige une pièce piece\n')
     messy = write(tmp_path / "rules" / "desordre.immat", "définition a=1\n")
     result = immat()
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert result.stderr.startswith("rules/casse.immat:3:19: erreur[syntaxe]")
     assert result.stderr == text_snapshot
     assert messy.read_text("utf-8") == "définition a = 1\n"
@@ -167,7 +167,7 @@ def test_syntax_error_wins_over_files_to_reformat_in_check_mode(immat, tmp_path)
     write(tmp_path / "rules" / "casse.immat", "définition x = 2.76\n")
     write(tmp_path / "rules" / "desordre.immat", "définition a=1\n")
     result = immat("--check")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert result.stdout == "rules/desordre.immat\n"
     assert "rules/casse.immat:1:17: erreur[syntaxe]" in result.stderr
 
@@ -191,7 +191,7 @@ def test_a_formatter_that_would_change_the_meaning_never_writes(immat, tmp_path,
     path = write(tmp_path / "rules" / "a.immat", "définition a = 1 + 2\n")
     monkeypatch.setattr("immat.format.format_module", lambda module, text: "définition a = 1\n")
     result = immat()
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "erreur[formatage]" in result.stderr
     assert path.read_text("utf-8") == "définition a = 1 + 2\n"
 

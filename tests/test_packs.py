@@ -73,7 +73,7 @@ def test_an_import_that_leaves_the_pack_is_a_located_error_showing_nothing_of_it
     outside.write_text(f'définition x = "{SECRET}"\n', encoding="utf-8")
     pack(tmp_path / "regles", a=f'importe "{written.format(outside=outside)}"\n' + REQUIREMENT)
     result = immat("check", "--format", "json", "regles")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert errors(result) == [("regles/a.immat", 1, 1, "import-hors-du-paquet")]
     text = immat("check", "regles").output
     assert "hors du paquet « regles »" in text and SECRET not in text
@@ -93,7 +93,7 @@ def test_a_rule_file_that_is_a_symlink_out_of_the_pack_is_not_read(immat, tmp_pa
     pack(tmp_path / "regles", a=REQUIREMENT)
     os.symlink(tmp_path / "secret.immat", tmp_path / "regles" / "dehors.immat")
     result = immat("check", "regles")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "regles/dehors.immat: erreur[fichier-hors-du-paquet]" in result.output and SECRET not in result.output
 
 
@@ -116,7 +116,7 @@ def test_a_fifo_among_the_rule_files_is_an_error_not_a_hang(immat, tmp_path):
     os.mkfifo(folder / "tube.immat")
     for command in (("check", "regles"), ("validate", "--rules", "regles", EXAMPLE), ("check", "regles/tube.immat")):
         result = immat(*command)
-        assert result.exit_code == 2, command
+        assert result.exit_code == 3, command
         assert "regles/tube.immat: erreur[fichier-special]: ce n'est pas un fichier ordinaire mais un tube nommé" \
             in result.output
 
@@ -127,7 +127,7 @@ def test_a_symlink_loop_is_a_located_error(immat, tmp_path):
     os.symlink("c.immat", folder / "b.immat")
     os.symlink("boucle.regles", folder / "boucle.regles")
     result = immat("check", "--format", "json", "regles")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert sorted(errors(result)) == [("regles/a.immat", 1, 1, "lien-en-boucle"),
                                       ("regles/b.immat", None, None, "lien-en-boucle"),
                                       ("regles/c.immat", None, None, "lien-en-boucle")]
@@ -143,10 +143,10 @@ def test_a_rule_file_not_in_utf8_is_located_at_its_first_bad_byte(immat, tmp_pat
     (folder / "b.inclus").write_bytes(content)  # an import: read only because a.immat imports it
     (folder / "c.immat").write_bytes(content)  # one of the pack's own files
     result = immat("check", "--format", "json", "regles")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert sorted(errors(result)) == [("regles/b.inclus", line, column, code), ("regles/c.immat", line, column, code)]
     text = immat("validate", "--rules", "regles", EXAMPLE)
-    assert text.exit_code == 2 and "Traceback" not in text.output
+    assert text.exit_code == 3 and "Traceback" not in text.output
 
 
 def test_a_single_file_pack_imports_only_from_its_folder(immat, tmp_path):
@@ -168,19 +168,19 @@ def test_a_single_file_pack_imports_only_from_its_folder(immat, tmp_path):
 def test_a_folder_without_rule_files_is_an_error_for_every_command(immat, tmp_path, command):
     (tmp_path / "vide").mkdir()
     result = immat(*command)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "aucun fichier de règles (.immat)" in result.output
 
 
 def test_rules_without_a_requirement_check_nothing_and_are_an_error(immat, tmp_path):
     pack(tmp_path / "regles", a="définition x = 1\n")
     result = immat("check", "regles")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "regles: erreur[aucune-exigence]: ces règles ne contiennent aucune exigence ni recevabilité" in result.output
-    assert immat("validate", "--rules", "regles", EXAMPLE).exit_code == 2
+    assert immat("validate", "--rules", "regles", EXAMPLE).exit_code == 3
     # One file checked alone may be a library of definitions; dossiers are never checked against it.
     assert immat("check", "regles/a.immat").exit_code == 0
-    assert immat("validate", "--rules", "regles/a.immat", EXAMPLE).exit_code == 2
+    assert immat("validate", "--rules", "regles/a.immat", EXAMPLE).exit_code == 3
 
 
 def test_a_folder_holding_no_dossier_is_an_error(immat, tmp_path):
@@ -205,10 +205,10 @@ def test_a_broken_rules_folder_in_the_working_directory_is_the_one_used(immat, t
     shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
     pack(tmp_path / "rules", a=REQUIREMENT.replace("justificatif_identite", "piece_qui_n_existe_pas"))
     check = immat("check")
-    assert check.exit_code == 1 and "rules/a.immat:4:19: erreur[piece-inconnue]" in check.output
-    assert immat("test").exit_code == 2
+    assert check.exit_code == 3 and "rules/a.immat:4:19: erreur[piece-inconnue]" in check.output
+    assert immat("test").exit_code == 3
     validate = immat("validate", EXAMPLE)
-    assert validate.exit_code == 2 and "Les règles rules (empreinte" in validate.stderr
+    assert validate.exit_code == 3 and "Les règles rules (empreinte" in validate.stderr
 
 
 def test_tool_immat_is_found_walking_up_and_wins_over_a_rules_folder(immat, tmp_path, monkeypatch):

@@ -55,7 +55,7 @@ def _parenthesised(depth: int) -> str:
 def test_an_expression_nested_to_the_limit_is_accepted_and_one_level_more_is_located(condition, cli, tmp_path):
     assert _errors(cli, _pack(tmp_path, REQUIREMENT.format(condition=condition(MAX_DEPTH)))) == (0, [])
     code, errors = _errors(cli, _pack(tmp_path, REQUIREMENT.format(condition=condition(MAX_DEPTH + 1))))
-    assert code == 2  # like a syntax error: the file cannot be read
+    assert code == 3  # an error in the rules, as a syntax error is
     assert [(e["code"], e["line"]) for e in errors] == [("trop-imbrique", 5)]
     assert "plus de 100 niveaux" in errors[0]["message"]
 
@@ -79,18 +79,18 @@ def _chain(length: int) -> str:
 def test_a_chain_of_definitions_at_the_limit_is_accepted_and_one_more_is_located(cli, tmp_path):
     assert _errors(cli, _pack(tmp_path, _chain(MAX_DEPTH)))[1] == []
     code, errors = _errors(cli, _pack(tmp_path, _chain(MAX_DEPTH + 1)))
-    assert code == 1
+    assert code == 3
     assert [(e["code"], e["line"], e["column"]) for e in errors] == [("chaine-trop-longue", 1, 12)]
     assert "101 niveaux, au plus 100 (d1 → d2 → d3 → d4 → …)" in errors[0]["message"]
 
 
 def test_a_chain_of_five_thousand_definitions_and_a_long_cycle_are_located(cli, tmp_path):
     code, errors = _errors(cli, _pack(tmp_path, _chain(5000)))
-    assert (code, [e["code"] for e in errors]) == (1, ["chaine-trop-longue"])
+    assert (code, [e["code"] for e in errors]) == (3, ["chaine-trop-longue"])
     cycle = "".join(f"définition d{i} = d{i % 3000 + 1}\n" for i in range(1, 3001)) + REQUIREMENT.format(
         condition="d1")
     code, errors = _errors(cli, _pack(tmp_path, cycle))
-    assert (code, [e["code"] for e in errors]) == (1, ["chaine-trop-longue"])
+    assert (code, [e["code"] for e in errors]) == (3, ["chaine-trop-longue"])
 
 
 def test_a_short_cycle_is_still_reported_as_a_cycle(cli, tmp_path):
@@ -105,7 +105,7 @@ def test_a_rule_file_at_the_size_limit_is_read_and_one_character_more_is_located
     assert len(text) == MAX_FILE_CHARS
     assert _errors(cli, _pack(tmp_path, text)) == (0, [])
     code, errors = _errors(cli, _pack(tmp_path, text + "\n"))
-    assert code == 2
+    assert code == 3
     assert [(e["code"], e["line"]) for e in errors] == [("fichier-trop-long", 9)]
 
 
@@ -118,7 +118,7 @@ def _table(rows: int) -> str:
 def test_a_bareme_at_the_row_limit_is_accepted_and_one_row_more_is_located(cli, tmp_path):
     assert _errors(cli, _pack(tmp_path, _table(MAX_ROWS)))[1] == []
     code, errors = _errors(cli, _pack(tmp_path, _table(MAX_ROWS + 1)))
-    assert code == 1
+    assert code == 3
     assert [(e["code"], e["line"]) for e in errors] == [("bareme-trop-long", 13 + MAX_ROWS)]
 
 
@@ -139,7 +139,7 @@ def test_every_command_works_on_rules_at_the_limits(cli, tmp_path):
 def test_fmt_locates_an_expression_too_deep_instead_of_crashing(cli, tmp_path):
     rules = _pack(tmp_path, REQUIREMENT.format(condition=_nots(2000)))
     result = cli("fmt", "--check", rules)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "erreur[trop-imbrique]" in result.output
 
 
@@ -153,6 +153,6 @@ def test_a_recursion_error_never_escapes_as_a_traceback(cli, tmp_path):
         result = cli("check", rules)
     finally:
         sys.setrecursionlimit(limit)
-    assert result.exit_code in (1, 2)
+    assert result.exit_code in (2, 3)
     assert "Traceback" not in result.output
     assert "trop-imbrique" in result.output

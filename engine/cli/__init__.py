@@ -16,22 +16,15 @@ from ..config import Settings, settings
 from ..diagnostics import DiagnosticError
 from ..pipeline import Checked, load_rules
 
-OK, FOUND, BAD_INPUT = 0, 1, 2
-# Errors that mean the rules could not be read or hold nothing to check, as opposed to rules that read but
-# are wrong.
-UNREADABLE_CODES = {"syntaxe", "date", "duree", "bareme-cle", "lecture", "regles-introuvables", "encodage",
-                    "fichier-binaire", "fichier-special", "lien-en-boucle", "fichier-hors-du-paquet",
-                    "paquet-vide", "aucune-exigence", "trop-imbrique", "fichier-trop-long",
-                    # the pack's dossier schema
-                    "json-invalide", "cle-dupliquee", "schema-invalide"}
-
+OK, FOUND, BAD_INPUT, RULES_ERROR = 0, 1, 2, 3
 EXIT_CODES = """
 \b
-Codes de sortie :
-  0  succès (tous les dossiers complets, ou règles sans erreur)
-  1  la vérification a trouvé des problèmes (dossier incomplet ou rejeté, erreur dans les règles)
-  2  mauvaise utilisation ou entrée illisible (JSON mal formé, dossier non conforme au schéma,
-     erreur de syntaxe dans un fichier de règles)
+Codes de sortie (les mêmes pour toutes les commandes) :
+  0  succès (tous les dossiers complets, règles sans erreur, fixtures conformes)
+  1  la vérification a trouvé des problèmes (dossier incomplet ou rejeté, fixture différente de
+     son attendu, couverture insuffisante, changement avec --fail-on-change, avertissement avec --strict)
+  2  mauvaise utilisation ou entrée illisible (JSON mal formé, dossier non conforme au schéma)
+  3  les règles contiennent une erreur (de syntaxe ou de sens) : rien n'a été vérifié avec elles
   130, 143  vérification interrompue (Ctrl-C, signal SIGTERM) : les rapports déjà écrits sont complets
 """
 
@@ -112,5 +105,5 @@ def _load(rules: Path | None) -> Checked:
             click.echo(diag.render_text(d), err=True)
         click.echo(f"Les règles {checked.pack} contiennent des erreurs : lancez « immat check » pour le détail.",
                    err=True)
-        sys.exit(BAD_INPUT)
+        sys.exit(RULES_ERROR)
     return checked

@@ -9,7 +9,7 @@ import click
 
 from .. import diagnostics as diag
 from ..pipeline import check_rules
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, UNREADABLE_CODES, rules_option
+from . import EXIT_CODES, FOUND, OK, RULES_ERROR, rules_option
 
 # ------------------------------------------------------------------ check
 
@@ -51,6 +51,4 @@ def check(rules_path, fmt, fixtures, strict, rules) -> None:
     # On standard error for every format, so that machine-read output on standard output keeps its shape.
     click.echo(f"{len(errors)} erreur(s), {len(checked.diagnostics) - len(errors)} avertissement(s) ; "
                f"règles : {checked.pack}", err=True)
-    if any(d.code in UNREADABLE_CODES for d in errors):
-        sys.exit(BAD_INPUT)
-    sys.exit(FOUND if errors or (strict and checked.diagnostics) else OK)
+    sys.exit(RULES_ERROR if errors else FOUND if strict and checked.diagnostics else OK)

@@ -18,7 +18,7 @@ from .. import impact
 from ..diagnostics import DiagnosticError
 from ..pipeline import diff_one, load_rules
 from ..program import Program
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, configured, rules_option
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, RULES_ERROR, configured, rules_option
 from ..inputs import read_documents
 
 DEFAULT_RULES_IN_REPOSITORY = "rules"
@@ -193,7 +193,7 @@ def diff(base, rules, corpus, fmt, fail_on_change, dask_address) -> None:
         _fail(str(exc))
     after = _program(rules, "actuelles" if rules is None else f"actuelles « {rules} »")
     if before is None or after is None:
-        sys.exit(BAD_INPUT)
+        sys.exit(RULES_ERROR)
     # The base is named as --base gave it: a git revision is read from a temporary folder.
     click.echo(f"Règles de base « {base} » (empreinte {before.pack.digest}) ; règles actuelles : {after.pack}", err=True)
     try:

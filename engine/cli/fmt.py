@@ -12,7 +12,7 @@ from .. import diagnostics as diag
 from ..diagnostics import DiagnosticError
 from ..pack import Refused, decode, read_regular, rule_files
 from ..pipeline import display_path, format_rules
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, configured
+from . import EXIT_CODES, FOUND, OK, RULES_ERROR, configured
 
 # ------------------------------------------------------------------ fmt
 
@@ -42,7 +42,7 @@ def fmt(files, check, show_diff) -> None:
     paths = _rule_files(files)
     if not paths:
         click.echo("erreur : aucun fichier de règles (.immat) à mettre en forme", err=True)
-        sys.exit(BAD_INPUT)
+        sys.exit(RULES_ERROR)
     changed, unreadable = 0, 0
     for path in paths:
         name = display_path(path)
@@ -61,7 +61,7 @@ def fmt(files, check, show_diff) -> None:
     verb = "à reformater" if check or show_diff else "reformaté(s)"
     click.echo(f"{changed} fichier(s) {verb} sur {len(paths)}", err=True)
     if unreadable:
-        sys.exit(BAD_INPUT)
+        sys.exit(RULES_ERROR)
     sys.exit(FOUND if check and changed else OK)
 
 
