@@ -12,6 +12,7 @@ import errno
 import hashlib
 import importlib.resources
 import os
+import sys
 import posixpath
 import stat
 from pathlib import Path
@@ -28,6 +29,10 @@ SHIPPED = "paquet livré"
 PACKAGED = "rules"  # the folder name the shipped pack's files are shown under
 # The shipped schema weighs 38 KB: a file a thousand times larger is a mistake, not a schema.
 MAX_SCHEMA_BYTES = 1_000_000
+STDIN = "<stdin>"  # how rules read from standard input are named
+# What is read of rules on standard input, never more: a rule file's 1 000 000 characters (parse.MAX_FILE_CHARS,
+# which locates the excess) at 4 bytes each in UTF-8.
+MAX_STDIN_BYTES = 4_000_001
 
 
 def display_path(path: str | os.PathLike) -> str:
@@ -260,14 +265,24 @@ def _folder(root: Path) -> PackFiles:
     return files
 
 
+def _standard_input() -> PackFiles:
+    """A pack of one file read on standard input (`immat check -`): it may import files of the working folder."""
+    files = PackFiles(Pack(STDIN, ".", os.path.realpath(".")))
+    files.add(STDIN, sys.stdin.buffer.read(MAX_STDIN_BYTES))
+    files.read_schema(Path("."))
+    return files
+
+
 def read_pack(rules: str | os.PathLike | None) -> PackFiles:
-    """The own files of a pack: the shipped one (None), every .immat under a folder, or one file; and the
-    dossier.schema.json of its folder, if there is one.
+    """The own files of a pack: the shipped one (None), every .immat under a folder, one file, or `-` (one file
+    on standard input); and the dossier.schema.json of its folder, if there is one.
 
     A pack named by one file is that file alone, and the files it imports must lie in its folder.
     """
     if rules is None:
         return _shipped()
+    if str(rules) == "-":
+        return _standard_input()
     root = Path(rules)
     if root.is_dir():
         return _folder(root)

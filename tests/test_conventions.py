@@ -49,3 +49,20 @@ def test_several_dossiers_in_json_are_one_array_and_one_stays_an_object(cli, tmp
     empty.mkdir()
     (record,) = json.loads(cli("validate", "--format", "json", empty).stdout)  # the error record of an empty folder
     assert record["errors"][0]["code"] == "aucun-dossier"
+
+
+def test_fmt_reads_standard_input_and_writes_the_canonical_form(cli):
+    assert cli("fmt", "-", input="définition   x=1\n").stdout == "définition x = 1\n"
+    changed = cli("fmt", "--check", "-", input="définition   x=1\n")
+    assert changed.exit_code == 1 and changed.stdout == "<stdin>\n"
+    assert cli("fmt", "--check", "-", input="définition x = 1\n").exit_code == 0
+    broken = cli("fmt", "-", input="définition x = \n")
+    assert broken.exit_code == 3 and "<stdin>:1:" in broken.stderr
+
+
+def test_check_reads_one_rule_file_on_standard_input(cli):
+    text = 'exigence y\n  titre "T"\n  source "S"\n  exige que vehicule.genre = "VP"\n  message "m"\n'
+    assert cli("check", "-", input=text).exit_code == 0
+    wrong = cli("check", "--format", "gnu", "-", input=text.replace('"VP"', '"VX"'))
+    assert wrong.exit_code == 3
+    assert wrong.stdout.startswith("<stdin>:4:30: erreur[valeur-inconnue]: « VX »")

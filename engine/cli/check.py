@@ -30,8 +30,9 @@ Exemples :
   immat check --fixtures fixtures --strict
   immat check --format sarif > immat.sarif
   immat check --format github          (annotations d'un workflow GitHub Actions)
+  immat check - < brouillon.immat      (un fichier lu sur l'entrée standard)
 """ + EXIT_CODES)
-@click.argument("rules_path", required=False, type=click.Path(path_type=Path))
+@click.argument("rules_path", required=False, type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text", show_default=True,
               help="text : lisible, avec extrait ; gnu : une ligne fichier:ligne:colonne ; json ; sarif (SARIF 2.1.0) ; "
                    "github : annotations de workflow.")

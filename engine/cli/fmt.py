@@ -10,7 +10,7 @@ import click
 
 from .. import diagnostics as diag
 from ..diagnostics import DiagnosticError
-from ..pack import Refused, decode, read_regular, rule_files
+from ..pack import MAX_STDIN_BYTES, STDIN, Refused, decode, read_regular, rule_files
 from ..pipeline import display_path, format_rules
 from . import EXIT_CODES, FOUND, OK, RULES_ERROR, configured
 
@@ -23,8 +23,9 @@ Exemples :
   immat fmt                          réécrit tous les .immat des règles du projet (rules/)
   immat fmt rules/frais.immat        réécrit un seul fichier
   immat fmt --check --diff           en CI : ce qui changerait, sans rien réécrire (code 1 s'il y a lieu)
+  immat fmt - < frais.immat          la forme canonique d'un texte lu sur l'entrée standard, sur la sortie
 """ + EXIT_CODES)
-@click.argument("files", nargs=-1, metavar="[FICHIERS]...", type=click.Path(exists=True, path_type=Path))
+@click.argument("files", nargs=-1, metavar="[FICHIERS]...", type=click.Path(exists=True, path_type=Path, allow_dash=True))
 @click.option("--check", is_flag=True,
               help="Ne réécrit rien : affiche les fichiers qui changeraient ; code de sortie 1 s'il y en a.")
 @click.option("--diff", "show_diff", is_flag=True,
@@ -39,6 +40,8 @@ def fmt(files, check, show_diff) -> None:
     les règles du projet : celles que nomme [tool.immat] rules dans le pyproject.toml le plus proche, sinon
     rules/ du dossier courant. Un fichier qui ne se lit pas (erreur de syntaxe) est signalé et laissé tel
     quel ; les autres sont traités."""
+    if files == (Path("-"),):
+        _standard_input(check, show_diff)
     paths = _rule_files(files)
     if not paths:
         click.echo("erreur : aucun fichier de règles (.immat) à mettre en forme", err=True)
@@ -63,6 +66,28 @@ def fmt(files, check, show_diff) -> None:
     if unreadable:
         sys.exit(RULES_ERROR)
     sys.exit(FOUND if check and changed else OK)
+
+
+def _standard_input(check: bool, show_diff: bool) -> None:
+    """`fmt -`: the rule text on standard input, formatted on standard output (an editor's or a hook's use);
+    with --check or --diff, only whether it would change."""
+    name = STDIN
+    try:
+        old = decode(sys.stdin.buffer.read(MAX_STDIN_BYTES))
+        new = format_rules(name, old)
+    except Refused as refused:
+        click.echo(diag.render_text(refused.diagnostic(name)), err=True)
+        sys.exit(RULES_ERROR)
+    except DiagnosticError as exc:
+        for d in exc.diagnostics:
+            click.echo(diag.render_text(d), err=True)
+        sys.exit(RULES_ERROR)
+    if check or show_diff:
+        if new != old:
+            _report(None, name, old, new, check, show_diff)
+        sys.exit(FOUND if check and new != old else OK)
+    click.echo(new, nl=False)
+    sys.exit(OK)
 
 
 def _rule_files(paths: tuple[Path, ...]) -> list[Path]:
