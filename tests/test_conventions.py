@@ -66,3 +66,17 @@ def test_check_reads_one_rule_file_on_standard_input(cli):
     wrong = cli("check", "--format", "gnu", "-", input=text.replace('"VP"', '"VX"'))
     assert wrong.exit_code == 3
     assert wrong.stdout.startswith("<stdin>:4:30: erreur[valeur-inconnue]: « VX »")
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_prints_a_script_that_completes_commands(cli, shell):
+    result = cli("completion", shell)
+    assert result.exit_code == 0 and "_IMMAT_COMPLETE" in result.stdout
+
+
+def test_the_completion_script_completes_a_command_name():
+    import os
+
+    env = {**os.environ, "_IMMAT_COMPLETE": "bash_complete", "COMP_WORDS": "immat val", "COMP_CWORD": "1"}
+    result = subprocess.run([sys.executable, "-m", "immat"], env=env, capture_output=True, text=True, check=False)
+    assert "validate" in result.stdout

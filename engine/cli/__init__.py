@@ -51,7 +51,7 @@ rules_option = click.option(
 
 # Each command's module, imported only when the command runs or a help text lists it (click's LazyGroup): a
 # `validate` never loads the docs generator, the diff or the checker.
-COMMANDS = {"check": "check:check", "diff": "diff:diff", "docs": "docs:docs_command", "explain": "validate:explain",
+COMMANDS = {"check": "check:check", "completion": "completion:completion", "diff": "diff:diff", "docs": "docs:docs_command", "explain": "validate:explain",
             "fmt": "fmt:fmt", "schema": "validate:schema", "test": "rule_tests:rule_tests",
             "validate": "validate:validate"}
 

@@ -1,0 +1,27 @@
+"""`immat completion SHELL`: the script that completes immat's commands and options in that shell."""
+
+from __future__ import annotations
+
+import click
+
+from . import EXIT_CODES
+
+SHELLS = ("bash", "zsh", "fish")
+
+
+@click.command(epilog="""
+\b
+Exemples :
+  eval "$(immat completion bash)"                  dans ~/.bashrc
+  eval "$(immat completion zsh)"                   dans ~/.zshrc
+  immat completion fish > ~/.config/fish/completions/immat.fish
+""" + EXIT_CODES)
+@click.argument("shell", type=click.Choice(SHELLS))
+def completion(shell) -> None:
+    """Affiche le script de complétion des commandes, options et fichiers d'immat pour ce shell."""
+    from click.shell_completion import get_completion_class
+
+    from . import main
+
+    script = get_completion_class(shell)(main, {}, "immat", "_IMMAT_COMPLETE")
+    click.echo(script.source())
