@@ -26,7 +26,7 @@ def test_the_version_names_the_shipped_pack_and_its_digest(cli, flag):
 @pytest.mark.parametrize("args", [["-h"], ["validate", "-h"], ["check", "-h"], ["diff", "-h"]])
 def test_minus_h_is_help_for_the_group_and_every_command(cli, args):
     result = cli(*args)
-    assert result.exit_code == 0 and "Usage:" in result.output and "--help" in result.output
+    assert result.exit_code == 0 and "Utilisation :" in result.output and "--help" in result.output
 
 
 def test_python_minus_m_immat_is_the_command():
@@ -80,3 +80,23 @@ def test_the_completion_script_completes_a_command_name():
     env = {**os.environ, "_IMMAT_COMPLETE": "bash_complete", "COMP_WORDS": "immat val", "COMP_CWORD": "1"}
     result = subprocess.run([sys.executable, "-m", "immat"], env=env, capture_output=True, text=True, check=False)
     assert "validate" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["-h"], ["validate", "--help"], ["check", "-h"]])
+def test_help_is_in_french_from_its_first_word(cli, args):
+    result = cli(*args)
+    assert result.output.startswith("Utilisation : immat")
+    assert "Affiche cette aide et quitte." in result.output
+    assert not re.search(r"Show this message|Usage:", result.output)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["validate", "--nope"], "Erreur : Option inconnue : '--nope'."),
+    (["validate"], "Erreur : Argument manquant 'PATHS...'."),
+    (["validate", "--format", "xml", EXAMPLE], "Valeur invalide pour '--format' : 'xml' n'est pas l'une des valeurs"),
+    (["valider"], "Erreur : Commande inconnue : 'valider'."),
+])
+def test_usage_errors_are_in_french_and_exit_2(cli, args, message):
+    result = cli(*args)
+    assert result.exit_code == 2 and message in result.output
+    assert "Essayez « immat" in result.output

@@ -15,6 +15,9 @@ from .. import diagnostics as diag
 from ..config import Settings, settings
 from ..diagnostics import DiagnosticError
 from ..pipeline import Checked, load_rules
+from .french import install
+
+install()  # click's own words in French, before any help or usage error is written
 
 OK, FOUND, BAD_INPUT, RULES_ERROR = 0, 1, 2, 3
 EXIT_CODES = """
@@ -90,7 +93,8 @@ def _version(ctx, param, value: bool) -> None:
     ctx.exit()
 
 
-@click.group(cls=_Main, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="immat", cls=_Main, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]},
+             subcommand_metavar="COMMANDE [ARGUMENTS]...")
 @click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Affiche la version d'immat et l'empreinte du paquet de règles livré, puis quitte.")
 def main() -> None:
