@@ -43,6 +43,7 @@ class Checked:
     program: Program | None
     diagnostics: list[Diagnostic]
     pack: PackIdentity
+    suppressed: tuple[Diagnostic, ...] = ()  # warnings a « # immat: ignore[code] » comment silences, still listed
 
     @property
     def ok(self) -> bool:
@@ -377,7 +378,36 @@ def check_rules(rules=None, fixtures: str | os.PathLike | None = None) -> Checke
     if not checked.ok:
         return checked
     covered = run_fixtures(checked.program, fixtures).coverage if fixtures is not None else None
-    return attrs.evolve(checked, diagnostics=sorted_diagnostics(checked.diagnostics + lint(checked.program, covered)))
+    found = sorted_diagnostics(checked.diagnostics + lint(checked.program, covered))
+    silenced = _ignored(checked.program.sources)
+    suppressed = tuple(d for d in found if not d.is_error and d.code in silenced.get(_line_of(d), ()))
+    return attrs.evolve(checked, diagnostics=[d for d in found if d not in suppressed], suppressed=suppressed)
+
+
+IGNORE = re.compile(r"#\s*immat:\s*ignore\[([a-z0-9_, -]+)\]")
+
+
+def _ignored(sources) -> dict[tuple[str, int], set[str]]:
+    """(file, line) → the warning codes a comment silences there: `# immat: ignore[code, …]` at the end of the
+    line, or alone on the line above. An error is never silenced: the rules are wrong."""
+    from .parse import comments
+
+    silenced: dict[tuple[str, int], set[str]] = {}
+    for source in sources:
+        rows = source.text.split("\n")
+        for span in comments(source):
+            match = IGNORE.search(span.text)
+            if match is None:
+                continue
+            codes = {c.strip() for c in match[1].split(",") if c.strip()}
+            alone = not rows[span.line - 1][: span.column - 1].strip()
+            silenced.setdefault((source.path, span.line + 1 if alone else span.line), set()).update(codes)
+    return silenced
+
+
+def _line_of(d: Diagnostic) -> tuple[str | None, int | None]:
+    path, line, _ = d.position()
+    return path, line
 
 
 # ------------------------------------------------------------------ formatting

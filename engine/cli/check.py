@@ -50,6 +50,9 @@ def check(rules_path, fmt, fixtures, strict, rules) -> None:
     click.echo(RENDERERS[fmt](checked.diagnostics), nl=False)
     errors = [d for d in checked.diagnostics if d.is_error]
     # On standard error for every format, so that machine-read output on standard output keeps its shape.
-    click.echo(f"{len(errors)} erreur(s), {len(checked.diagnostics) - len(errors)} avertissement(s) ; "
+    for d in checked.suppressed:  # listed, so that a silenced warning is a decision anyone can read again
+        click.echo(f"ignoré par « # immat: ignore[{d.code}] » : {diag.gnu_line(d)}", err=True)
+    ignored = f", {len(checked.suppressed)} ignoré(s)" if checked.suppressed else ""
+    click.echo(f"{len(errors)} erreur(s), {len(checked.diagnostics) - len(errors)} avertissement(s){ignored} ; "
                f"règles : {checked.pack}", err=True)
     sys.exit(RULES_ERROR if errors else FOUND if strict and checked.diagnostics else OK)
