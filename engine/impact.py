@@ -243,14 +243,61 @@ def _markdown_details(impact: Impact) -> list[str]:
     return lines + ["", "</details>"]
 
 
-def render_markdown(impact: Impact) -> str:
+def _totals(impact: Impact) -> list[str]:
+    """What a reviewer reads first: how many dossiers move from one verdict to another, and by how much each
+    amount changes over the dossiers where it is computed in both versions."""
+    lines = []
+    moves: dict[tuple, int] = {}
+    for change in impact.verdicts:
+        key = (change.before, change.after)
+        moves[key] = moves.get(key, 0) + 1
+    for (before, after), count in moves.items():
+        lines.append(f"- verdict {state_text(before)} → {state_text(after)} : {_plural(count, 'dossier')}")
+    for rule in impact.rules:
+        deltas = [Decimal(c.after.value) - Decimal(c.before.value) for c in rule.changes
+                  if isinstance(c.before, AmountState) and isinstance(c.after, AmountState)
+                  and c.before.value is not None and c.after.value is not None]
+        if deltas:
+            total = sum(deltas, Decimal(0))
+            sign = "+" if total > 0 else ""
+            lines.append(f"- {escape.markdown(rule.title)} : {sign}{format_euros(total)} sur "
+                         f"{_plural(len(deltas), 'dossier')}")
+    return lines
+
+
+def render_markdown(impact: Impact, max_bytes: int | None = None) -> str:
+    """A pull-request comment: totals first, then the rules that change, then every change by rule, folded. With
+    `max_bytes`, the changes are cut where the comment would pass that size, and the count of those left out
+    is said."""
     lines = ["### immat diff : effet du changement de règles", "",
              f"Base : {escape.markdown_code(impact.base)} → actuelles : {escape.markdown_code(_current_words(impact))}",
              "",
              f"**{summary_text(impact)}**"]
     if impact.changed:
-        lines += [""] + _markdown_table(impact) + [""] + _markdown_details(impact)
+        lines += ["", *_totals(impact), "", *_markdown_table(impact), ""]
+    tail = []
     if impact.unreadable:
-        lines += ["", f"Illisibles, non comparés ({len(impact.unreadable)}) : "
-                  + ", ".join(escape.markdown_code(name) for name in impact.unreadable)]
-    return "\n".join(lines) + "\n"
+        tail = ["", f"Illisibles, non comparés ({len(impact.unreadable)}) : "
+                + ", ".join(escape.markdown_code(name) for name in impact.unreadable)]
+    details = _markdown_details(impact) if impact.changed else []
+    text = "\n".join(lines + details + tail) + "\n"
+    if max_bytes is None or len(text.encode("utf-8")) <= max_bytes:
+        return text
+    return _cut(lines, details, tail, max_bytes)
+
+
+def _cut(lines: list[str], details: list[str], tail: list[str], max_bytes: int) -> str:
+    """The comment within `max_bytes`: as many detail lines as fit, then how many changes are left out."""
+    note = "_… {n} changement(s) de plus, non affichés ici (limite de {limit} octets) : le détail complet est " \
+           "dans le fichier qu'écrit `immat diff -o`._"
+    budget = max_bytes - len("\n".join(lines + tail).encode("utf-8")) - len(note) - 64
+    kept, used = [], 0
+    for line in details[:-2]:  # the closing blank line and </details> are written last
+        size = len(line.encode("utf-8")) + 1
+        if used + size > budget:
+            break
+        kept.append(line)
+        used += size
+    left = sum(1 for line in details[len(kept):] if line.startswith("- "))
+    cut = kept + ["", note.format(n=left, limit=f"{max_bytes:,}".replace(",", " ")), "", "</details>"]
+    return "\n".join(lines + cut + tail) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -274,3 +275,36 @@ def test_missing_corpus_exits_two(immat, tmp_path):
     code, _, err = immat("diff", "--base", "rules", "--corpus", tmp_path / "absent")
     assert code == 2
     assert "--corpus « <tmp>/absent » est introuvable" in err
+
+
+def test_a_markdown_diff_past_its_size_limit_is_cut_with_a_count_and_the_whole_is_in_the_file(cli, tmp_path):
+    import shutil
+
+    base = tmp_path / "base"
+    shutil.copytree(ROOT / "rules", base, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    frais = base / "frais.immat"
+    frais.write_text(frais.read_text("utf-8").replace("depuis le 01/01/2021 : 11 €", "depuis le 01/01/2021 : 12 €"),
+                     "utf-8")
+    whole = tmp_path / "complet.md"
+    result = cli("diff", "--base", base, "--rules", ROOT / "rules", "--format", "markdown", "--max-bytes", "2000",
+                 "-o", whole)
+    assert result.exit_code == 0
+    assert len(result.stdout.encode("utf-8")) <= 2000
+    assert "changement(s) de plus, non affichés ici (limite de 2 000 octets)" in result.stdout
+    assert result.stdout.rstrip().endswith("</details>") or "Illisibles" in result.stdout
+    # Totals come first: the fixed tax is one euro less on every dossier that pays it.
+    found = re.search(r"- Taxe fixe \(Y\.4\) : -(\d+) € sur (\d+) dossiers", result.stdout.split("| règle |")[0])
+    assert found and found[1] == found[2]
+    full = whole.read_text("utf-8")
+    assert "non affichés" not in full and len(full) > len(result.stdout)
+    assert full.count("\n- `") > result.stdout.count("\n- `")  # every change, one a line
+
+
+def test_a_shallow_clone_is_told_to_fetch_the_base_revision(repository, corpus, tmp_path, monkeypatch):
+    shallow = tmp_path / "superficiel"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repository}", str(shallow)], check=True,
+                   capture_output=True)
+    monkeypatch.chdir(shallow)
+    result = _in(shallow, "diff", "--base", "HEAD~1", "--rules", "regles", "--corpus", corpus)
+    assert result.exit_code == 2
+    assert "clone, qui est superficiel (shallow)" in result.stderr and "fetch-depth: 0" in result.stderr

@@ -49,6 +49,11 @@ def _repository(base: str) -> Path:
 
 def _commit(base: str, root: Path) -> str:
     found = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}"], cwd=root)
+    shallow = _git(["rev-parse", "--is-shallow-repository"], cwd=root).stdout.decode().strip() == "true"
+    if found.returncode != 0 and shallow:
+        raise UsageProblem(f"--base « {base} » : la révision n'est pas dans ce clone, qui est superficiel "
+                           f"(shallow) ; récupérez-la (git fetch origin {base}, ou git fetch --unshallow ; dans "
+                           "GitHub Actions, actions/checkout avec fetch-depth: 0)")
     if found.returncode != 0:
         raise UsageProblem(f"--base « {base} » n'est ni un dossier de règles ni une révision git connue "
                            f"du dépôt {root}")
@@ -148,7 +153,7 @@ def _fail(message: str) -> None:
 \b
 Exemples :
   immat diff --base main
-  immat diff --base HEAD~1 --rules rules --format markdown > commentaire.md
+  immat diff --base HEAD~1 --rules rules --format markdown -o diff-complet.md > commentaire.md
   immat diff --base ancienne_version/ --rules rules --corpus lot.jsonl --fail-on-change
 
 \b
@@ -179,10 +184,15 @@ illisible est listé une fois et ne change pas le code de sortie.
                    "sinon sous fixtures/ du dossier courant.")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True)
 @click.option("--fail-on-change", is_flag=True, help="Sortir avec le code 1 si un dossier change.")
+@click.option("--max-bytes", type=click.IntRange(min=1000), default=60_000, show_default=True,
+              help="En Markdown, taille au plus du rapport sur la sortie standard (un commentaire de pull request "
+                   "en tient 65 536) : au-delà, le détail est coupé, avec le nombre de changements non affichés.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Écrit aussi le rapport entier, jamais coupé, dans ce fichier.")
 @click.option("--dask", "dask_address", metavar="ADRESSE", default=None,
               help="Répartit le corpus sur une grappe Dask : l'adresse de son ordonnanceur, ou local:N pour N "
                    "processus sur cette machine (pip install 'immat[dask]').")
-def diff(base, rules, corpus, fmt, fail_on_change, dask_address) -> None:
+def diff(base, rules, corpus, fmt, fail_on_change, max_bytes, output, dask_address) -> None:
     """Montre ce qu'un changement de règles fait aux dossiers : chaque dossier dont le verdict, le statut
     d'une exigence ou un montant change entre les règles de base et les règles actuelles, regroupé par règle."""
     try:
@@ -205,5 +215,8 @@ def diff(base, rules, corpus, fmt, fail_on_change, dask_address) -> None:
         sys.exit(BAD_INPUT)
     if result.total == 0:
         _fail("le corpus ne contient aucun dossier")
-    click.echo(RENDERERS[fmt](result), nl=False)
+    if output is not None:
+        output.write_text(RENDERERS[fmt](result), encoding="utf-8")
+    shown = impact.render_markdown(result, max_bytes) if fmt == "markdown" else RENDERERS[fmt](result)
+    click.echo(shown, nl=False)
     sys.exit(FOUND if fail_on_change and result.changed else OK)
