@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 
 import attrs
 
@@ -173,14 +174,38 @@ def _sarif_result(d: Diagnostic) -> dict:
     }
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("immat")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "0"
+
+
 def render_sarif(diagnostics) -> str:
     """SARIF 2.1.0, which code hosts read to annotate the lines of a pull request."""
     codes = sorted({d.code for d in diagnostics})
+    driver = {"name": "immat", "version": _version(), "informationUri": "https://pypi.org/project/immat/",
+              "rules": [{"id": code} for code in codes]}
     run = {
-        "tool": {"driver": {"name": "immat", "rules": [{"id": code} for code in codes]}},
+        "tool": {"driver": driver},
         "results": [_sarif_result(d) for d in diagnostics],
     }
     return json_dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+
+
+def render_gitlab(diagnostics) -> str:
+    """GitLab's code quality report (the Code Climate format): one issue a diagnostic, with a fingerprint that
+    stays the same while the finding does, so that a merge request shows what it adds and what it fixes."""
+    issues = []
+    for d in diagnostics:
+        path, line, _ = d.position()
+        fingerprint = hashlib.sha256(f"{d.code}\0{path}\0{line}\0{d.message}".encode("utf-8")).hexdigest()
+        issues.append({"description": d.message, "check_name": d.code, "fingerprint": fingerprint,
+                       "severity": "major" if d.is_error else "minor",
+                       "location": {"path": path, "lines": {"begin": max(line or 1, 1)}}})
+    return json_dumps(issues, indent=2) + "\n"
 
 
 def render_github(d: Diagnostic) -> str:

@@ -18,6 +18,7 @@ RENDERERS = {
     "gnu": lambda ds: "".join(diag.gnu_line(d) + "\n" for d in ds),
     "json": diag.render_json,
     "sarif": diag.render_sarif,
+    "gitlab": diag.render_gitlab,
     "github": lambda ds: "".join(diag.render_github(d) + "\n" for d in ds),
 }
 
@@ -35,7 +36,7 @@ Exemples :
 @click.argument("rules_path", required=False, type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text", show_default=True,
               help="text : lisible, avec extrait ; gnu : une ligne fichier:ligne:colonne ; json ; sarif (SARIF 2.1.0) ; "
-                   "github : annotations de workflow.")
+                   "gitlab : rapport de qualité de code GitLab ; github : annotations de workflow.")
 @click.option("--fixtures", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="Dossier de fixtures : signale aussi les exigences, exceptions et alternatives qu'aucune n'atteint.")
 @click.option("--strict", is_flag=True, help="Les avertissements font aussi échouer (code 1).")
