@@ -134,3 +134,13 @@ def test_an_error_is_never_silenced(cli, tmp_path):
     rules.write_text(SUPPRESSED.replace('"VP"', '"VX"'), "utf-8")
     result = cli("check", "--format", "gnu", rules)
     assert result.exit_code == 3 and "erreur[valeur-inconnue]" in result.stdout
+
+
+@pytest.mark.parametrize("color, no_color, coloured", [
+    ("always", "", True), ("always", "1", True), ("never", "", False), ("auto", "", False),
+])
+def test_color_is_chosen_by_flag_and_no_color(cli, monkeypatch, color, no_color, coloured):
+    monkeypatch.setenv("NO_COLOR", no_color)
+    result = cli("--color", color, "validate", EXAMPLE)
+    assert ("\x1b[" in result.stdout) is coloured  # the test's output is not a terminal: auto gives none
+    assert "Verdict" in result.stdout

@@ -6,6 +6,7 @@ One module per kind of user work; this one holds the group and what they share.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -97,9 +98,25 @@ def _version(ctx, param, value: bool) -> None:
              subcommand_metavar="COMMANDE [ARGUMENTS]...")
 @click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Affiche la version d'immat et l'empreinte du paquet de règles livré, puis quitte.")
-def main() -> None:
+@click.option("--color", "color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True,
+              help="Couleurs du rapport texte et de la barre de progression : auto (sur un terminal, sauf si "
+                   "NO_COLOR est défini), always (toujours, même dans un tube), never (jamais).")
+def main(color) -> None:
     """Vérifie les dossiers de demande de certificat d'immatriculation (carte grise) au regard de règles
     lisibles par un juriste, et explique chaque résultat avec sa source légale."""
+    COLOR[0] = color
+
+
+COLOR = ["auto"]  # --color, for the commands that write to a terminal
+
+
+def coloured(stream) -> bool:
+    """Whether to write colours to `stream`: --color always or never, else on a terminal unless NO_COLOR is set
+    (https://no-color.org: any value but the empty one)."""
+    if COLOR[0] != "auto":
+        return COLOR[0] == "always"
+    return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _load(rules: Path | None) -> Checked:

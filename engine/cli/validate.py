@@ -24,7 +24,7 @@ from ..inputs import is_dossier_file, is_lines, read_documents
 from ..pack import open_regular
 from ..pipeline import FAILED, Unreadable, WorkerLost, render_many, validate_many
 from ..summary import Summary, csv_header, csv_row
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, rules_option
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, coloured, rules_option
 from .output import kept_records, mismatch, replaced, resumed, standard_output
 
 if TYPE_CHECKING:
@@ -116,8 +116,8 @@ def validate(paths, fmt, explain, show_all, jobs, output, resume, summary, dask_
             sink.as_array()  # one JSON document, whatever the number of dossiers
         run.sink = sink
         documents = _after(read_documents(paths, stdin_lines=fmt in BATCH_FORMATS), skipped)
-        console = _terminal(highlight=False, soft_wrap=True) if fmt == "text" and sys.stdout.isatty() and \
-            output is None else None
+        console = _terminal(highlight=False, soft_wrap=True, force_terminal=True, no_color=False) \
+            if fmt == "text" and output is None and coloured(sys.stdout) else None
         with _results(program, documents, _renderer(fmt, explain, show_all), jobs, explain, dask_address) as results, \
                 _progress(paths, skipped) as (advance, say):
             for result in results:
@@ -337,7 +337,7 @@ def _progress(paths: tuple[str, ...], skipped):
     columns = (TextColumn("Vérification"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[rate]} dossiers/s"), TimeElapsedColumn(), TextColumn("reste"),
                TimeRemainingColumn())
-    console = _terminal(stderr=True)
+    console = _terminal(stderr=True, no_color=not coloured(sys.stderr))
     with Progress(*columns, console=console, transient=True, redirect_stdout=False, redirect_stderr=False) as bar:
         task = bar.add_task("validate", total=total, completed=done, rate="—")
 
