@@ -144,3 +144,16 @@ def test_color_is_chosen_by_flag_and_no_color(cli, monkeypatch, color, no_color,
     result = cli("--color", color, "validate", EXAMPLE)
     assert ("\x1b[" in result.stdout) is coloured  # the test's output is not a terminal: auto gives none
     assert "Verdict" in result.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "--format", "json"], ["test"], ["explain", EXAMPLE, "--rule", "taxe_fixe"], ["schema", "report"],
+    ["validate", "--format", "jsonl", EXAMPLE],
+], ids=lambda a: a[0])
+def test_every_command_that_writes_a_report_takes_minus_o(cli, tmp_path, args):
+    # (diff -o writes the whole report beside the comment on standard output: tests/test_diff.py)
+    alone = cli(*args)
+    out = tmp_path / "sortie"
+    written = cli(*args, "-o", out)
+    assert written.exit_code == alone.exit_code and written.stdout == ""
+    assert out.read_text("utf-8") == alone.stdout and alone.stdout

@@ -5,6 +5,7 @@ One module per kind of user work; this one holds the group and what they share.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -40,6 +41,34 @@ def configured() -> Settings:
         for d in exc.diagnostics:
             click.echo(diag.render_text(d), err=True)
         sys.exit(BAD_INPUT)
+
+
+output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Écrit la sortie dans ce fichier, qui n'apparaît (ou n'est remplacé) qu'entier, à la fin.",
+)
+
+
+@contextlib.contextmanager
+def written_to(output: Path | None):
+    """What the command writes on standard output goes to `output` instead, whole or not at all; its exit (a
+    result, not an accident) ends the file as the output's end does."""
+    if output is None:
+        yield
+        return
+    from .output import replaced
+
+    sink = replaced(output)
+    try:
+        with contextlib.redirect_stdout(sink.stream):
+            yield
+    except SystemExit:
+        sink.close(done=True)
+        raise
+    except BaseException:
+        sink.close(done=False)
+        raise
+    sink.close(done=True)
 
 
 def _default_rules(ctx, param, value: Path | None) -> Path | None:

@@ -9,7 +9,7 @@ import click
 
 from .. import diagnostics as diag
 from ..pipeline import check_rules
-from . import EXIT_CODES, FOUND, OK, RULES_ERROR, rules_option
+from . import EXIT_CODES, FOUND, OK, RULES_ERROR, output_option, rules_option, written_to
 
 # ------------------------------------------------------------------ check
 
@@ -40,15 +40,17 @@ Exemples :
 @click.option("--fixtures", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="Dossier de fixtures : signale aussi les exigences, exceptions et alternatives qu'aucune n'atteint.")
 @click.option("--strict", is_flag=True, help="Les avertissements font aussi échouer (code 1).")
+@output_option
 @rules_option
-def check(rules_path, fmt, fixtures, strict, rules) -> None:
+def check(rules_path, fmt, fixtures, strict, output, rules) -> None:
     """Analyse les règles sans évaluer de dossier : syntaxe, noms, champs du dossier, types, cycles,
     sources manquantes, barèmes ; puis signale les définitions inutilisées, les exigences qui ne peuvent
     jamais s'appliquer et les exceptions qui ne peuvent jamais jouer. Toutes les erreurs, chacune avec
     fichier:ligne:colonne. Les champs du dossier sont ceux du schéma dossier.schema.json du dossier des
     règles, ou, s'il n'y en a pas, du schéma livré (carte grise) : immat schema dossier l'affiche."""
     checked = check_rules(rules_path or rules, fixtures)
-    click.echo(RENDERERS[fmt](checked.diagnostics), nl=False)
+    with written_to(output):
+        click.echo(RENDERERS[fmt](checked.diagnostics), nl=False)
     errors = [d for d in checked.diagnostics if d.is_error]
     # On standard error for every format, so that machine-read output on standard output keeps its shape.
     for d in checked.suppressed:  # listed, so that a silenced warning is a decision anyone can read again

@@ -13,7 +13,7 @@ from .. import escape
 from ..coverage import Coverage
 from ..pipeline import FixtureRun, fixture_folders, run_fixtures
 from ..source import PackIdentity
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, configured, rules_option
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, configured, output_option, rules_option, written_to
 
 RULE_KINDS = ("exigence", "exception", "alternative", "montant", "avis", "barème")
 
@@ -84,7 +84,8 @@ Exemples :
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
               help="Échoue (code 1) si la couverture des règles (hors lignes de barème) est sous ce pourcentage.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def rule_tests(rules_path, fixtures, rules, junit, show_coverage, fail_under, fmt) -> None:
+@output_option
+def rule_tests(rules_path, fixtures, rules, junit, show_coverage, fail_under, fmt, output) -> None:
     """Vérifie chaque fixture (dossier.json) au regard de ce que son attendu.json annonce : verdict, pièces
     manquantes, informations à compléter, montants, avis.
 
@@ -100,6 +101,13 @@ def rule_tests(rules_path, fixtures, rules, junit, show_coverage, fail_under, fm
     if junit:
         _junit(run, junit)
     failed = [r for r in run.results if not r.passed]
+    with written_to(output):
+        _report(run, checked, failed, fmt, show_coverage or fail_under is not None)
+    too_low = fail_under is not None and _percent(run.coverage, RULE_KINDS)[0] < fail_under
+    sys.exit(FOUND if failed or too_low else OK)
+
+
+def _report(run, checked, failed: list, fmt: str, show_coverage: bool) -> None:
     if fmt == "json":
         click.echo(_json(run, checked.pack), nl=False)
     else:
@@ -108,7 +116,5 @@ def rule_tests(rules_path, fixtures, rules, junit, show_coverage, fail_under, fm
             click.echo("".join(f"      {f}\n" for f in r.failures), nl=False)
         click.echo(f"Règles : {checked.pack}")
         click.echo(f"{len(run.results) - len(failed)} passed, {len(failed)} failed")
-        if show_coverage or fail_under is not None:
+        if show_coverage:
             click.echo("\n".join(_coverage_lines(run.coverage)))
-    too_low = fail_under is not None and _percent(run.coverage, RULE_KINDS)[0] < fail_under
-    sys.exit(FOUND if failed or too_low else OK)

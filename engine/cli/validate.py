@@ -24,7 +24,7 @@ from ..inputs import is_dossier_file, is_lines, read_documents
 from ..pack import open_regular
 from ..pipeline import FAILED, Unreadable, WorkerLost, render_many, validate_many
 from ..summary import Summary, csv_header, csv_row
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, coloured, rules_option
+from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, coloured, output_option, rules_option, written_to
 from .output import kept_records, mismatch, replaced, resumed, standard_output
 
 if TYPE_CHECKING:
@@ -388,8 +388,9 @@ Exemples :
 """ + EXIT_CODES)
 @click.argument("dossier")
 @click.option("--rule", "rule_id", default=None, help="Identifiant d'une exigence, d'un montant ou d'un avis.")
+@output_option
 @rules_option
-def explain(dossier, rule_id, rules) -> None:
+def explain(dossier, rule_id, output, rules) -> None:
     """Montre le raisonnement complet, en arbre, pour une exigence ou un montant (toutes les règles sans --rule),
     avec la source de la règle, ses notes de rédaction et ce qu'elle ne traite pas."""
     program = _load(rules).program
@@ -407,8 +408,9 @@ def explain(dossier, rule_id, rules) -> None:
         hint = f" ; vouliez-vous dire « {suggestion[0]} » ?" if suggestion else ""
         click.echo(f"règle inconnue : « {rule_id} »{hint}", err=True)
         sys.exit(BAD_INPUT)
-    click.echo(f"Règles : {program.pack}\n")
-    click.echo("\n\n".join(trees))
+    with written_to(output):
+        click.echo(f"Règles : {program.pack}\n")
+        click.echo("\n\n".join(trees))
 
 
 # ------------------------------------------------------------------ schema
@@ -422,8 +424,9 @@ Exemples :
   immat schema report > report.schema.json
 """ + EXIT_CODES)
 @click.argument("which", type=click.Choice(["dossier", "report"]))
+@output_option
 @rules_option
-def schema(which, rules) -> None:
+def schema(which, output, rules) -> None:
     """Affiche le schéma JSON d'un dossier ou d'un rapport. Le schéma d'un dossier est celui des règles :
     le fichier dossier.schema.json de leur dossier, sinon le schéma livré (carte grise)."""
     if which == "dossier":
@@ -432,4 +435,5 @@ def schema(which, rules) -> None:
         click.echo(f"Schéma du dossier : {program.schema.origin} ; règles : {program.pack}", err=True)
     else:
         document = json.loads(importlib.resources.files("immat").joinpath("schemas/report.schema.json").read_text())
-    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    with written_to(output):
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
