@@ -208,6 +208,24 @@ def render_gitlab(diagnostics) -> str:
     return json_dumps(issues, indent=2) + "\n"
 
 
+def render_junit(diagnostics) -> str:
+    """JUnit XML, which CI servers list as tests: one case a diagnostic, failed for an error, skipped (with its
+    message) for a warning; rules without either are one passing case."""
+    import xml.etree.ElementTree as ET
+
+    errors = [d for d in diagnostics if d.is_error]
+    suite = ET.Element("testsuite", name="immat check", tests=str(max(len(diagnostics), 1)),
+                       failures=str(len(errors)), skipped=str(len(diagnostics) - len(errors)))
+    for d in diagnostics:
+        path, line, column = d.position()
+        case = ET.SubElement(suite, "testcase", classname=path or "immat", name=f"{d.code} {line}:{column}")
+        kind = "failure" if d.is_error else "skipped"
+        ET.SubElement(case, kind, message=visible(d.message)).text = render_text(d) if d.is_error else None
+    if not diagnostics:
+        ET.SubElement(suite, "testcase", classname="immat", name="règles sans erreur ni avertissement")
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
 def render_github(d: Diagnostic) -> str:
     """A GitHub Actions workflow command: the message appears on the line of the pull request."""
     path, line, column = d.position()

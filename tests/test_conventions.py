@@ -157,3 +157,20 @@ def test_every_command_that_writes_a_report_takes_minus_o(cli, tmp_path, args):
     written = cli(*args, "-o", out)
     assert written.exit_code == alone.exit_code and written.stdout == ""
     assert out.read_text("utf-8") == alone.stdout and alone.stdout
+
+
+def test_check_writes_junit_with_a_failed_case_an_error_and_a_skipped_one_a_warning(cli, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    rules = tmp_path / "regles.immat"
+    rules.write_text(SUPPRESSED.replace('"VP"', '"VX"'), "utf-8")
+    result = cli("check", "--format", "junit", rules)
+    assert result.exit_code == 3
+    suite = ET.fromstring(result.stdout.split("?>", 1)[1])
+    assert (suite.get("failures"), suite.get("skipped")) == ("1", "0")
+    assert suite.find("testcase/failure").get("message").startswith("« VX » n'est pas une valeur possible")
+    rules.write_text(SUPPRESSED.replace("# immat: ignore[definition-inutilisee]", ""), "utf-8")
+    warned = ET.fromstring(cli("check", "--format", "junit", rules).stdout.split("?>", 1)[1])
+    assert (warned.get("failures"), warned.get("skipped")) == ("0", "3")  # the three unused definitions
+    clean = ET.fromstring(cli("check", "--format", "junit").stdout.split("?>", 1)[1])
+    assert clean.get("tests") == "1" and clean.find("testcase/failure") is None

@@ -19,6 +19,7 @@ RENDERERS = {
     "json": diag.render_json,
     "sarif": diag.render_sarif,
     "gitlab": diag.render_gitlab,
+    "junit": diag.render_junit,
     "github": lambda ds: "".join(diag.render_github(d) + "\n" for d in ds),
 }
 
@@ -36,7 +37,7 @@ Exemples :
 @click.argument("rules_path", required=False, type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text", show_default=True,
               help="text : lisible, avec extrait ; gnu : une ligne fichier:ligne:colonne ; json ; sarif (SARIF 2.1.0) ; "
-                   "gitlab : rapport de qualité de code GitLab ; github : annotations de workflow.")
+                   "gitlab : rapport de qualité de code GitLab ; junit : JUnit XML ; github : annotations de workflow.")
 @click.option("--fixtures", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="Dossier de fixtures : signale aussi les exigences, exceptions et alternatives qu'aucune n'atteint.")
 @click.option("--strict", is_flag=True, help="Les avertissements font aussi échouer (code 1).")
