@@ -174,3 +174,14 @@ def test_check_writes_junit_with_a_failed_case_an_error_and_a_skipped_one_a_warn
     assert (warned.get("failures"), warned.get("skipped")) == ("0", "3")  # the three unused definitions
     clean = ET.fromstring(cli("check", "--format", "junit").stdout.split("?>", 1)[1])
     assert clean.get("tests") == "1" and clean.find("testcase/failure") is None
+
+
+@pytest.mark.parametrize("command, has, lacks", [
+    ("validate", ["1  un dossier au moins est incomplet", "130, 143"], []),
+    ("check", ["1  un avertissement, avec --strict", "3  les règles"], ["130, 143"]),
+    ("fmt", ["1  un fichier changerait, avec --check"], ["130, 143"]),
+    ("completion", ["2  mauvaise utilisation"], ["3  les règles", "1  "]),
+])
+def test_each_command_s_help_gives_its_own_exit_codes(cli, command, has, lacks):
+    text = cli(command, "--help").output.split("Codes de sortie :")[1]
+    assert all(h in text for h in has) and not any(x in text for x in lacks)

@@ -33,6 +33,18 @@ Codes de sortie (les mêmes pour toutes les commandes) :
   130, 143  vérification interrompue (Ctrl-C, signal SIGTERM) : les rapports déjà écrits sont complets
 """
 
+def exit_codes(found: str | None, bad_input: str, rules: bool = True, interrupted: bool = False) -> str:
+    """A command's own exit codes, for its help: each says what it means for that command."""
+    lines = ["", "\b", "Codes de sortie :", "  0  succès"]
+    lines += [f"  1  {found}"] if found else []
+    lines.append(f"  2  {bad_input}")
+    if rules:
+        lines.append("  3  les règles contiennent une erreur (de syntaxe ou de sens) : rien n'a été vérifié avec elles")
+    if interrupted:
+        lines.append("  130, 143  vérification interrompue (Ctrl-C, SIGTERM) : les rapports déjà écrits sont complets")
+    return "\n".join(lines) + "\n"
+
+
 def configured() -> Settings:
     """The project's settings ([tool.immat], else ./rules and ./fixtures); a wrong one stops the command."""
     try:
@@ -84,9 +96,9 @@ rules_option = click.option(
 
 # Each command's module, imported only when the command runs or a help text lists it (click's LazyGroup): a
 # `validate` never loads the docs generator, the diff or the checker.
-COMMANDS = {"check": "check:check", "completion": "completion:completion", "diff": "diff:diff", "docs": "docs:docs_command", "explain": "validate:explain",
-            "fmt": "fmt:fmt", "schema": "validate:schema", "test": "rule_tests:rule_tests",
-            "validate": "validate:validate"}
+COMMANDS = {"check": "check:check", "completion": "completion:completion", "diff": "diff:diff",
+            "docs": "docs:docs_command", "explain": "validate:explain", "fmt": "fmt:fmt", "schema": "validate:schema",
+            "test": "rule_tests:rule_tests", "validate": "validate:validate"}
 
 
 class _Main(click.Group):

@@ -9,7 +9,7 @@ import click
 
 from .. import diagnostics as diag
 from ..pipeline import check_rules
-from . import EXIT_CODES, FOUND, OK, RULES_ERROR, output_option, rules_option, written_to
+from . import FOUND, OK, RULES_ERROR, exit_codes, output_option, rules_option, written_to
 
 # ------------------------------------------------------------------ check
 
@@ -33,7 +33,7 @@ Exemples :
   immat check --format sarif > immat.sarif
   immat check --format github          (annotations d'un workflow GitHub Actions)
   immat check - < brouillon.immat      (un fichier lu sur l'entrée standard)
-""" + EXIT_CODES)
+""" + exit_codes("un avertissement, avec --strict", "mauvaise utilisation"))
 @click.argument("rules_path", required=False, type=click.Path(path_type=Path, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="text", show_default=True,
               help="text : lisible, avec extrait ; gnu : une ligne fichier:ligne:colonne ; json ; sarif (SARIF 2.1.0) ; "

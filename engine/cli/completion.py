@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import EXIT_CODES
+from . import exit_codes
 
 SHELLS = ("bash", "zsh", "fish")
 
@@ -15,7 +15,7 @@ Exemples :
   eval "$(immat completion bash)"                  dans ~/.bashrc
   eval "$(immat completion zsh)"                   dans ~/.zshrc
   immat completion fish > ~/.config/fish/completions/immat.fish
-""" + EXIT_CODES)
+""" + exit_codes(None, "mauvaise utilisation (shell inconnu)", rules=False))
 @click.argument("shell", type=click.Choice(SHELLS))
 def completion(shell) -> None:
     """Affiche le script de complétion des commandes, options et fichiers d'immat pour ce shell."""

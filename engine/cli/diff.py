@@ -18,7 +18,7 @@ from .. import impact
 from ..diagnostics import DiagnosticError
 from ..pipeline import diff_one, load_rules
 from ..program import Program
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, RULES_ERROR, configured, rules_option
+from . import BAD_INPUT, FOUND, OK, RULES_ERROR, configured, exit_codes, rules_option
 from ..inputs import read_documents
 
 DEFAULT_RULES_IN_REPOSITORY = "rules"
@@ -172,7 +172,10 @@ Exemples :
 \b
 Pour immat diff, le code 1 signale un changement quand --fail-on-change est donné ; un dossier
 illisible est listé une fois et ne change pas le code de sortie.
-""" + EXIT_CODES)
+""" + exit_codes(
+    "un dossier change, avec --fail-on-change",
+    "mauvaise utilisation (--base ou --corpus introuvable, clone superficiel), ou un corpus sans dossier"
+))
 @click.option("--base", required=True, metavar="RÉVISION|DOSSIER",
               help="Règles de référence : un dossier de règles, ou une révision git du dépôt courant "
                    "(dont on lit le dossier de règles, celui de --rules s'il est dans le dépôt, sinon rules/) ; "

@@ -10,7 +10,7 @@ import click
 
 from .. import docs
 from ..pipeline import Unreadable, validate_many
-from . import BAD_INPUT, EXIT_CODES, OK, _load, configured, rules_option
+from . import BAD_INPUT, OK, configured, exit_codes, _load, rules_option
 
 
 def _examples(program, folder: Path | None) -> tuple[list[docs.Example], int]:
@@ -42,7 +42,7 @@ Exemples :
   immat docs -o site/
   immat docs -o doc-md/ --format markdown
   immat docs -o site/ --rules mes_regles/ --fixtures mes_dossiers/
-""" + EXIT_CODES)
+""" + exit_codes(None, "mauvaise utilisation, dossiers d'exemple introuvables, ou écriture impossible"))
 @click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Dossier où écrire les pages (créé au besoin ; les pages existantes sont remplacées).")
 @click.option("--format", "fmt", type=click.Choice(sorted(docs.FORMATS)), default="html", show_default=True,

@@ -12,7 +12,7 @@ from .. import diagnostics as diag
 from ..diagnostics import DiagnosticError
 from ..pack import MAX_STDIN_BYTES, STDIN, Refused, decode, read_regular, rule_files
 from ..pipeline import display_path, format_rules
-from . import EXIT_CODES, FOUND, OK, RULES_ERROR, configured
+from . import FOUND, OK, RULES_ERROR, configured, exit_codes
 
 # ------------------------------------------------------------------ fmt
 
@@ -24,7 +24,7 @@ Exemples :
   immat fmt rules/frais.immat        réécrit un seul fichier
   immat fmt --check --diff           en CI : ce qui changerait, sans rien réécrire (code 1 s'il y a lieu)
   immat fmt - < frais.immat          la forme canonique d'un texte lu sur l'entrée standard, sur la sortie
-""" + EXIT_CODES)
+""" + exit_codes("un fichier changerait, avec --check", "mauvaise utilisation"))
 @click.argument("files", nargs=-1, metavar="[FICHIERS]...", type=click.Path(exists=True, path_type=Path, allow_dash=True))
 @click.option("--check", is_flag=True,
               help="Ne réécrit rien : affiche les fichiers qui changeraient ; code de sortie 1 s'il y en a.")

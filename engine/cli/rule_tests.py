@@ -13,7 +13,7 @@ from .. import escape
 from ..coverage import Coverage
 from ..pipeline import FixtureRun, fixture_folders, run_fixtures
 from ..source import PackIdentity
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, configured, output_option, rules_option, written_to
+from . import BAD_INPUT, FOUND, OK, configured, exit_codes, _load, output_option, rules_option, written_to
 
 RULE_KINDS = ("exigence", "exception", "alternative", "montant", "avis", "barème")
 
@@ -74,7 +74,10 @@ Exemples :
   immat test
   immat test rules/ fixtures/ --junit rapport-junit.xml
   immat test --coverage --fail-under 95
-""" + EXIT_CODES)
+""" + exit_codes(
+    "une fixture diffère de son attendu, ou la couverture est sous --fail-under",
+    "mauvaise utilisation, ou aucune fixture à tester"
+))
 @click.argument("rules_path", required=False, type=click.Path(path_type=Path, exists=True))
 @click.argument("fixtures", required=False, type=click.Path(path_type=Path, exists=True, file_okay=False))
 @rules_option

@@ -24,7 +24,7 @@ from ..inputs import is_dossier_file, is_lines, read_documents
 from ..pack import open_regular
 from ..pipeline import FAILED, Unreadable, WorkerLost, render_many, validate_many
 from ..summary import Summary, csv_header, csv_row
-from . import BAD_INPUT, EXIT_CODES, FOUND, OK, _load, coloured, output_option, rules_option, written_to
+from . import BAD_INPUT, FOUND, OK, coloured, exit_codes, _load, output_option, rules_option, written_to
 from .output import kept_records, mismatch, replaced, resumed, standard_output
 
 if TYPE_CHECKING:
@@ -78,7 +78,11 @@ Exemples :
   immat validate --format jsonl lot.jsonl --dask local:2 > rapports.jsonl
   immat validate --format html fixtures/exemple/dossier.json > rapport.html
   immat validate --tout --explain fixtures/exemple/dossier.json
-""" + EXIT_CODES)
+""" + exit_codes(
+    "un dossier au moins est incomplet ou rejeté",
+    "mauvaise utilisation, ou un dossier illisible (JSON mal formé, non conforme au schéma) ou non évalué",
+    interrupted=True
+))
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True,
               help="Forme du rapport : texte français (en couleur sur un terminal), JSON (un tableau pour plusieurs "
@@ -385,7 +389,7 @@ def _lines_of(path: Path) -> int:
 Exemples :
   immat explain fixtures/exemple/dossier.json --rule controle_technique
   immat explain fixtures/exemple/dossier.json --rule taxe_regionale
-""" + EXIT_CODES)
+""" + exit_codes(None, "mauvaise utilisation, dossier illisible ou règle inconnue"))
 @click.argument("dossier")
 @click.option("--rule", "rule_id", default=None, help="Identifiant d'une exigence, d'un montant ou d'un avis.")
 @output_option
@@ -422,7 +426,7 @@ Exemples :
   immat schema dossier
   immat schema dossier --rules permis/
   immat schema report > report.schema.json
-""" + EXIT_CODES)
+""" + exit_codes(None, "mauvaise utilisation"))
 @click.argument("which", type=click.Choice(["dossier", "report"]))
 @output_option
 @rules_option
