@@ -357,14 +357,24 @@ class _Generator(ExpressionVisitor):
         return f.known[name]
 
     def _e_AmountRef(self, e: AmountRef, f, env):
-        outcome = self._assign(f, f"S.amounts.get({e.name!r}) or AMOUNT[{e.name!r}](S)")
-        return self._assign(f, f"ZERO if {outcome}.status is NA else {outcome}.value")
+        return self._amount_value(f, e.name)[1]
+
+    def _amount_value(self, f: _Function, name: str) -> tuple[str, str]:
+        """The locals of an amount's outcome (computed once per dossier) and of its value, 0 € if it does not apply."""
+        outcome = self._assign(f, f"S.amounts.get({name!r}) or AMOUNT[{name!r}](S)")
+        return outcome, self._assign(f, f"ZERO if {outcome}.status is NA else {outcome}.value")
 
     def _e_TableRef(self, e: TableRef, f, env):
+        return self._lookup(f, e, env)[3]
+
+    def _lookup(self, f: _Function, e: TableRef, env) -> tuple[str, str, str, str]:
+        """The locals of a lookup's key, date, row (or the problem) and the row's cell: its value in the code
+        without reasoning, (value, its steps' children) in explain.py's."""
         key = self.expr(f, e.key, env) if e.key is not None else "None"
         day = self.expr(f, e.date, env)
         found = self._assign(f, f"_find({self.const(e.table)}, {key}, {day})")
-        return self._assign(f, f"{found} if {found}.__class__ in P else CELL[id({found}.value)](S, {key})")
+        cell = self._assign(f, f"{found} if {found}.__class__ in P else CELL[id({found}.value)](S, {key})")
+        return key, day, found, cell
 
     def _e_KeyRef(self, e, f, env):
         return _local(env, ROW_KEY)

@@ -103,17 +103,13 @@ class _Explainer(_Generator):
         return value
 
     def _e_AmountRef(self, e, f, env):
-        outcome = self._assign(f, f"S.amounts.get({e.name!r}) or AMOUNT[{e.name!r}](S)")
-        value = self._assign(f, f"ZERO if {outcome}.status is NA else {outcome}.value")
+        outcome, value = self._amount_value(f, e.name)
         self.step(f, value, StepKind.AMOUNT, e.span.text, e.span, f"{outcome}.breakdown.children")
         return value
 
     def _e_TableRef(self, e, f, env):
-        key = self.expr(f, e.key, env) if e.key is not None else "None"
-        day = self.expr(f, e.date, env)
+        key, day, found, cell = self._lookup(f, e, env)
         head = [self.step_of[key]] if e.key is not None else []
-        found = self._assign(f, f"_find({self.const(e.table)}, {key}, {day})")
-        cell = self._assign(f, f"{found} if {found}.__class__ in P else CELL[id({found}.value)](S, {key})")
         value = self._assign(f, f"{cell} if {cell}.__class__ in P else {cell}[0]")
         self.step_of[value] = "s" + value
         f.lines.append(f"s{value} = _lookup_step({self.literal(e.span.text)}, {self.const(e.span)}, {value}, "

@@ -394,6 +394,8 @@ def _ignored(sources) -> dict[tuple[str, int], set[str]]:
 
     silenced: dict[tuple[str, int], set[str]] = {}
     for source in sources:
+        if "immat:" not in source.text:  # most files: not lexed again for comments they do not hold
+            continue
         rows = source.text.split("\n")
         for span in comments(source):
             match = IGNORE.search(span.text)

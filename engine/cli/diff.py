@@ -218,8 +218,8 @@ def diff(base, rules, corpus, fmt, fail_on_change, max_bytes, output, dask_addre
         sys.exit(BAD_INPUT)
     if result.total == 0:
         _fail("le corpus ne contient aucun dossier")
+    whole = RENDERERS[fmt](result)
     if output is not None:
-        output.write_text(RENDERERS[fmt](result), encoding="utf-8")
-    shown = impact.render_markdown(result, max_bytes) if fmt == "markdown" else RENDERERS[fmt](result)
-    click.echo(shown, nl=False)
+        output.write_text(whole, encoding="utf-8")
+    click.echo(impact.render_markdown(result, max_bytes) if fmt == "markdown" else whole, nl=False)
     sys.exit(FOUND if fail_on_change and result.changed else OK)
