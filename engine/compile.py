@@ -16,12 +16,13 @@ import datetime
 from decimal import Decimal
 
 from . import cache, ir
-from .ir import AmountRef, DefRef, ExpressionVisitor, FieldRef, TableRef, VarRef
+from .ir import REFERENCE_DATE, AmountRef, DefRef, ExpressionVisitor, FieldRef, TableRef, VarRef
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status, Step, StepKind
 from .program import Program
 from .runtime import (
-    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, holder_of, kleene,
-    missing_of, negate, piece_types, requirement_status, resolve, rule_of, settled_amount, verdict_of, whole_units,
+    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, day_or_none,
+    holder_of, kleene, missing_of, negate, piece_types, requirement_status, resolve, rule_of, settled_amount,
+    verdict_of, whole_units,
 )
 from .values import Duration, Failure, Money, NotCovered, Unknown, between, first_problem
 
@@ -645,6 +646,9 @@ class Compiled:
                                                   self._explains)
                               for r, f, d in requirements]
         self._notices = [(n, NoticeOutcome(rule_of(n), n.message), namespace[f] if f else None) for n, f in notices]
+        names = list(program.definitions)
+        self._reference_date = ((i := names.index(REFERENCE_DATE)), namespace["DEF"][i]) \
+            if REFERENCE_DATE in program.definitions else None
 
     def evaluate(self, name: str, data: dict) -> Outcome:
         state = State(data, self._definitions, self._explains)
@@ -656,7 +660,14 @@ class Compiled:
         pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in outcomes)
         shown = tuple(shown for n, shown, applies in self._notices
                       if (pieces_missing or not n.when_pieces_missing) and (applies is None or applies(state) is True))
-        return Outcome(name, data.get("reference"), verdict_of(outcomes), outcomes, figures, shown)
+        return Outcome(name, data.get("reference"), verdict_of(outcomes), outcomes, figures, shown,
+                       self._day(state))
+
+    def _day(self, state: State):
+        if self._reference_date is None:
+            return None
+        index, compute = self._reference_date
+        return day_or_none(state.memo[index] if state.memo[index] is not _UNSET else compute(state))
 
 
 _COMPILED: dict[int, tuple[Program, Compiled]] = {}

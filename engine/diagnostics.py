@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import os
+import urllib.parse
+from pathlib import PurePath
 
 import attrs
 
+from . import __version__
+from .codes import CODES, SUBJECTS
 from .escape import json_dumps, visible
 from .source import Span
 
@@ -158,9 +163,26 @@ def render_json(diagnostics) -> str:
 
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SOURCE_ROOT = "%SRCROOT%"  # the checkout's root, which code hosts resolve themselves
 
 
-def _sarif_result(d: Diagnostic) -> dict:
+def repository_path(path: str, root: str | None) -> str | None:
+    """A diagnostic's file as a path from the repository's root, the form code hosts match against their
+    checkout; None for a file outside it (or none)."""
+    if not path or root is None:
+        return None
+    relative = os.path.relpath(os.path.abspath(path), root)
+    return None if relative == ".." or relative.startswith(".." + os.sep) else PurePath(relative).as_posix()
+
+
+def _sarif_location(path: str, root: str | None) -> dict:
+    inside = repository_path(path, root)
+    if inside is not None:
+        return {"uri": urllib.parse.quote(inside), "uriBaseId": SOURCE_ROOT}
+    return {"uri": PurePath(os.path.abspath(path)).as_uri() if path else "immat"}
+
+
+def _sarif_result(d: Diagnostic, index: dict[str, int], root: str | None) -> dict:
     path, line, column = d.position()
     region = {"startLine": max(line, 1), "startColumn": max(column, 1)}
     if d.span is not None:
@@ -168,39 +190,48 @@ def _sarif_result(d: Diagnostic) -> dict:
     message = d.message + (f" ({d.help})" if d.help else "")
     return {
         "ruleId": d.code,
+        "ruleIndex": index[d.code],
         "level": "error" if d.is_error else "warning",
         "message": {"text": message},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": path}, "region": region}}],
+        "locations": [{"physicalLocation": {"artifactLocation": _sarif_location(path, root), "region": region}}],
     }
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("immat")
-    except PackageNotFoundError:  # run from a source tree that is not installed
-        return "0"
-
-
-def render_sarif(diagnostics) -> str:
-    """SARIF 2.1.0, which code hosts read to annotate the lines of a pull request."""
-    codes = sorted({d.code for d in diagnostics})
-    driver = {"name": "immat", "version": _version(), "informationUri": "https://pypi.org/project/immat/",
-              "rules": [{"id": code} for code in codes]}
-    run = {
-        "tool": {"driver": driver},
-        "results": [_sarif_result(d) for d in diagnostics],
+def _sarif_rule(code: str, level: str) -> dict:
+    """A code's entry among the tool's rules: what code scanning shows beside each alert, and its help."""
+    c = CODES[code]
+    return {
+        "id": code,
+        "shortDescription": {"text": c.title},
+        "fullDescription": {"text": c.help},
+        "help": {"text": c.help, "markdown": f"**{c.title}**\n\n{c.help}\n\n`immat check --code {code}`"},
+        "defaultConfiguration": {"level": level},
+        "properties": {"tags": [SUBJECTS[c.subject]]},
     }
+
+
+def render_sarif(diagnostics, root: str | None = None, properties: dict | None = None) -> str:
+    """SARIF 2.1.0, which code hosts read to annotate the lines of a pull request: files from the repository's
+    `root`, each code found described, and `properties` (the pack and its digest) on the run."""
+    levels = {d.code: "error" if d.is_error else "warning" for d in sorted(diagnostics, key=lambda d: d.is_error)}
+    codes = sorted(levels)
+    index = {code: i for i, code in enumerate(codes)}
+    driver = {"name": "immat", "version": __version__, "informationUri": "https://pypi.org/project/immat/",
+              "rules": [_sarif_rule(code, levels[code]) for code in codes]}
+    run = {"tool": {"driver": driver}, "results": [_sarif_result(d, index, root) for d in diagnostics]}
+    if properties:
+        run["properties"] = properties
     return json_dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
 
 
-def render_gitlab(diagnostics) -> str:
+def render_gitlab(diagnostics, root: str | None = None) -> str:
     """GitLab's code quality report (the Code Climate format): one issue a diagnostic, with a fingerprint that
-    stays the same while the finding does, so that a merge request shows what it adds and what it fixes."""
+    stays the same while the finding does, so that a merge request shows what it adds and what it fixes;
+    paths from the repository's root, as GitLab wants them."""
     issues = []
     for d in diagnostics:
         path, line, _ = d.position()
+        path = repository_path(path, root) or path
         fingerprint = hashlib.sha256(f"{d.code}\0{path}\0{line}\0{d.message}".encode("utf-8")).hexdigest()
         issues.append({"description": d.message, "check_name": d.code, "fingerprint": fingerprint,
                        "severity": "major" if d.is_error else "minor",
@@ -208,14 +239,19 @@ def render_gitlab(diagnostics) -> str:
     return json_dumps(issues, indent=2) + "\n"
 
 
-def render_junit(diagnostics) -> str:
+def render_junit(diagnostics, properties: dict | None = None) -> str:
     """JUnit XML, which CI servers list as tests: one case a diagnostic, failed for an error, skipped (with its
-    message) for a warning; rules without either are one passing case."""
+    message) for a warning; rules without either are one passing case; `properties` (immat's version, the pack
+    and its digest) on the suite."""
     import xml.etree.ElementTree as ET
 
     errors = [d for d in diagnostics if d.is_error]
     suite = ET.Element("testsuite", name="immat check", tests=str(max(len(diagnostics), 1)),
                        failures=str(len(errors)), skipped=str(len(diagnostics) - len(errors)))
+    if properties:
+        listed = ET.SubElement(suite, "properties")
+        for name, value in properties.items():
+            ET.SubElement(listed, "property", name=name, value=value)
     for d in diagnostics:
         path, line, column = d.position()
         case = ET.SubElement(suite, "testcase", classname=path or "immat", name=f"{d.code} {line}:{column}")
@@ -226,9 +262,11 @@ def render_junit(diagnostics) -> str:
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def render_github(d: Diagnostic) -> str:
-    """A GitHub Actions workflow command: the message appears on the line of the pull request."""
+def render_github(d: Diagnostic, root: str | None = None) -> str:
+    """A GitHub Actions workflow command: the message appears on the line of the pull request (the file named
+    from the repository's root, as the runner resolves it)."""
     path, line, column = d.position()
+    path = repository_path(path, root) or path
     kind = "error" if d.is_error else "warning"
     # visible() leaves no line break to end the command early; « % » starts the runner's own escapes, and in a
     # property « , » and « : » would end it (actions/toolkit, command.ts).

@@ -7,12 +7,12 @@ import functools
 
 from . import ir
 from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, RequirementOutcome, Status, Step, StepKind
-from .ir import AmountRef, DefRef, ExpressionVisitor, FieldRef, TableRef, VarRef
+from .ir import REFERENCE_DATE, AmountRef, DefRef, ExpressionVisitor, FieldRef, TableRef, VarRef
 from .program import Program
 from .runtime import (
-    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, dated_note, holder_of,
-    kleene, missing_of, negate, piece_label, piece_types, requirement_status, resolve, row_text, rule_of,
-    settled_amount, verdict_of, whole_units,
+    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, dated_note,
+    day_or_none, holder_of, kleene, missing_of, negate, piece_label, piece_types, requirement_status, resolve,
+    row_text, rule_of, settled_amount, verdict_of, whole_units,
 )
 from .values import Failure, Money, NotCovered, Unknown, between, first_problem, is_known
 
@@ -25,7 +25,8 @@ def evaluate(program: Program, name: str, data: dict) -> Outcome:
     verdict = verdict_of(requirements)
     pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in requirements)
     notices = tuple(NoticeOutcome(rule_of(n), n.message) for n in program.notices if run.notice(n, pieces_missing))
-    return Outcome(name, data.get("reference"), verdict, requirements, amounts, notices)
+    day = run._defined(REFERENCE_DATE, None)[0] if REFERENCE_DATE in program.definitions else None
+    return Outcome(name, data.get("reference"), verdict, requirements, amounts, notices, day_or_none(day))
 
 
 class _Run(ExpressionVisitor):

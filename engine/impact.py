@@ -11,9 +11,10 @@ from decimal import Decimal
 
 import attrs
 
-from . import escape
+from . import __version__, escape
 from .outcome import AmountOutcome, AmountStatus, Holder, Outcome, Rule, Status, Verdict
 from .report import STATUS_WORDS, VERDICT_WORDS
+from .source import PackIdentity
 from .values import Money, format_euros
 
 
@@ -64,6 +65,7 @@ class Impact:
     unreadable: tuple[str, ...]
     verdicts: tuple[Change, ...]
     rules: tuple[RuleChanges, ...]
+    packs: tuple[PackIdentity, PackIdentity] | None = None  # the base's and the current rules' digests
 
     @property
     def verdict_dossiers(self) -> int:
@@ -97,7 +99,8 @@ def _differences(dossier, old_items, new_items, key, state, neutral) -> Iterator
             yield shown.rule, Change(dossier, getattr(shown, "holder", None), sa, sb)
 
 
-def compare(results: Iterable[tuple[str, list | None]], base: str, current: str | None) -> Impact:
+def compare(results: Iterable[tuple[str, list | None]], base: str, current: str | None,
+            packs: tuple[PackIdentity, PackIdentity] | None = None) -> Impact:
     """(name, the dossier's changes as dossier_changes gives them, None when unreadable) per dossier, in order."""
     total, changed, unreadable, verdicts = 0, 0, [], []
     rules: dict[str, Rule] = {}
@@ -114,7 +117,7 @@ def compare(results: Iterable[tuple[str, list | None]], base: str, current: str 
                 continue
             rules.setdefault(rule.id, rule)
             changes.setdefault(rule.id, []).append(change)
-    return Impact(base, current, total, changed, tuple(unreadable), tuple(verdicts), _grouped(rules, changes))
+    return Impact(base, current, total, changed, tuple(unreadable), tuple(verdicts), _grouped(rules, changes), packs)
 
 
 def _grouped(rules: dict[str, Rule], changes: dict[str, list[Change]]) -> tuple[RuleChanges, ...]:
@@ -161,6 +164,15 @@ def _current_words(impact: Impact) -> str:
     return impact.current if impact.current is not None else "règles livrées avec immat"
 
 
+def _compared_words(impact: Impact, code=str) -> str:
+    """Which rules are compared, by their digests, and the immat that compared them."""
+    base, current = code(impact.base), code(_current_words(impact))
+    if impact.packs is None:
+        return f"{base} (base) → {current}"
+    before, after = impact.packs
+    return f"{base} (base, empreinte {before.digest}) → {current} (empreinte {after.digest}) — immat {__version__}"
+
+
 def _who(change: Change) -> str:
     return change.dossier + (f" — {change.holder.name}" if change.holder else "")
 
@@ -181,7 +193,7 @@ def _groups(impact: Impact) -> Iterator[tuple[str, str, int, tuple[Change, ...]]
 
 
 def render_text(impact: Impact) -> str:
-    lines = [f"Règles comparées : {impact.base} (base) → {_current_words(impact)}", summary_text(impact)]
+    lines = [f"Règles comparées : {_compared_words(impact)}", summary_text(impact)]
     for rule_id, title, dossiers, changes in _groups(impact):
         lines += ["", f"{rule_id} — {title} ({_plural(dossiers, 'dossier')})"]
         lines += [f"  {_who(c)} : {_transition(c)}" for c in changes]
@@ -211,6 +223,8 @@ def impact_json(impact: Impact) -> dict:
     return {
         "base": impact.base,
         "current": impact.current,
+        "digests": None if impact.packs is None else {"base": impact.packs[0].digest, "current": impact.packs[1].digest},
+        "immat": __version__,
         "summary": {"dossiers": impact.total, "changed": impact.changed, "unreadable": len(impact.unreadable)},
         "unreadable": list(impact.unreadable),
         "verdict": {"dossiers": impact.verdict_dossiers,
@@ -270,7 +284,7 @@ def render_markdown(impact: Impact, max_bytes: int | None = None) -> str:
     `max_bytes`, the changes are cut where the comment would pass that size, and the count of those left out
     is said."""
     lines = ["### immat diff : effet du changement de règles", "",
-             f"Base : {escape.markdown_code(impact.base)} → actuelles : {escape.markdown_code(_current_words(impact))}",
+             f"Règles comparées : {_compared_words(impact, escape.markdown_code)}",
              "",
              f"**{summary_text(impact)}**"]
     if impact.changed:

@@ -13,6 +13,9 @@ import attrs
 from . import syntax as s
 from .source import Span
 
+# The definition a pack dates itself by: the barèmes in force, and the date its reports say they evaluated at.
+REFERENCE_DATE = "date_de_référence"
+
 # ------------------------------------------------------------------ types
 
 

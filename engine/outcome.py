@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 from typing import NamedTuple
 
@@ -126,6 +127,9 @@ class Outcome:
     requirements: tuple[RequirementOutcome, ...]
     amounts: tuple[AmountOutcome, ...]
     notices: tuple[NoticeOutcome, ...] = ()
+    # The pack's date de référence for this dossier (the barèmes in force then), None if it has none or it is
+    # not known.
+    evaluated_on: datetime.date | None = None
     rules: PackIdentity | None = None  # the pack the dossier was checked against
     # The dossier as read: what it says of itself (case, vehicle, holders) heads the reports for people.
     data: dict | None = attrs.field(default=None, eq=False, repr=False)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import attrs
 
-from . import escape
+from . import __version__, escape
 from .diagnostics import to_json as diagnostics_json
 from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status, Step, StepKind, Verdict
 from .program import Program
@@ -239,6 +239,8 @@ def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False) -> d
         "dossier": o.dossier,
         "reference": o.reference,
         "rules": {"pack": o.rules.name, "digest": o.rules.digest} if o.rules is not None else None,
+        "immat": __version__,
+        "evaluation_date": o.evaluated_on.isoformat() if o.evaluated_on else None,
         "verdict": str(o.verdict),
         "ants_status": ANTS_STATUS[o.verdict],
         "summary": counts,
@@ -433,8 +435,12 @@ def _heading(o: Outcome) -> tuple[str, str, str]:
 
 
 def _pack(o: Outcome) -> list[str]:
-    """The rules the dossier was checked against, so that a report can be traced to them."""
-    return [f"Règles : {o.rules}"] if o.rules is not None else []
+    """The rules the dossier was checked against, at which date and by which immat, so that a report can be
+    traced to what produced it."""
+    if o.rules is None:
+        return []
+    day = f"appliquées au {o.evaluated_on:%d/%m/%Y}" if o.evaluated_on else "date de référence inconnue"
+    return [f"Règles : {o.rules}, {day} — immat {__version__}"]
 
 
 def _section_title(sec: Section | Fees) -> str:

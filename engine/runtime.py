@@ -55,6 +55,11 @@ def verdict_of(requirements) -> Verdict:
 _OPEN = frozenset({Status.MISSING, Status.UNKNOWN, Status.ERROR})
 
 
+def day_or_none(value) -> datetime.date | None:
+    """The date de référence a report names: a date, or None when the dossier leaves it unknown."""
+    return value if isinstance(value, datetime.date) else None
+
+
 def rule_of(item) -> Rule:
     kind = item.kind if isinstance(item, ir.Requirement) else "avis" if isinstance(item, ir.Notice) else "montant"
     return Rule(item.name, kind, item.title, item.source, f"{item.span.path}:{item.span.line}", item.span)

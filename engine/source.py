@@ -6,6 +6,8 @@ import bisect
 
 import attrs
 
+from . import __version__
+
 
 @attrs.frozen(eq=False)
 class SourceFile:
@@ -88,3 +90,7 @@ class PackIdentity:
 
     def __str__(self) -> str:
         return f"{self.name} (empreinte {self.digest})"
+
+    def signed(self) -> str:
+        """The pack and the immat that read it, as the outputs for people end."""
+        return f"{self} — immat {__version__}"

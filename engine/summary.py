@@ -41,6 +41,8 @@ class Summary:
     to_complete: Counter = attrs.field(factory=Counter)  # field pointer → dossiers that must give it
     amounts: dict = attrs.field(factory=dict)  # amount id → _Amount
     errors: list = attrs.field(factory=list)  # (dossier, location, message) of each line without a report
+    produced_by: set = attrs.field(factory=set)  # (pack, digest, immat version) the reports name
+    dates: list = attrs.field(factory=list)  # the first and last evaluation dates the reports name
 
     def add(self, record: dict) -> None:
         if "errors" in record:
@@ -50,6 +52,10 @@ class Summary:
             return
         self.reports += 1
         self.verdicts[record["verdict"]] += 1
+        rules = record.get("rules") or {}
+        self.produced_by.add((rules.get("pack"), rules.get("digest"), record.get("immat")))
+        if day := record.get("evaluation_date"):  # ISO dates: their order is the text's
+            self.dates[:] = [min(self.dates[0], day), max(self.dates[1], day)] if self.dates else [day, day]
         fields, missing = set(), set()  # a dossier counts once, whatever its number of holders
         for r in record.get("requirements", ()):
             if r["status"] == "missing":
@@ -85,6 +91,8 @@ class Summary:
                          **({"not_computed": dict(sorted(a.open.items()))} if a.open else {})}
                         for aid, a in self.amounts.items()],
             "errors": [{"dossier": d, "location": w, "message": m} for d, w, m in self.errors],
+            "produced_by": [{"pack": p, "digest": d, "immat": v} for p, d, v in sorted(self.produced_by, key=str)],
+            "evaluation_dates": {"first": self.dates[0], "last": self.dates[1]} if self.dates else None,
         }
 
     def as_text(self) -> str:
@@ -121,6 +129,7 @@ def _lines(s: Summary, markdown: bool) -> list[str]:
     title = f"Synthèse du lot : {_n(s.dossiers)} dossier(s), {_n(s.reports)} rapport(s), " \
             f"{_n(len(s.errors))} ligne(s) en erreur"
     out = [f"# {title}" if markdown else title]
+    out += [""] + [cell(line) for line in _provenance(s)]
     out += heading("Verdicts")
     out += table(("Verdict", "Dossiers"), [(VERDICT_WORDS[v], _n(s.verdicts[v])) for v in VERDICT_WORDS])
     if s.missing:
@@ -142,6 +151,16 @@ def _lines(s: Summary, markdown: bool) -> list[str]:
     return out
 
 
+def _provenance(s: Summary) -> list[str]:
+    """Which rules and which immat produced the reports, and the span of their dates de référence."""
+    lines = [f"Règles : {pack} (empreinte {digest}) — immat {version}"
+             for pack, digest, version in sorted(s.produced_by, key=str)]
+    if s.dates:
+        first, last = (f"{day[8:10]}/{day[5:7]}/{day[:4]}" for day in s.dates)
+        lines.append(f"Appliquées au {first}" if first == last else f"Appliquées du {first} au {last}")
+    return lines
+
+
 def _n(count: int) -> str:
     return format_number(count)
 
@@ -150,7 +169,8 @@ def _n(count: int) -> str:
 
 def csv_header(amount_ids: list[str]) -> str:
     return _csv_line(["dossier", "reference", "verdict", "statut_ants", "pieces_manquantes",
-                      "informations_a_completer", *amount_ids, "erreur"])
+                      "informations_a_completer", *amount_ids, "date_de_reference", "regles", "empreinte", "immat",
+                      "erreur"])
 
 
 def csv_row(record: dict, amount_ids: list[str]) -> str:
@@ -158,14 +178,17 @@ def csv_row(record: dict, amount_ids: list[str]) -> str:
     amounts' values (empty when not computed), and for a line without a report, its first error."""
     if "errors" in record:
         first = record["errors"][0] if record["errors"] else {}
-        return _csv_line([record.get("dossier", ""), "", "", "", "", "", *([""] * len(amount_ids)),
+        return _csv_line([record.get("dossier", ""), "", "", "", "", "", *([""] * (len(amount_ids) + 4)),
                           first.get("message", "")])
     requirements = record.get("requirements", ())
     missing = [" ou ".join(r.get("pieces", ()) or (r["id"],)) for r in requirements if r["status"] == "missing"]
     fields = sorted({f for item in (*requirements, *record.get("amounts", ())) for f in item.get("missing_fields", ())})
     values = {a["id"]: a.get("value", "") for a in record.get("amounts", ())}
+    rules = record.get("rules") or {}
     return _csv_line([record["dossier"], record.get("reference") or "", record["verdict"], record["ants_status"],
-                      " ; ".join(missing), " ; ".join(fields), *(values.get(i, "") for i in amount_ids), ""])
+                      " ; ".join(missing), " ; ".join(fields), *(values.get(i, "") for i in amount_ids),
+                      record.get("evaluation_date") or "", rules.get("pack", ""), rules.get("digest", ""),
+                      record.get("immat", ""), ""])
 
 
 def _csv_line(cells: list) -> str:

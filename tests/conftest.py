@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from immat import __version__
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # The suite never writes to the user's ~/.cache: every run of immat it makes, in-process or in a subprocess,
@@ -23,6 +25,8 @@ atexit.register(shutil.rmtree, os.environ["IMMAT_CACHE_DIR"], ignore_errors=True
 # A pack's digest changes with any byte of its files: kept in golden files, one edit to a rule would move
 # every report's golden. Tests of their own check the digests; golden files show a placeholder.
 DIGEST = re.compile(r'(empreinte |"digest": ")[0-9a-f]{12}\b')
+# The same for immat's version, which every output names: a release would otherwise move every golden file.
+VERSION = re.compile(r'(immat |"immat": ")' + re.escape(__version__) + r'\b')
 
 
 class TextSnapshot(SingleFileSnapshotExtension):
@@ -32,7 +36,7 @@ class TextSnapshot(SingleFileSnapshotExtension):
     file_extension = "txt"
 
     def serialize(self, data, **kwargs):
-        return DIGEST.sub(r"\1…", super().serialize(data, **kwargs))
+        return VERSION.sub(r"\1…", DIGEST.sub(r"\1…", super().serialize(data, **kwargs)))
 
 
 @pytest.fixture

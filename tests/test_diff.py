@@ -132,7 +132,7 @@ def test_ct_threshold_change_as_json(immat, corpus, three_months):
     assert code == 0
     assert out == immat(*args)[1]  # byte-identical from run to run
     report = json.loads(out)
-    assert list(report) == ["base", "current", "summary", "unreadable", "verdict", "rules"]
+    assert list(report) == ["base", "current", "digests", "immat", "summary", "unreadable", "verdict", "rules"]
     assert report["summary"] == {"dossiers": 8, "changed": 2, "unreadable": 1}
     assert report["unreadable"] == ["<tmp>/corpus/h_illisible.json"]
     assert report["verdict"] == {"dossiers": 1, "changes": [

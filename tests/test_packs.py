@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from immat import __version__
 from immat.cli import main
 
 from .conftest import ROOT
@@ -262,22 +265,53 @@ def test_fmt_formats_the_configured_pack(immat, tmp_path):
 # ---------------------------------------------------------------- the pack is named in every output, with its digest
 
 
-def test_the_pack_and_its_digest_are_named_in_every_output(immat, tmp_path):
-    pack(tmp_path / "rules", a=REQUIREMENT)
+def test_the_pack_its_digest_immat_and_the_date_are_named_in_every_output(immat, tmp_path):
+    # The pack dates itself by the demand, as the shipped one does: its reports say at which date they applied it.
+    pack(tmp_path / "rules", a=REQUIREMENT, date="définition date_de_référence = date_demande\n")
     shutil.copytree(ROOT / "fixtures" / "exemple", tmp_path / "fixtures" / "exemple")
     digest = digest_of(immat("check").output)
-    named = f"rules (empreinte {digest})"
-    assert f"; règles : {named}" in immat("check").stderr
-    assert f"Règles : {named}\n" in immat("test").stdout
-    assert json.loads(immat("test", "--format", "json").stdout)["rules"] == {"pack": "rules", "digest": digest}
+    named, version = f"rules (empreinte {digest})", f"immat {__version__}"
+    signed = f"{named} — {version}"
+    rules = {"pack": "rules", "digest": digest}
+    # The reports: the example dossier was asked for on 15 June 2021, the date the rules are applied at.
     for fmt in ("text", "markdown", "html"):
-        assert f"Règles : {named}" in immat("validate", "--format", fmt, EXAMPLE).stdout
-    assert json.loads(immat("validate", "--format", "json", EXAMPLE).stdout)["rules"] == {
-        "pack": "rules", "digest": digest}
-    assert immat("explain", EXAMPLE).stdout.startswith(f"Règles : {named}\n")
-    assert f"règles : {named}" in immat("docs", "-o", "site").stderr
-    assert f"Règles de base « rules » (empreinte {digest}) ; règles actuelles : {named}" in immat(
-        "diff", "--base", "rules", "--corpus", EXAMPLE).stderr
+        assert f"Règles : {named}, appliquées au 15/06/2021 — {version}" in immat(
+            "validate", "--format", fmt, EXAMPLE).stdout
+    for fmt in ("json", "jsonl"):
+        report = json.loads(immat("validate", "--format", fmt, EXAMPLE).stdout)
+        assert (report["rules"], report["immat"], report["evaluation_date"]) == (rules, __version__, "2021-06-15")
+    row = dict(zip(*csv.reader(io.StringIO(immat("validate", "--format", "csv", EXAMPLE).stdout))))
+    assert (row["date_de_reference"], row["regles"], row["empreinte"], row["immat"]) == (
+        "2021-06-15", "rules", digest, __version__)
+    immat("validate", "--format", "jsonl", "--summary", "synthese.json", "-o", "lot.jsonl", EXAMPLE)
+    summary = json.loads((tmp_path / "synthese.json").read_text(encoding="utf-8"))
+    assert summary["produced_by"] == [{**rules, "immat": __version__}]
+    assert summary["evaluation_dates"] == {"first": "2021-06-15", "last": "2021-06-15"}
+    assert immat("explain", EXAMPLE).stdout.startswith(f"Règles : {signed}\n")
+    # The rule author's and CI's outputs.
+    assert f"; règles : {signed}" in immat("check").stderr
+    for fmt in ("sarif", "junit"):
+        out = immat("check", "--format", fmt).stdout
+        assert all(part in out for part in (digest, '"rules"' if fmt == "sarif" else 'value="rules"', __version__))
+    assert json.loads(immat("check", "--format", "sarif").stdout)["runs"][0]["properties"] == {
+        **rules, "immat": __version__}
+    assert f"Règles : {signed}\n" in immat("test").stdout
+    tested = json.loads(immat("test", "--format", "json").stdout)
+    assert (tested["rules"], tested["immat"]) == (rules, __version__)
+    assert f"règles : {signed}" in immat("docs", "-o", "site").stderr
+    assert f"Règles décrites : {signed}." in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    diff = immat("diff", "--base", "rules", "--corpus", EXAMPLE)
+    assert f"Règles de base « rules » (empreinte {digest}) ; règles actuelles : {signed}" in diff.stderr
+    compared = f"(base, empreinte {digest}) → règles livrées avec immat"
+    assert compared not in diff.stdout and f"(empreinte {digest}) — {version}" in diff.stdout
+    changes = json.loads(immat("diff", "--base", "rules", "--corpus", EXAMPLE, "--format", "json").stdout)
+    assert (changes["digests"], changes["immat"]) == ({"base": digest, "current": digest}, __version__)
+
+
+def test_a_pack_without_a_reference_date_says_it_is_unknown(immat, tmp_path):
+    pack(tmp_path / "rules", a=REQUIREMENT)
+    assert "date de référence inconnue" in immat("validate", EXAMPLE).stdout
+    assert json.loads(immat("validate", "--format", "json", EXAMPLE).stdout)["evaluation_date"] is None
 
 
 def test_the_digest_is_the_sha256_of_the_sha256sum_listing_of_the_pack(immat, tmp_path):

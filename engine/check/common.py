@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from .. import syntax as s
 from ..dossier import closest
-
-REFERENCE_DATE = "date_de_référence"
 OPERATOR_WORDS = {"*": "×", "-": "−"}
 KIND_WORDS = {s.Requirement: "exigence", s.Definition: "définition", s.Amount: "montant", s.Table: "barème",
               s.Notice: "avis"}

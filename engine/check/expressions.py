@@ -9,7 +9,8 @@ from ..ir import ANY, BOOL, DATE, DECIMAL, DURATION, INT, MONEY, NUMERIC, TEXT, 
 from ..program import CompiledTable
 from ..source import Span
 from ..values import Percentage
-from .common import OPERATOR_WORDS, REFERENCE_DATE, ROW_KEY, suggest
+from ..ir import REFERENCE_DATE
+from .common import OPERATOR_WORDS, ROW_KEY, suggest
 
 _LITERAL_TYPES = {s.Text: TEXT, s.DateLit: DATE, s.Boolean: BOOL, s.MoneyLit: MONEY, s.DurationLit: DURATION}
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import click
 
+from .. import __version__
 from .. import diagnostics as diag
 from ..config import Settings, settings
 from ..diagnostics import DiagnosticError
@@ -83,6 +85,16 @@ def written_to(output: Path | None):
     sink.close(done=True)
 
 
+def repository_root() -> str | None:
+    """The root of the git checkout the working directory is in, from which code hosts resolve a finding's
+    file; None outside one, or without git."""
+    try:
+        found = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, check=False)
+    except OSError:
+        return None
+    return found.stdout.decode().strip() if found.returncode == 0 else None
+
+
 def _default_rules(ctx, param, value: Path | None) -> Path | None:
     return value if value is not None else configured().rules
 
@@ -127,11 +139,9 @@ def _version(ctx, param, value: bool) -> None:
     """immat's version and the digest of the pack it ships: what a report produced by it names."""
     if not value or ctx.resilient_parsing:
         return
-    from importlib.metadata import version
-
     from ..pack import read_pack
 
-    click.echo(f"immat {version('immat')} — paquet livré (empreinte {read_pack(None).identity().digest})")
+    click.echo(f"immat {__version__} — paquet livré (empreinte {read_pack(None).identity().digest})")
     ctx.exit()
 
 

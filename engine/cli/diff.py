@@ -18,7 +18,7 @@ from .. import impact
 from ..diagnostics import DiagnosticError
 from ..pipeline import diff_one, load_rules
 from ..program import Program
-from . import BAD_INPUT, FOUND, OK, RULES_ERROR, configured, exit_codes, rules_option
+from . import BAD_INPUT, FOUND, OK, RULES_ERROR, configured, exit_codes, repository_root, rules_option
 from ..inputs import read_documents
 
 DEFAULT_RULES_IN_REPOSITORY = "rules"
@@ -40,11 +40,11 @@ def _git(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProces
 
 
 def _repository(base: str) -> Path:
-    found = _git(["rev-parse", "--show-toplevel"])
-    if found.returncode != 0:
+    root = repository_root()
+    if root is None:
         raise UsageProblem(f"--base « {base} » n'est ni un dossier de règles ni une révision git : "
-                           "le dossier courant n'est pas dans un dépôt git")
-    return Path(found.stdout.decode().strip())
+                           "le dossier courant n'est pas dans un dépôt git (ou git est introuvable)")
+    return Path(root)
 
 
 def _commit(base: str, root: Path) -> str:
@@ -208,10 +208,11 @@ def diff(base, rules, corpus, fmt, fail_on_change, max_bytes, output, dask_addre
     if before is None or after is None:
         sys.exit(RULES_ERROR)
     # The base is named as --base gave it: a git revision is read from a temporary folder.
-    click.echo(f"Règles de base « {base} » (empreinte {before.pack.digest}) ; règles actuelles : {after.pack}", err=True)
+    click.echo(f"Règles de base « {base} » (empreinte {before.pack.digest}) ; règles actuelles : {after.pack.signed()}", err=True)
     try:
         with _compared(before, after, paths, dask_address) as results:
-            result = impact.compare(_changes(results), base, None if rules is None else str(rules))
+            result = impact.compare(_changes(results), base, None if rules is None else str(rules),
+                                    (before.pack, after.pack))
     except DiagnosticError as exc:
         for d in exc.diagnostics:
             click.echo(diag.render_text(d), err=True)

@@ -70,5 +70,5 @@ def docs_command(output, fmt, fixtures, rules) -> None:
         sys.exit(BAD_INPUT)
     note = f" ({skipped} dossier(s) d'exemple illisible(s) ignoré(s))" if skipped else ""
     click.echo(f"{len(pages)} pages écrites dans {output}, {len(examples)} dossier(s) d'exemple{note} ; "
-               f"règles : {program.pack}", err=True)
+               f"règles : {program.pack.signed()}", err=True)
     sys.exit(OK)

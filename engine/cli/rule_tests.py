@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .. import escape
+from .. import __version__, escape
 from ..coverage import Coverage
 from ..pipeline import FixtureRun, fixture_folders, run_fixtures
 from ..source import PackIdentity
@@ -57,6 +57,7 @@ def _json(run: FixtureRun, pack: PackIdentity) -> str:
     covered = run.coverage
     document = {
         "rules": {"pack": pack.name, "digest": pack.digest},
+        "immat": __version__,
         "fixtures": [{"name": r.name, "passed": r.passed, "failures": list(r.failures)} for r in run.results],
         "coverage": {
             "rules_percent": round(_percent(covered, RULE_KINDS)[0], 1),
@@ -117,7 +118,7 @@ def _report(run, checked, failed: list, fmt: str, show_coverage: bool) -> None:
         for r in run.results:
             click.echo(f"{'ok ' if r.passed else 'ÉCHEC'} {r.name}")
             click.echo("".join(f"      {f}\n" for f in r.failures), nl=False)
-        click.echo(f"Règles : {checked.pack}")
+        click.echo(f"Règles : {checked.pack.signed()}")
         click.echo(f"{len(run.results) - len(failed)} passed, {len(failed)} failed")
         if show_coverage:
             click.echo("\n".join(_coverage_lines(run.coverage)))

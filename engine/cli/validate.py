@@ -413,7 +413,7 @@ def explain(dossier, rule_id, output, rules) -> None:
         click.echo(f"règle inconnue : « {rule_id} »{hint}", err=True)
         sys.exit(BAD_INPUT)
     with written_to(output):
-        click.echo(f"Règles : {program.pack}\n")
+        click.echo(f"Règles : {program.pack.signed()}\n")
         click.echo("\n\n".join(trees))
 
 

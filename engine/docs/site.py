@@ -16,6 +16,7 @@ from ..program import Program
 from . import french as fr
 from . import links
 from .cases import CASES, CaseFinder
+from .codes import CODES_PAGE, codes_link, codes_page
 from .document import (
     TERMS_HEADING, Bullets, Callout, Code, Definitions, Details, Heading, Link, Page, Para, Phrase, Strong, Table,
     phrase,
@@ -74,7 +75,7 @@ class Site:
 
     def target(self, link: Link) -> str | None:
         """A link's page (without extension) and anchor, or None when nothing documents that name."""
-        if link.kind in ("index", LIMITS):
+        if link.kind in ("index", LIMITS, CODES_PAGE):
             return link.kind + (f"#{link.name}" if link.name else "")
         return self.paths.get((link.kind, link.name))
 
@@ -391,6 +392,8 @@ class Site:
             Heading(2, (LIMITS_TITLE,), "limites"),
             Para(phrase("Les cas hors barème et les points qu'une règle ne traite pas, avec ce que le rapport dit "
                         "alors, sont réunis sur une page : ", limits_link(), ".")),
+            Para(phrase("Pour les auteurs des règles, ce que signale chaque code d'erreur ou d'avertissement : ",
+                        codes_link(), ".")),
             Heading(2, ("Par cas d'achat",), "cas"),
             *self._by_case(),
             Heading(2, ("Par pièce justificative",), "pieces"),
@@ -402,7 +405,7 @@ class Site:
     def _pack(self) -> list:
         # A lawyer who quotes these pages can say which rules they describe, as every report does.
         pack = self.program.pack
-        return [Para((f"Règles décrites : {pack}.",), "note")] if pack is not None else []
+        return [Para((f"Règles décrites : {pack.signed()}.",), "note")] if pack is not None else []
 
     def _by_case(self) -> list:
         origins = tuple(self.prose.enum("/achat/origine")) or ("france",)
@@ -481,7 +484,7 @@ class Site:
         pages += [self.amount(a) for a in self.program.amounts.values()]
         pages += [self.definition(d) for d in self.program.definitions.values()]
         pages += [table_page(self, t) for t in self.program.tables.values()]
-        return pages + [limits_page(self)]
+        return pages + [limits_page(self), codes_page()]
 
 
 def _is_first_rank(e) -> bool:
