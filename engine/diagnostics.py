@@ -239,6 +239,14 @@ def render_gitlab(diagnostics, root: str | None = None) -> str:
     return json_dumps(issues, indent=2) + "\n"
 
 
+def junit_properties(suite, properties: dict[str, str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    listed = ET.SubElement(suite, "properties")
+    for name, value in properties.items():
+        ET.SubElement(listed, "property", name=name, value=value)
+
+
 def render_junit(diagnostics, properties: dict | None = None) -> str:
     """JUnit XML, which CI servers list as tests: one case a diagnostic, failed for an error, skipped (with its
     message) for a warning; rules without either are one passing case; `properties` (immat's version, the pack
@@ -249,9 +257,7 @@ def render_junit(diagnostics, properties: dict | None = None) -> str:
     suite = ET.Element("testsuite", name="immat check", tests=str(max(len(diagnostics), 1)),
                        failures=str(len(errors)), skipped=str(len(diagnostics) - len(errors)))
     if properties:
-        listed = ET.SubElement(suite, "properties")
-        for name, value in properties.items():
-            ET.SubElement(listed, "property", name=name, value=value)
+        junit_properties(suite, properties)
     for d in diagnostics:
         path, line, column = d.position()
         case = ET.SubElement(suite, "testcase", classname=path or "immat", name=f"{d.code} {line}:{column}")

@@ -91,6 +91,10 @@ class PackIdentity:
     def __str__(self) -> str:
         return f"{self.name} (empreinte {self.digest})"
 
+    def properties(self) -> dict[str, str]:
+        """The same for machine-read outputs (SARIF's and JUnit's properties)."""
+        return {"immat": __version__, "pack": self.name, "digest": self.digest}
+
     def signed(self) -> str:
         """The pack and the immat that read it, as the outputs for people end."""
         return f"{self} — immat {__version__}"

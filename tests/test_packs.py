@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -295,7 +296,9 @@ def test_the_pack_its_digest_immat_and_the_date_are_named_in_every_output(immat,
         assert all(part in out for part in (digest, '"rules"' if fmt == "sarif" else 'value="rules"', __version__))
     assert json.loads(immat("check", "--format", "sarif").stdout)["runs"][0]["properties"] == {
         **rules, "immat": __version__}
-    assert f"Règles : {signed}\n" in immat("test").stdout
+    assert f"Règles : {signed}\n" in immat("test", "--junit", "junit.xml").stdout
+    suite = ET.parse(tmp_path / "junit.xml").getroot()
+    assert {p.get("name"): p.get("value") for p in suite.iter("property")} == {**rules, "immat": __version__}
     tested = json.loads(immat("test", "--format", "json").stdout)
     assert (tested["rules"], tested["immat"]) == (rules, __version__)
     assert f"règles : {signed}" in immat("docs", "-o", "site").stderr

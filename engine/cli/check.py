@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
 from .. import diagnostics as diag
 from ..codes import CODES, describe
 from ..pipeline import check_rules
@@ -22,15 +21,11 @@ RENDERERS = {
     "text": lambda ds, root, pack: "".join(diag.render_text(d) + "\n" for d in ds),
     "gnu": lambda ds, root, pack: "".join(diag.gnu_line(d) + "\n" for d in ds),
     "json": lambda ds, root, pack: diag.render_json(ds),
-    "sarif": lambda ds, root, pack: diag.render_sarif(ds, root, _properties(pack)),
+    "sarif": lambda ds, root, pack: diag.render_sarif(ds, root, pack.properties()),
     "gitlab": lambda ds, root, pack: diag.render_gitlab(ds, root),
-    "junit": lambda ds, root, pack: diag.render_junit(ds, _properties(pack)),
+    "junit": lambda ds, root, pack: diag.render_junit(ds, pack.properties()),
     "github": lambda ds, root, pack: "".join(diag.render_github(d, root) + "\n" for d in ds),
 }
-
-
-def _properties(pack) -> dict:
-    return {"immat": __version__, "pack": pack.name, "digest": pack.digest}
 
 
 def _describe_code(ctx, param, code: str | None) -> None:

@@ -11,6 +11,7 @@ import click
 
 from .. import __version__, escape
 from ..coverage import Coverage
+from ..diagnostics import junit_properties
 from ..pipeline import FixtureRun, fixture_folders, run_fixtures
 from ..source import PackIdentity
 from . import BAD_INPUT, FOUND, OK, configured, exit_codes, _load, output_option, rules_option, written_to
@@ -18,10 +19,11 @@ from . import BAD_INPUT, FOUND, OK, configured, exit_codes, _load, output_option
 RULE_KINDS = ("exigence", "exception", "alternative", "montant", "avis", "barème")
 
 
-def _junit(run: FixtureRun, path: Path) -> None:
+def _junit(run: FixtureRun, pack: PackIdentity, path: Path) -> None:
     failed = [r for r in run.results if not r.passed]
     suite = ET.Element("testsuite", name="immat", tests=str(len(run.results)), failures=str(len(failed)),
                        time=f"{sum(r.seconds for r in run.results):.3f}")
+    junit_properties(suite, pack.properties())
     for r in run.results:
         case = ET.SubElement(suite, "testcase", classname="fixtures", name=r.name, time=f"{r.seconds:.3f}")
         if r.failures:
@@ -103,7 +105,7 @@ def rule_tests(rules_path, fixtures, rules, junit, show_coverage, fail_under, fm
         sys.exit(BAD_INPUT)
     run = run_fixtures(checked.program, fixtures)
     if junit:
-        _junit(run, junit)
+        _junit(run, checked.pack, junit)
     failed = [r for r in run.results if not r.passed]
     with written_to(output):
         _report(run, checked, failed, fmt, show_coverage or fail_under is not None)
