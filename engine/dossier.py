@@ -43,7 +43,7 @@ class Dossier:
 
 @functools.cache
 def _checked_schema(schema: Schema) -> dict:
-    return _as_enums(schema.document)
+    return _for_jsonschema(schema.document)
 
 
 @functools.cache
@@ -101,24 +101,23 @@ def _fast_expressible(node: object) -> bool:
     return all(map(_fast_expressible, children))
 
 
-# jsonschema searches a pattern with Python's re, where $ also matches before a final line break;
-# fastjsonschema turns every $ into \Z. This lookahead, once turned, means what $ meant.
+# A schema's pattern is an ECMA-262 regular expression (JSON Schema 2020-12, section 6.4), whose $ ends the text.
+# Python's re, which jsonschema searches with, also matches $ before a final line break: « AB-123-CD\n » would
+# pass for a plate. fastjsonschema turns every un-escaped $ into \Z, found as this does; jsonschema is given
+# the same \Z, so that both read a pattern as the standard does.
 _DOLLAR = re.compile(r"(?<!\\)\$")
 
 
 def _for_fastjsonschema(node, names: bool = False):
-    """The schema as fastjsonschema must read it to agree with jsonschema: each $ of a pattern as Python's re
-    reads it, and a const (a text, on the fast path) as the one-value enum it is: fastjsonschema's own const
-    does not compile without detailed exceptions. `names`: the keys of `node` are names, not keywords."""
+    """The schema as fastjsonschema must read it to agree with jsonschema: a const (a text, on the fast path) as
+    the one-value enum it is, since fastjsonschema's own const does not compile without detailed exceptions.
+    `names`: the keys of `node` are names, not keywords."""
     if isinstance(node, list):
         return [_for_fastjsonschema(item) for item in node]
     if not isinstance(node, dict):
         return node
     if names:
         return {key: _for_fastjsonschema(value) for key, value in node.items()}
-    pattern = node.get("pattern")
-    if isinstance(pattern, str):
-        node = node | {"pattern": _DOLLAR.sub(lambda _: r"(?=\n?$)", pattern)}
     if "const" in node:
         allowed = [value for value in node.get("enum", [node["const"]]) if value == node["const"]]
         node = {key: value for key, value in node.items() if key != "const"} | {"enum": allowed}
@@ -172,20 +171,23 @@ def _fast_accepts(schema: Schema, data: dict) -> bool:
     return True
 
 
-def _as_enums(node):
-    """The schema with each documented list of values (oneOf of const) checked as a plain enum.
+def _for_jsonschema(node):
+    """The schema as jsonschema checks it: each documented list of values (oneOf of const) as a plain enum, and
+    each pattern's $ as the end of the text (see _DOLLAR).
 
-    Both accept the same values; jsonschema tries every branch of a oneOf and builds an error
+    Both forms accept the same values; jsonschema tries every branch of a oneOf and builds an error
     for each that fails, which made validation the slowest stage of a batch.
     """
     if isinstance(node, list):
-        return [_as_enums(item) for item in node]
+        return [_for_jsonschema(item) for item in node]
     if not isinstance(node, dict):
         return node
     branches = node.get("oneOf")
     if branches and all(isinstance(b, dict) and "const" in b for b in branches):
         node = {k: v for k, v in node.items() if k != "oneOf"} | {"enum": [b["const"] for b in branches]}
-    return {key: _as_enums(value) for key, value in node.items()}
+    if isinstance(node.get("pattern"), str):
+        node = node | {"pattern": _DOLLAR.sub(lambda _: r"\Z", node["pattern"])}
+    return {key: _for_jsonschema(value) for key, value in node.items()}
 
 
 # Marks a field whose values may be written in any case: the certificate prints its codes

@@ -178,3 +178,38 @@ def test_both_validators_agree_on_a_valid_generated_dossier_with_one_value_at_an
 @given(data=any_json)
 def test_both_validators_agree_on_any_json_value(data):
     assert_both_agree(data)
+
+
+# Each pattern of the shipped schema, with a value it accepts: a line break after it is not the same value.
+PATTERN_FIELDS = [
+    ("/achat/pays", "DE"), ("/vehicule/immatriculation", "AB-123-CD"), ("/vehicule/numero_formule", "2021AB12345"),
+    ("/vehicule/vin", "VF1AB000012345678"), ("/titulaires/0/adresse/code_postal", "75001"),
+    ("/titulaires/0/adresse/code_insee", "75101"),
+]
+
+
+def _with(data: dict, pointer: str, value) -> dict:
+    data = json.loads(json.dumps(data))
+    *parents, last = pointer.strip("/").split("/")
+    node = data
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    node[last] = value
+    return data
+
+
+@pytest.mark.parametrize("pointer, good", PATTERN_FIELDS, ids=[p for p, _ in PATTERN_FIELDS])
+def test_a_pattern_ends_at_the_end_of_the_text_as_json_schema_says(pointer, good, cli, tmp_path):
+    """ECMA-262's $, not Python's: « 75001\\n » is not a postal code, for both validators and in the report."""
+    base = json.loads((ROOT / "fixtures" / "exemple" / "dossier.json").read_text("utf-8"))
+    assert dossier_module._fast_accepts(shipped_schema(), _with(base, pointer, good))
+    assert jsonschema_accepts(_with(base, pointer, good))
+    for bad in (good + "\n", good + "\n\n", "\n" + good):
+        data = _with(base, pointer, bad)
+        assert not dossier_module._fast_accepts(shipped_schema(), data)
+        assert not jsonschema_accepts(data)
+    path = tmp_path / "dossier.json"
+    path.write_text(json.dumps(_with(base, pointer, good + "\n")), encoding="utf-8")
+    result = cli("validate", "--format", "json", path)
+    assert result.exit_code == 2
+    assert [e["pointer"] for e in json.loads(result.stdout)["errors"]] == [pointer]
