@@ -29,6 +29,7 @@ from immat.docs.links import slug  # noqa: E402
 from immat.pipeline import load_rules, validate  # noqa: E402
 
 from .browser import ABSENT, CHROMIUM, chromium  # noqa: E402
+from .conftest import ROOT  # noqa: E402
 
 
 # ---------------------------------------------------------------- STAND-IN for immat.serve.create_app
@@ -167,6 +168,34 @@ def keep(browser, element, tmp_path: Path, name: str) -> None:
         shutil.copy(shot, folder / name)
 
 
+# Every text drawn on screen against the background under it: WCAG AA asks 4.5:1, 3:1 for large text.
+POOR_CONTRAST = """
+const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+const channel = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+const under = (node) => {
+  for (; node; node = node.parentElement) {
+    const colour = rgb(getComputedStyle(node).backgroundColor);
+    if (colour.length < 4 || colour[3] > 0) return colour;
+  }
+  return [255, 255, 255];
+};
+const poor = [];
+for (const node of document.querySelectorAll("body *:not(option)")) {
+  if (![...node.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()) || !node.getClientRects().length) continue;
+  const style = getComputedStyle(node);
+  const [a, b] = [luminance(rgb(style.color)), luminance(under(node))];
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const size = parseFloat(style.fontSize);
+  const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+  if (ratio < (large ? 3 : 4.5)) poor.push(`${node.tagName} « ${node.textContent.trim().slice(0, 40)} » ${ratio.toFixed(2)}`);
+}
+return poor;
+"""
+UNLABELLED = "return [...document.querySelectorAll('input, select, textarea')].filter((c) => !c.labels.length)" \
+             ".map((c) => c.outerHTML)"
+
+
 def fill_used_car_bought_in_france(browser) -> None:
     """What an instructor types for a used car bought in France, with only the identity document at hand."""
     from selenium.webdriver.common.by import By
@@ -210,9 +239,18 @@ def test_an_instructor_fills_the_form_for_an_incomplete_used_car_dossier(browser
     opened(browser, server)
     footer = browser.find_element(By.ID, "version").text
     assert footer.startswith(f"immat {immat.__version__} — règles paquet livré (empreinte ")
+    inspection_date = browser.find_element(
+        By.CSS_SELECTOR, ".piece:has([data-piece=proces_verbal_controle_technique]) [data-piece-champ=date]")
+    assert not inspection_date.is_displayed()  # asked for only when the piece is at hand
+    ct = browser.find_element(By.XPATH, "//label[normalize-space()='Procès-verbal de contrôle technique']")
+    ct.click()
+    assert inspection_date.is_displayed()
+    ct.click()
     fill_used_car_bought_in_france(browser)
     browser.find_element(By.ID, "verifier-formulaire").click()
     shown = report_shown(browser, "Verdict : incomplet")
+    assert browser.execute_script(POOR_CONTRAST) == []
+    assert browser.execute_script(UNLABELLED) == []
 
     verdict = shown.find_element(By.CSS_SELECTOR, ".verdict")
     assert verdict.text == "Verdict : INCOMPLET"
@@ -260,6 +298,26 @@ def test_a_malformed_dossier_pasted_shows_where_it_breaks(browser, server):
     error.find_element(By.CSS_SELECTOR, "button.lieu").click()
     assert browser.switch_to.active_element == area
     assert browser.execute_script("return arguments[0].selectionStart", area) == len('{"reference": "X",\n') + 28
+
+
+def test_a_dossier_file_dropped_or_opened_is_checked(browser, server):
+    from selenium.webdriver.common.by import By
+
+    opened(browser, server)
+    example = ROOT / "fixtures" / "exemple" / "dossier.json"
+    browser.execute_script(
+        "const data = new DataTransfer();"
+        " data.items.add(new File([arguments[1]], 'dossier.json', {type: 'application/json'}));"
+        " arguments[0].dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));",
+        browser.find_element(By.ID, "dossier-json"), example.read_text(encoding="utf-8"))
+    report_shown(browser, "Verdict : incomplet")
+    assert browser.find_element(By.ID, "resultat-titre").text == "Rapport du dossier EXEMPLE-2021-001"
+    assert "Paul Fictif" in browser.find_element(By.ID, "rapport").text
+
+    browser.find_element(By.ID, "fichier-json").send_keys(str(ROOT / "fixtures" / "neuf_france_complet" / "dossier.json"))
+    report_shown(browser, "Verdict : complet")
+    assert browser.find_element(By.CSS_SELECTOR, "#rapport .verdict").text == "Verdict : COMPLET"
+    assert '"reference"' in browser.find_element(By.ID, "dossier-json").get_attribute("value")
 
 
 def test_a_dossier_outside_its_schema_shows_the_field_at_fault(browser, server):
