@@ -65,6 +65,7 @@ function schemaNode(pointer) {
 
 function fieldName(pointer) {
   const title = state.schema ? schemaNode(pointer).title : "";
+  if (!pointer) return title || "le dossier";
   return title ? `${title} (${pointer})` : pointer;
 }
 
@@ -173,7 +174,8 @@ function announce(text) {
   $("annonce").textContent = text;
 }
 
-async function verify(text) {
+// `form`: the dossier comes from the form, whose fields a schema error may then point at.
+async function verify(text, form = false) {
   document.querySelectorAll("[aria-invalid]").forEach((control) => control.removeAttribute("aria-invalid"));
   announce("Vérification en cours…");
   let response;
@@ -189,7 +191,7 @@ async function verify(text) {
   const body = await response.json().catch(() => null);
   if (response.ok && body) return showReport(body);
   if (body && Array.isArray(body.errors)) {
-    return showErrors(ERROR_TITLES[response.status] || "Dossier non vérifié", body.errors);
+    return showErrors(ERROR_TITLES[response.status] || "Dossier non vérifié", body.errors, form);
   }
   return showErrors("Dossier non vérifié", [{ message: `le serveur a répondu ${response.status}` }]);
 }
@@ -203,27 +205,30 @@ function shown(title, nodes, summary) {
 
 // ------------------------------------------------------------------ a located error
 
-function showErrors(title, errors) {
-  const items = errors.map((error) => el("li", {}, where(error), el("span", { class: "message" }, error.message)));
+function showErrors(title, errors, form = false) {
+  const items = errors.map((error) => el("li", {}, where(error, form), el("span", { class: "message" }, error.message)));
   shown("Dossier non vérifié", [
     el("p", { class: "verdict illisible" }, title),
     el("ul", { class: "erreurs" }, ...items),
   ], `${title} : ${errors.length} erreur(s). ${errors.map((e) => e.message).join(" ; ")}`);
 }
 
-function where(error) {
+// Where an error is: a button that goes there (the place in the JSON, or the form's field), else its words.
+function where(error, form) {
   if (error.line) {
-    const place = `ligne ${error.line}, colonne ${error.column}`;
-    const button = el("button", { type: "button", class: "lieu" }, place);
-    button.addEventListener("click", () => selectAt(error.line, error.column));
-    return el("span", {}, button, " ");
+    return placeButton(`ligne ${error.line}, colonne ${error.column}`, () => selectAt(error.line, error.column), " ");
   }
-  if (error.pointer !== undefined && error.pointer !== null) {
-    const control = document.querySelector(`#formulaire [data-champ="${CSS.escape(error.pointer)}"]`);
-    if (control) control.setAttribute("aria-invalid", "true");
-    return el("span", { class: "lieu" }, fieldName(error.pointer || "/"), " : ");
-  }
-  return null;
+  if (error.pointer === undefined || error.pointer === null) return null;
+  const control = form && document.querySelector(`#formulaire [data-champ="${CSS.escape(error.pointer)}"]`);
+  if (!control) return el("span", { class: "lieu" }, fieldName(error.pointer), " : ");
+  control.setAttribute("aria-invalid", "true");
+  return placeButton(fieldName(error.pointer), () => control.focus(), " : ");
+}
+
+function placeButton(label, go, after) {
+  const button = el("button", { type: "button", class: "lieu" }, label);
+  button.addEventListener("click", go);
+  return el("span", {}, button, after);
 }
 
 function selectAt(line, column) {
@@ -425,7 +430,7 @@ function wire() {
     event.preventDefault();
     const text = JSON.stringify(formDossier(), null, 2);
     $("dossier-json").value = text;
-    verify(text);
+    verify(text, true);
   });
   $("form-json").addEventListener("submit", (event) => {
     event.preventDefault();
