@@ -58,7 +58,7 @@ def stand_in_app() -> Starlette:
         try:
             outcome = validate(program, text, "requête", explain=request.query_params.get("explain") == "true")
         except DiagnosticError as e:
-            status = 422 if all(d.code == "schema" for d in e.diagnostics) else 400
+            status = 400 if any(d.code == "json-invalide" for d in e.diagnostics) else 422
             return JSONResponse(report.unreadable_json("requête", e.diagnostics), status_code=status)
         return Response(report.render_json(outcome, explain=True), media_type="application/json")
 
@@ -296,10 +296,10 @@ def test_a_malformed_dossier_pasted_shows_where_it_breaks(browser, server):
     area = browser.find_element(By.ID, "dossier-json")
     area.send_keys('{"reference": "X",\n  "vehicule": {"genre": "VP",}\n}')
     browser.find_element(By.ID, "verifier-json").click()
-    shown = report_shown(browser, "JSON mal formé")
+    shown = report_shown(browser, "Dossier illisible")
     error = shown.find_element(By.CSS_SELECTOR, ".erreurs li")
     assert error.text.startswith("ligne 2, colonne 29")
-    assert "virgule en trop" in error.text
+    assert "JSON mal formé : virgule en trop" in error.text
     error.find_element(By.CSS_SELECTOR, "button.lieu").click()
     assert browser.switch_to.active_element == area
     assert browser.execute_script("return arguments[0].selectionStart", area) == len('{"reference": "X",\n') + 28
@@ -325,6 +325,27 @@ def test_a_dossier_file_dropped_or_opened_is_checked(browser, server):
     assert '"reference"' in browser.find_element(By.ID, "dossier-json").get_attribute("value")
 
 
+# A case each report shows differently: a request refused, an amount left to complete.
+OTHER_CASES = {
+    "saint_martin": ("REJETÉ", "Demande irrecevable (1)", "non couvert"),
+    "malus_masse_non_renseignee": ("COMPLET", "à compléter", "Masse en ordre de marche (/vehicule/masse_ordre_marche)"),
+}
+
+
+def test_a_refused_request_and_an_amount_to_complete_are_shown_in_words(browser, server):
+    from selenium.webdriver.common.by import By
+
+    opened(browser, server)
+    for case, (verdict, *words) in OTHER_CASES.items():
+        text = (ROOT / "fixtures" / case / "dossier.json").read_text(encoding="utf-8")
+        browser.execute_script("arguments[0].value = arguments[1]", browser.find_element(By.ID, "dossier-json"), text)
+        browser.find_element(By.ID, "verifier-json").click()
+        shown = report_shown(browser, f"Verdict : {verdict.lower()} ")
+        assert shown.find_element(By.CSS_SELECTOR, ".verdict").text == f"Verdict : {verdict}"
+        for word in words:
+            assert word in shown.text, case
+
+
 def test_a_dossier_outside_its_schema_shows_the_field_at_fault(browser, server):
     from selenium.webdriver.common.by import By
 
@@ -332,7 +353,7 @@ def test_a_dossier_outside_its_schema_shows_the_field_at_fault(browser, server):
     browser.find_element(By.ID, "f-reference").send_keys("GUICHET-43")
     browser.find_element(By.ID, "f-code-postal").send_keys("6900")
     browser.find_element(By.ID, "verifier-formulaire").click()
-    shown = report_shown(browser, "Dossier non conforme au schéma")
+    shown = report_shown(browser, "Dossier non conforme")
     assert "Code postal (/titulaires/0/adresse/code_postal) : code postal invalide" in shown.text
     postcode = browser.find_element(By.ID, "f-code-postal")
     assert postcode.get_attribute("aria-invalid") == "true"

@@ -11,10 +11,10 @@ const API = {
 };
 const VERDICTS = { complete: "COMPLET", incomplete: "INCOMPLET", rejected: "REJETÉ" };
 const ERROR_TITLES = {
-  400: "JSON mal formé",
+  400: "Dossier illisible",
   413: "Dossier trop volumineux",
   415: "Type de contenu refusé",
-  422: "Dossier non conforme au schéma",
+  422: "Dossier non conforme",
 };
 // The pieces whose own fields the rules read (a technical inspection's date and result, the crossed-out
 // certificate's « vendu le » and signature): the form asks for them beside their checkbox.
