@@ -187,13 +187,14 @@ const under = (node) => {
 };
 const poor = [];
 for (const node of document.querySelectorAll("body *:not(option)")) {
-  if (![...node.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()) || !node.getClientRects().length) continue;
+  const words = [...node.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (!words || !node.getClientRects().length) continue;
   const style = getComputedStyle(node);
   const [a, b] = [luminance(rgb(style.color)), luminance(under(node))];
   const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
   const size = parseFloat(style.fontSize);
   const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
-  if (ratio < (large ? 3 : 4.5)) poor.push(`${node.tagName} « ${node.textContent.trim().slice(0, 40)} » ${ratio.toFixed(2)}`);
+  if (ratio < (large ? 3 : 4.5)) poor.push(`${node.tagName} « ${node.textContent.trim().slice(0, 40)} » ${ratio}`);
 }
 return poor;
 """
@@ -319,7 +320,8 @@ def test_a_dossier_file_dropped_or_opened_is_checked(browser, server):
     assert browser.find_element(By.ID, "resultat-titre").text == "Rapport du dossier EXEMPLE-2021-001"
     assert "Paul Fictif" in browser.find_element(By.ID, "rapport").text
 
-    browser.find_element(By.ID, "fichier-json").send_keys(str(ROOT / "fixtures" / "neuf_france_complet" / "dossier.json"))
+    new_car = ROOT / "fixtures" / "neuf_france_complet" / "dossier.json"
+    browser.find_element(By.ID, "fichier-json").send_keys(str(new_car))
     report_shown(browser, "Verdict : complet")
     assert browser.find_element(By.CSS_SELECTOR, "#rapport .verdict").text == "Verdict : COMPLET"
     assert '"reference"' in browser.find_element(By.ID, "dossier-json").get_attribute("value")
@@ -328,7 +330,8 @@ def test_a_dossier_file_dropped_or_opened_is_checked(browser, server):
 # A case each report shows differently: a request refused, an amount left to complete.
 OTHER_CASES = {
     "saint_martin": ("REJETÉ", "Demande irrecevable (1)", "non couvert"),
-    "malus_masse_non_renseignee": ("COMPLET", "à compléter", "Masse en ordre de marche (/vehicule/masse_ordre_marche)"),
+    "malus_masse_non_renseignee": ("COMPLET", "à compléter",
+                                   "Masse en ordre de marche (/vehicule/masse_ordre_marche)"),
 }
 
 

@@ -72,7 +72,9 @@ function fieldName(pointer) {
 function codedValues(node) {
   const values = (node.enum || []).map((value) => ({ value: String(value), description: "" }));
   for (const option of node.oneOf || node.anyOf || []) {
-    if (option && "const" in option) values.push({ value: String(option.const), description: option.description || "" });
+    if (option && "const" in option) {
+      values.push({ value: String(option.const), description: option.description || "" });
+    }
   }
   return values;
 }
@@ -93,7 +95,9 @@ function optionText({ value, description }) {
 
 function fillSelect(select, node) {
   select.replaceChildren(el("option", { value: "", text: "— non renseigné —" }));
-  for (const option of codedValues(node)) select.append(el("option", { value: option.value, text: optionText(option) }));
+  for (const option of codedValues(node)) {
+    select.append(el("option", { value: option.value, text: optionText(option) }));
+  }
 }
 
 function prepareForm() {
@@ -113,8 +117,8 @@ function prepareForm() {
 function pieceChoice(option, index) {
   const id = `f-piece-${index}`;
   const box = el("input", { type: "checkbox", id, "data-piece": option.value });
-  const item = el("div", { class: "piece" },
-    el("div", { class: "champ case" }, box, el("label", { for: id, text: shortName(option.description) || option.value })));
+  const label = el("label", { for: id, text: shortName(option.description) || option.value });
+  const item = el("div", { class: "piece" }, el("div", { class: "champ case" }, box, label));
   const template = PIECE_DETAILS[option.value] && $(PIECE_DETAILS[option.value]);
   if (template) {
     const details = template.content.firstElementChild.cloneNode(true);
@@ -174,8 +178,21 @@ function announce(text) {
   $("annonce").textContent = text;
 }
 
-// `form`: the dossier comes from the form, whose fields a schema error may then point at.
+// `form`: the dossier comes from the form, whose fields a schema error may then point at. One dossier at a
+// time: the buttons wait for the answer.
 async function verify(text, form = false) {
+  const buttons = [...document.querySelectorAll("button[type=submit]")].filter((button) => !button.disabled);
+  buttons.forEach((button) => { button.disabled = true; });
+  $("resultat").setAttribute("aria-busy", "true");
+  try {
+    await checked(text, form);
+  } finally {
+    buttons.forEach((button) => { button.disabled = false; });
+    $("resultat").removeAttribute("aria-busy");
+  }
+}
+
+async function checked(text, form) {
   document.querySelectorAll("[aria-invalid]").forEach((control) => control.removeAttribute("aria-invalid"));
   announce("Vérification en cours…");
   let response;
@@ -206,7 +223,8 @@ function shown(title, nodes, summary) {
 // ------------------------------------------------------------------ a located error
 
 function showErrors(title, errors, form = false) {
-  const items = errors.map((error) => el("li", {}, where(error, form), el("span", { class: "message" }, error.message)));
+  const items = errors.map((error) => el("li", {}, where(error, form),
+    el("span", { class: "message" }, error.message)));
   shown("Dossier non vérifié", [
     el("p", { class: "verdict illisible" }, title),
     el("ul", { class: "erreurs" }, ...items),
@@ -243,8 +261,7 @@ function selectAt(line, column) {
 
 function showReport(report) {
   const requirements = report.requirements || [];
-  const count = (test) => requirements.filter(test).length;
-  const missing = count((r) => r.status === "missing");
+  const missing = requirements.filter((r) => r.status === "missing").length;
   const groups = [
     ["Demande irrecevable", (r) => r.status === "missing" && r.kind === "recevabilité", "✗"],
     ["Pièces manquantes", (r) => r.status === "missing" && r.kind !== "recevabilité", "✗"],
@@ -254,7 +271,8 @@ function showReport(report) {
   const nodes = [
     el("p", { class: `verdict ${report.verdict}` }, `Verdict : ${VERDICTS[report.verdict] || report.verdict}`),
     el("p", { class: "ants" }, `Statut ANTS attendu : ${report.ants_status}`),
-    report.rules ? el("p", { class: "regles" }, `Règles : ${report.rules.pack} (empreinte ${report.rules.digest})`) : null,
+    report.rules
+      ? el("p", { class: "regles" }, `Règles : ${report.rules.pack} (empreinte ${report.rules.digest})`) : null,
     ...groups.map(([title, test, mark]) => requirementList(title, requirements.filter(test), mark)),
     notices(report.notices || []),
     fees(report.amounts || []),
@@ -282,7 +300,7 @@ function requirementItem(r, mark) {
   const head = el("p", { class: "titre" }, el("span", { class: "marque", "aria-hidden": "true" }, mark), " ",
     el("strong", {}, title));
   const page = rulePage(r);
-  if (page) head.append(" ", el("a", { href: page, "aria-label": `Page de la règle « ${title} »` }, "page de la règle"));
+  if (page) head.append(" ", ruleLink(page, title, "page de la règle"));
   const item = el("li", { class: `exigence ${r.status}` }, head);
   if (r.message) item.append(el("p", { class: "message" }, r.message));
   if (r.pieces && r.status === "missing") {
@@ -321,6 +339,11 @@ function rulePage(rule) {
   return known && known.page;
 }
 
+// A link's name says which rule it leads to: a screen reader's list of links is read out of context.
+function ruleLink(page, title, words) {
+  return el("a", { href: page, "aria-label": `Page de la règle « ${title} »` }, words);
+}
+
 function notices(items) {
   if (!items.length) return null;
   return section("À savoir", el("ul", { class: "avis" },
@@ -336,7 +359,9 @@ function euros(decimal) {
   }).format(Number(decimal));
 }
 
-const AMOUNT_WORDS = { not_applicable: "sans objet", not_covered: "non couvert", unknown: "à compléter", error: "erreur" };
+const AMOUNT_WORDS = {
+  not_applicable: "sans objet", not_covered: "non couvert", unknown: "à compléter", error: "erreur",
+};
 
 function amountCells(a, byId) {
   if (a.unsettled_parts) {
@@ -357,7 +382,7 @@ function fees(amounts) {
     if (a.breakdown && a.status === "computed") cell.append(reasoning("Détail du calcul", a.breakdown));
     const page = rulePage(a);
     const title = el("th", { scope: "row" }, a.title);
-    if (page) title.append(" ", el("a", { href: page, "aria-label": `Page de la règle « ${a.title} »` }, "page"));
+    if (page) title.append(" ", ruleLink(page, a.title, "page"));
     return el("tr", { class: a.status }, title, el("td", { class: "somme" }, value), cell);
   });
   return section("Montants", el("div", { class: "tableau" }, el("table", { class: "montants" },
@@ -404,7 +429,9 @@ function valueText(value) {
   if (value === false) return "faux";
   if (value === null || value === undefined) return "—";
   if (typeof value === "number") return value.toLocaleString("fr-FR");
-  if (typeof value === "string") return /^\d{4}-\d{2}-\d{2}$/.test(value) ? value.split("-").reverse().join("/") : value;
+  if (typeof value === "string") {
+    return /^\d{4}-\d{2}-\d{2}$/.test(value) ? value.split("-").reverse().join("/") : value;  // a date, as in France
+  }
   if ("months" in value) return duration(value);
   if ("unknown" in value) return `inconnu (à compléter : ${value.unknown.join(", ")})`;
   if ("error" in value) return `erreur : ${value.error}`;
@@ -458,8 +485,10 @@ function wire() {
 
 async function start() {
   wire();
-  $("f-date-demande").value = new Date().toISOString().slice(0, 10);
-  const [schema, rules, health] = await Promise.allSettled([getJson(API.schema), getJson(API.rules), getJson(API.health)]);
+  const today = new Date();  // the instructor's own day, not UTC's
+  $("f-date-demande").value = [today.getFullYear(), today.getMonth() + 1, today.getDate()]
+    .map((n) => String(n).padStart(2, "0")).join("-");
+  const [schema, rules, health] = await Promise.allSettled([API.schema, API.rules, API.health].map(getJson));
   if (schema.status === "fulfilled") {
     state.schema = schema.value;
     prepareForm();
