@@ -102,7 +102,9 @@ def test_only_the_page_s_own_files_are_served(client, name):
 
 
 def test_the_page_is_french_and_loads_nothing_from_elsewhere(client):
-    page = client.get("/").text
+    response = client.get("/")
+    assert response.headers["content-security-policy"].startswith("default-src 'self';")
+    page = response.text
     assert '<html lang="fr">' in page
     assert "http://" not in page and "https://" not in page
     script = client.get("/static/app.js").text
@@ -283,6 +285,8 @@ def test_an_instructor_fills_the_form_for_an_incomplete_used_car_dossier(browser
     assert built["achat"] == {"etat": "occasion", "origine": "france", "date": "2021-06-01",
                               "cession_enregistree_par": "vendeur", "code_cession": "X7K2P9QW"}
     assert built["pieces"] == [{"type": "justificatif_identite"}]
+
+    assert [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []  # no script error
 
     printed = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True})["data"])
     assert len(re.findall(rb"/Type\s*/Page\b", printed)) == 1, "le rapport imprimé dépasse une page A4"
