@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,9 @@ from immat.cli import main
 from immat.pipeline import load_rules
 
 from ..conftest import ROOT
+from . import ABSENT, CHROMIUM, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync")
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Chromium absent : apt-get install -y chromium chromium-driver (paquets Debian) pour ce test",
-)
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=ABSENT)
 
 
 # What an element says, without the numbers that send its terms to the notes at the end of the page.
@@ -32,22 +24,8 @@ WORDS = ("var c = arguments[0].cloneNode(true);"
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    for flag in FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.TemporaryDirectory()
-    options.add_argument(f"--user-data-dir={profile.name}")
-    options.add_argument("--window-size=1100,1400")
-    options.binary_location = str(CHROMIUM)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
+    with chromium(1100, 1400) as driver:
         yield driver
-    finally:
-        driver.quit()
-        profile.cleanup()
 
 
 @pytest.fixture
