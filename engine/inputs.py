@@ -28,7 +28,8 @@ def read_documents(paths: tuple[str, ...], stdin_lines: bool = False) -> Iterato
     """
     for raw in paths:
         if raw == "-":
-            yield from _lines(STDIN, sys.stdin.buffer) if stdin_lines else [_whole(STDIN, sys.stdin.buffer)]
+            stdin = sys.stdin.buffer
+            yield from line_documents(STDIN, stdin) if stdin_lines else [whole_document(STDIN, stdin)]
             continue
         path = Path(raw)
         files = sorted(p for p in path.rglob("*") if is_dossier_file(p)) if path.is_dir() else [path]
@@ -65,14 +66,14 @@ def _file_documents(path: Path) -> Iterator[tuple[str, str] | Unreadable]:
         if name.endswith(".gz"):
             yield from _compressed(name, stream)
         elif is_lines(name):
-            yield from _lines(name, stream, os.fstat(stream.fileno()).st_size)
+            yield from line_documents(name, stream, os.fstat(stream.fileno()).st_size)
         else:
-            yield _whole(name, stream)
+            yield whole_document(name, stream)
 
 
 def _compressed(name: str, stream: BinaryIO) -> Iterator[tuple[str, str] | Unreadable]:
     with gzip.GzipFile(fileobj=stream) as lines:
-        yield from _lines(name, lines)
+        yield from line_documents(name, lines)
 
 
 def _unreadable_from(name: str, number: int, exc: Exception) -> Unreadable:
@@ -84,14 +85,15 @@ def _unreadable_from(name: str, number: int, exc: Exception) -> Unreadable:
     return Unreadable(f"{name}:{number}", [error("lecture-interrompue", message, file=name, line=number)])
 
 
-def _whole(name: str, stream: BinaryIO) -> tuple[str, str] | Unreadable:
+def whole_document(name: str, stream: BinaryIO) -> tuple[str, str] | Unreadable:
+    """The one dossier a stream holds, read up to the size limit and decoded; an Unreadable if it cannot be."""
     data = stream.read(MAX_BYTES + 1)  # never more: the input may be endless
     if len(data) > MAX_BYTES:
         return Unreadable(name, [too_large(name)])
     return _decoded(name, data, name, 1)
 
 
-def _lines(name: str, stream: BinaryIO, size: int | None = None) -> Iterator[tuple[str, str] | Unreadable]:
+def line_documents(name: str, stream: BinaryIO, size: int | None = None) -> Iterator[tuple[str, str] | Unreadable]:
     """One document per line, numbered as an editor does: only \\n ends a line (a lone \\r is inside it).
 
     A file still growing is read up to the `size` it had when opened; a stream, to its end. Blank lines give no

@@ -184,6 +184,7 @@ class Rendered:
     name: str
     verdict: str
     text: str
+    reference: str | None = None  # the dossier's own reference, what a service's log may name
 
 
 @attrs.frozen
@@ -227,7 +228,7 @@ def render_one(program: Program, render: Callable[[Outcome], str], explain: bool
         result = next(validate_many(program, [document], explain))
         if isinstance(result, Unreadable):
             return result
-        return Rendered(result.dossier, str(result.verdict), render(result))
+        return Rendered(result.dossier, str(result.verdict), render(result), result.reference)
     except Exception as exc:  # an anomaly of immat must cost this dossier its verdict, not the batch
         return _failed(document, f"erreur interne d'immat ({type(exc).__name__})")
 
@@ -365,6 +366,31 @@ def run_fixtures(program: Program, root: str | os.PathLike) -> FixtureRun:
             failures = compare(outcome, expected) if expected else ["attendu.json manquant"]
         results.append(FixtureResult(name, tuple(failures), time.perf_counter() - started))
     return FixtureRun(tuple(results), coverage(program, outcomes))
+
+
+def worked_examples(program: Program, folder: Path | None) -> tuple[list, int]:
+    """Each fixture folder (dossier.json + attendu.json) as a worked example of the docs (docs.Example), with
+    the reasoning the site shows; the unreadable ones are counted, not shown."""
+    from .docs import Example
+
+    if folder is None or not folder.is_dir():
+        return [], 0
+    documents, descriptions = [], {}
+    for case in fixture_folders(folder):
+        try:
+            documents.append((case.name, (case / "dossier.json").read_text(encoding="utf-8")))
+            expected = case / "attendu.json"
+            if expected.is_file():
+                descriptions[case.name] = str(json.loads(expected.read_text(encoding="utf-8")).get("description", ""))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            descriptions.setdefault(case.name, "")
+    examples, skipped = [], 0
+    for result in validate_many(program, documents, explain=True):
+        if isinstance(result, Unreadable):
+            skipped += 1  # a fixture that shows a malformed dossier illustrates no rule
+            continue
+        examples.append(Example(result.dossier, descriptions.get(result.dossier, ""), result))
+    return examples, skipped
 
 
 def check_rules(rules=None, fixtures: str | os.PathLike | None = None) -> Checked:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import functools
+import importlib.resources
+import json
 import re
 import textwrap
 from decimal import Decimal
@@ -262,6 +264,11 @@ def unreadable_json(name: str, diagnostics) -> dict:
     """The record a batch writes in the place of a report for a dossier that has none: where, and why
     (described in the report schema under $defs/sans_rapport)."""
     return {"dossier": name, "errors": [diagnostics_json(d) for d in diagnostics]}
+
+
+def report_schema() -> dict:
+    """The JSON Schema of a report and of the record in its place (engine/schemas/report.schema.json)."""
+    return json.loads(importlib.resources.files("immat").joinpath("schemas/report.schema.json").read_text("utf-8"))
 
 
 def render_unreadable_json(name: str, diagnostics) -> str:

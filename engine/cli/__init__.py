@@ -35,14 +35,17 @@ Codes de sortie (les mêmes pour toutes les commandes) :
   130, 143  vérification interrompue (Ctrl-C, signal SIGTERM) : les rapports déjà écrits sont complets
 """
 
-def exit_codes(found: str | None, bad_input: str, rules: bool = True, interrupted: bool = False) -> str:
-    """A command's own exit codes, for its help: each says what it means for that command."""
+def exit_codes(found: str | None, bad_input: str, rules: bool = True, interrupted: bool | str = False) -> str:
+    """A command's own exit codes, for its help: each says what it means for that command (`interrupted`: what
+    130 and 143 mean, when it is not the batch's words)."""
     lines = ["", "\b", "Codes de sortie :", "  0  succès"]
     lines += [f"  1  {found}"] if found else []
     lines.append(f"  2  {bad_input}")
     if rules:
         lines.append("  3  les règles contiennent une erreur (de syntaxe ou de sens) : rien n'a été vérifié avec elles")
-    if interrupted:
+    if isinstance(interrupted, str):
+        lines.append(f"  130, 143  {interrupted}")
+    elif interrupted:
         lines.append("  130, 143  vérification interrompue (Ctrl-C, SIGTERM) : les rapports déjà écrits sont complets")
     return "\n".join(lines) + "\n"
 
@@ -110,7 +113,7 @@ rules_option = click.option(
 # `validate` never loads the docs generator, the diff or the checker.
 COMMANDS = {"check": "check:check", "completion": "completion:completion", "diff": "diff:diff",
             "docs": "docs:docs_command", "explain": "validate:explain", "fmt": "fmt:fmt", "schema": "validate:schema",
-            "test": "rule_tests:rule_tests", "validate": "validate:validate"}
+            "test": "rule_tests:rule_tests", "serve": "serve:serve", "validate": "validate:validate"}
 
 
 class _Main(click.Group):

@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
 from .. import docs
-from ..pipeline import Unreadable, validate_many
+from ..pipeline import worked_examples
 from . import BAD_INPUT, OK, configured, exit_codes, _load, rules_option
-
-
-def _examples(program, folder: Path | None) -> tuple[list[docs.Example], int]:
-    """Each fixture folder (dossier.json + attendu.json) as a worked example; unreadable ones are counted."""
-    if folder is None or not folder.is_dir():
-        return [], 0
-    found = sorted(p.parent for p in folder.glob("*/dossier.json"))
-    documents, descriptions = [], {}
-    for case in found:
-        try:
-            documents.append((case.name, (case / "dossier.json").read_text(encoding="utf-8")))
-            expected = case / "attendu.json"
-            if expected.is_file():
-                descriptions[case.name] = str(json.loads(expected.read_text(encoding="utf-8")).get("description", ""))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-            descriptions.setdefault(case.name, "")
-    examples, skipped = [], 0
-    for result in validate_many(program, documents, explain=True):  # the site shows what each one reaches
-        if isinstance(result, Unreadable):
-            skipped += 1  # a fixture that shows a malformed dossier illustrates no rule
-            continue
-        examples.append(docs.Example(result.dossier, descriptions.get(result.dossier, ""), result))
-    return examples, skipped
 
 
 @click.command("docs", epilog="""
@@ -59,7 +35,7 @@ def docs_command(output, fmt, fixtures, rules) -> None:
     if fixtures is not None and not fixtures.is_dir():
         click.echo(f"dossiers d'exemple introuvables : « {fixtures} »", err=True)
         sys.exit(BAD_INPUT)
-    examples, skipped = _examples(program, fixtures if fixtures is not None else configured().fixtures)
+    examples, skipped = worked_examples(program, fixtures if fixtures is not None else configured().fixtures)
     pages = docs.build_site(program, examples, fmt)
     try:
         output.mkdir(parents=True, exist_ok=True)

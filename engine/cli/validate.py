@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import csv
-import importlib.resources
 import io
 import itertools
 import json
@@ -438,6 +437,6 @@ def schema(which, output, rules) -> None:
         document = program.schema.document
         click.echo(f"Schéma du dossier : {program.schema.origin} ; règles : {program.pack}", err=True)
     else:
-        document = json.loads(importlib.resources.files("immat").joinpath("schemas/report.schema.json").read_text())
+        document = report.report_schema()
     with written_to(output):
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from ..program import Program
 from .document import HtmlWriter, Link, MarkdownWriter
-from .site import Example, Site, nav
+from . import links
+from .site import Example, Site, nav, page_paths
 
 FORMATS = {"html": (HtmlWriter, ".html"), "markdown": (MarkdownWriter, ".md")}
 SITE_TITLE = "Règles de la carte grise"
 
-__all__ = ["Example", "FORMATS", "build_site"]
+__all__ = ["Example", "FORMATS", "build_site", "page_files"]
 
 
 def build_site(program: Program, examples=(), fmt: str = "html") -> dict[str, str]:
@@ -32,3 +33,10 @@ def build_site(program: Program, examples=(), fmt: str = "html") -> dict[str, st
 
     writer = writer_class(resolve, [(label, resolve(link)) for label, link in nav()], SITE_TITLE)
     return {page.path + extension: writer.page(page) for page in site.pages()}
+
+
+def page_files(program: Program, fmt: str = "html") -> dict[tuple[str, str], str]:
+    """The file of each rule's page in the site `build_site` writes, by (kind, name): « exigence » (for a
+    recevabilité too), « avis », « montant », « définition », « barème »."""
+    extension = FORMATS[fmt][1]
+    return {key: path + extension for key, path in page_paths(links.items(program)).items()}

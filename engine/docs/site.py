@@ -44,6 +44,22 @@ class Example:
     outcome: Outcome
 
 
+def page_paths(items) -> dict[links.Key, str]:
+    """Each documented rule's page name (without extension), by (kind, name): unique, stable, readable."""
+    prefixes = {"exigence": "exigence", "avis": "avis", "montant": "montant", "définition": "definition",
+                "barème": "bareme"}
+    paths: dict[links.Key, str] = {}
+    taken: set[str] = {"index"}
+    for kind, name in items:
+        base = f"{prefixes[kind]}-{links.slug(name)}"
+        path, n = base, 2
+        while path in taken:
+            path, n = f"{base}-{n}", n + 1
+        taken.add(path)
+        paths[(kind, name)] = path
+    return paths
+
+
 def _key(span) -> tuple[str, int]:
     # The form coverage gives what a fixture reached: (file, offset) of the rule's text.
     return (span.path, span.start)
@@ -57,21 +73,7 @@ class Site:
         self.graph = links.graph(self.items)
         self.examples = sorted(examples, key=lambda e: e.name)
         self.reached = {e.name: coverage(program, [e.outcome]).reached for e in self.examples}
-        self.paths = self._paths()
-
-    def _paths(self) -> dict[links.Key, str]:
-        prefixes = {"exigence": "exigence", "avis": "avis", "montant": "montant", "définition": "definition",
-                    "barème": "bareme"}
-        paths: dict[links.Key, str] = {}
-        taken: set[str] = {"index"}
-        for kind, name in self.items:
-            base = f"{prefixes[kind]}-{links.slug(name)}"
-            path, n = base, 2
-            while path in taken:
-                path, n = f"{base}-{n}", n + 1
-            taken.add(path)
-            paths[(kind, name)] = path
-        return paths
+        self.paths = page_paths(self.items)
 
     def target(self, link: Link) -> str | None:
         """A link's page (without extension) and anchor, or None when nothing documents that name."""

@@ -1,0 +1,77 @@
+"""The command for case-management systems and browsers: the rules served over HTTP (`immat serve`)."""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..dossier import MAX_BYTES
+from . import BAD_INPUT, _load, configured, exit_codes, rules_option
+
+
+@click.command(epilog="""
+\b
+Exemples :
+  immat serve
+  immat serve --host 0.0.0.0 --port 8080 --workers 2
+  curl -s -H 'Content-Type: application/json' --data @fixtures/exemple/dossier.json localhost:8000/v1/validate
+\b
+Adresses : POST /v1/validate (un dossier ; ?explain=true, ?tout=true ; Accept: text/html pour la page du
+rapport), POST /v1/validate/batch (JSON Lines), GET /v1/rules, /v1/rules/{id}, /v1/schema/dossier,
+/v1/schema/report, /health, /openapi.json, /regles/ (le site des règles).
+""" + exit_codes("le service n'a pas pu démarrer (adresse déjà utilisée…)",
+                 "mauvaise utilisation, ou l'extra serve n'est pas installé (pip install 'immat[serve]')",
+                 interrupted="arrêté par Ctrl-C ou SIGTERM, les requêtes en cours finies (0 avec --workers 2 ou plus)"))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Adresse d'écoute (0.0.0.0 : toutes les interfaces).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port d'écoute.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processus qui répondent ; chacun charge et compile les règles une fois.")
+@click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Dossiers d'exemple du site des règles (/regles/) ; par défaut, celui que nomme [tool.immat] "
+                   "fixtures, sinon ./fixtures s'il existe.")
+@click.option("--max-bytes", type=click.IntRange(1, MAX_BYTES), default=MAX_BYTES, show_default=True,
+              help="Taille maximale d'un dossier envoyé à /v1/validate, en octets (413 au-delà).")
+@click.option("--max-batch-bytes", type=click.IntRange(min=1), default=100_000_000, show_default=True,
+              help="Taille maximale d'un lot envoyé à /v1/validate/batch, en octets ; chaque ligne a la limite "
+                   "d'un dossier.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Délai de réponse pour un dossier, en secondes (503 au-delà).")
+@click.option("--batch-timeout", type=click.FloatRange(min=0, min_open=True), default=600.0, show_default=True,
+              help="Délai pour un lot entier, en secondes ; au-delà, le lot s'arrête sur un enregistrement qui "
+                   "le dit.")
+@rules_option
+def serve(host, port, workers, fixtures, max_bytes, max_batch_bytes, timeout, batch_timeout, rules) -> None:
+    """Sert les règles en HTTP : l'API qui vérifie les dossiers (un par requête ou en lot), les règles et leurs
+    schémas, le document OpenAPI (/openapi.json) et le site des règles pour les juristes. Le journal a une
+    ligne par requête (méthode, adresse, statut, durée, référence et verdict du dossier), jamais le contenu
+    d'un dossier."""
+    try:
+        import uvicorn
+
+        from ..serve import ENVIRONMENT, Limits, settings_json
+    except ImportError as exc:
+        click.echo(f"immat serve demande l'extra serve ({exc.name} manque) : pip install 'immat[serve]'", err=True)
+        sys.exit(BAD_INPUT)
+    _load(rules)  # rules with an error stop the command here, with their diagnostics, before any worker starts
+    if fixtures is None:
+        fixtures = configured().fixtures
+    limits = Limits(max_bytes, max_batch_bytes, timeout, batch_timeout)
+    os.environ[ENVIRONMENT] = settings_json(rules, fixtures, limits)
+    click.echo(f"immat : http://{host}:{port}/ ({workers} processus) ; Ctrl-C pour arrêter", err=True)
+    uvicorn.run("immat.serve:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_config=_log_config(uvicorn), server_header=False)
+
+
+def _log_config(uvicorn) -> dict:
+    """uvicorn's own logging, and the service's request lines (immat.serve) on standard error, with their time."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["requests"] = {"format": "%(asctime)s %(message)s"}
+    config["handlers"]["requests"] = {"formatter": "requests", "class": "logging.StreamHandler",
+                                      "stream": "ext://sys.stderr"}
+    config["loggers"]["immat.serve"] = {"handlers": ["requests"], "level": "INFO", "propagate": False}
+    return config
