@@ -64,7 +64,8 @@ def serve(host, port, workers, fixtures, max_bytes, max_batch_bytes, timeout, ba
     os.environ[ENVIRONMENT] = settings_json(rules, fixtures, limits)
     click.echo(f"immat : http://{host}:{port}/ ({workers} processus) ; Ctrl-C pour arrêter", err=True)
     uvicorn.run("immat.serve:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=_log_config(uvicorn), server_header=False)
+                access_log=False, log_config=_log_config(uvicorn), server_header=False,
+                http="immat.cli.connections:Protocol")
 
 
 def _log_config(uvicorn) -> dict:
