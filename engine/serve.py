@@ -43,8 +43,8 @@ LOG = logging.getLogger("immat.serve")
 ENVIRONMENT = "IMMAT_SERVE"  # the settings `immat serve` hands its worker processes, as JSON
 DOSSIER, BATCH = "requête", "requête.jsonl"  # a dossier's name when the request gives none
 # The status of a dossier without a report, by the code of its first error; any other is 422.
-STATUS = {"json-invalide": 400, "encodage": 400, "parametre": 400, "trop-volumineux": 413, "type-de-contenu": 415,
-          "delai-depasse": 503, FAILED: 500}
+STATUS = {"json-invalide": 400, "encodage": 400, "parametre": 400, "lecture-interrompue": 400,
+          "trop-volumineux": 413, "type-de-contenu": 415, "delai-depasse": 503, FAILED: 500}
 CHUNK = 64  # batch records sent together: one thread hop and one write for many dossiers
 
 
@@ -205,7 +205,12 @@ def _media_type(request: Request) -> str:
 
 
 def _name(request: Request, default: str) -> str:
-    return request.headers.get(openapi.DOSSIER_NAME, "").strip() or default
+    raw = request.headers.get(openapi.DOSSIER_NAME, "")
+    try:  # HTTP headers come as bytes, which Starlette reads as Latin-1: a client writes a name in UTF-8
+        raw = raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        pass
+    return raw.strip() or default
 
 
 def _flags(request: Request, name: str) -> tuple[bool, bool]:
@@ -266,6 +271,9 @@ async def validate(service: Service, request: Request) -> Response:
                                                     abandon_on_cancel=True)
     except _Refusal as refusal:
         return refusal.response
+    except ClientDisconnect:  # nobody to answer: what the log says
+        return _refused(name, [error("lecture-interrompue", "la connexion a été coupée avant la fin du dossier",
+                                     file=name)])
     except TimeoutError:
         message = f"délai dépassé : la requête n'a pas été traitée en {limits.seconds:g} s ; réessayez plus tard"
         return _refused(name, [error("delai-depasse", message, file=name)])

@@ -181,6 +181,7 @@ def test_check_writes_junit_with_a_failed_case_an_error_and_a_skipped_one_a_warn
     ("check", ["1  un avertissement, avec --strict", "3  les règles"], ["130, 143"]),
     ("fmt", ["1  un fichier changerait, avec --check"], ["130, 143"]),
     ("completion", ["2  mauvaise utilisation"], ["3  les règles", "1  "]),
+    ("serve", ["1  le service n'a pas pu démarrer", "130, 143  arrêté par Ctrl-C ou SIGTERM"], ["vérification interrompue"]),
 ])
 def test_each_command_s_help_gives_its_own_exit_codes(cli, command, has, lacks):
     text = cli(command, "--help").output.split("Codes de sortie :")[1]

@@ -320,3 +320,9 @@ def test_immat_serve_refuses_rules_with_an_error(cli, tmp_path):
     (tmp_path / "r.immat").write_text("exigence x\n  titre\n", "utf-8")
     result = cli("serve", "--rules", tmp_path)
     assert result.exit_code == 3
+
+
+def test_a_name_in_utf8_names_the_dossier(client):
+    answer = client.post("/v1/validate", content=(ROOT / EXAMPLE).read_bytes(),
+                         headers={**JSON, "x-dossier-name": "dossier-é.json".encode()})
+    assert answer.json()["dossier"] == "dossier-é.json"
