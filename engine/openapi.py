@@ -102,6 +102,10 @@ def _get(operation: str, summary: str, answer: str, content: dict, not_found: bo
     return {"get": {"operationId": operation, "summary": summary, "responses": responses, **more}}
 
 
+def _in_path(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
 def _rule_item() -> dict:
     text = {"type": "string"}
     return {"type": "object", "required": ["id", "kind", "title", "source", "page"], "properties": {
@@ -133,7 +137,7 @@ def document(dossier_schema: dict, version: str) -> dict:
         "/v1/rules": _get("rules", "Les exigences, montants et avis du paquet", "la liste des règles",
                           _content({"type": "array", "items": _ref("regle")})),
         "/v1/rules/{id}": _get("rule", "Une règle", "la règle", _content(_ref("regle")), not_found=True,
-                               parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]),
+                               parameters=[_in_path("id")]),
         "/v1/schema/dossier": _get("dossier_schema", "Le schéma JSON d'un dossier (celui du paquet)", "le schéma",
                                    json_schema),
         "/v1/schema/report": _get("report_schema", "Le schéma JSON d'un rapport", "le schéma", json_schema),
@@ -142,8 +146,7 @@ def document(dossier_schema: dict, version: str) -> dict:
         "/openapi.json": _get("openapi", "Ce document", "le document OpenAPI", json_schema),
         "/regles/": _get("site_index", "L'accueil du site des règles", "la page", html),
         "/regles/{page}": _get("site_page", "Une page du site des règles", "la page", html, not_found=True,
-                               parameters=[{"name": "page", "in": "path", "required": True,
-                                            "schema": {"type": "string"}}]),
+                               parameters=[_in_path("page")]),
     }
     return {
         "openapi": "3.1.0",

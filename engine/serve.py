@@ -7,6 +7,7 @@ what `immat validate` writes for it, byte for byte: the same report, the same Fr
 
 from __future__ import annotations
 
+import difflib
 import functools
 import io
 import itertools
@@ -29,10 +30,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from . import __version__, openapi, report, web
+from .compile import compiled
 from .diagnostics import Diagnostic, error
 from .diagnostics import to_json as diagnostics_json
-from .escape import visible
 from .dossier import MAX_BYTES
+from .escape import visible
+from .explain import explaining
 from .inputs import line_documents, whole_document
 from .pipeline import FAILED, Unreadable, load_rules, render_many, render_one, worked_examples
 from .program import Program
@@ -76,8 +79,8 @@ class Service:
 def rule_items(program: Program, pages: dict[tuple[str, str], str]) -> dict[str, dict]:
     """Each requirement, amount and notice as /v1/rules/{id} gives it: what a report names, and its page."""
     found = {}
-    for key, item in ((("exigence", r.name), r) for r in program.requirements):
-        found[item.name] = _rule_item(item, pages[key], message=item.message)
+    for item in program.requirements:
+        found[item.name] = _rule_item(item, pages[("exigence", item.name)], message=item.message)
     for name, item in program.amounts.items():
         found[name] = _rule_item(item, pages[("montant", name)])
     for item in program.notices:
@@ -98,7 +101,8 @@ def create_app(program: Program, examples=(), limits: Limits = Limits()) -> Star
     """The application for a checked pack; `examples` are the lawyers' site's worked examples (docs.Example)."""
     from .docs import build_site, page_files
 
-    version = __version__
+    compiled(program), explaining(program)  # generated now, so that the first requests do not wait for them
+    version, report_schema = __version__, report.report_schema()
     service = Service(program, limits, rule_items(program, page_files(program)), build_site(program, examples),
                       openapi.document(program.schema.document, version), version)
     routes = [
@@ -107,7 +111,7 @@ def create_app(program: Program, examples=(), limits: Limits = Limits()) -> Star
         Route("/v1/rules", functools.partial(rules, service)),
         Route("/v1/rules/{id}", functools.partial(rule, service)),
         Route("/v1/schema/dossier", lambda request: _json(program.schema.document)),
-        Route("/v1/schema/report", lambda request: _json(report.report_schema())),
+        Route("/v1/schema/report", lambda request: _json(report_schema)),
         Route("/health", functools.partial(health, service)),
         Route("/openapi.json", lambda request: _json(service.openapi)),
         Route("/regles", lambda request: RedirectResponse("/regles/", 308)),
@@ -184,10 +188,12 @@ async def rules(service: Service, request: Request) -> Response:
 
 
 async def rule(service: Service, request: Request) -> Response:
-    found = service.rules.get(request.path_params["id"])
-    if found is None:
-        return _not_found(f"aucune exigence, aucun montant ni aucun avis ne s'appelle « {request.path_params['id']} »")
-    return _json(found)
+    wanted = request.path_params["id"]
+    if wanted in service.rules:
+        return _json(service.rules[wanted])
+    close = difflib.get_close_matches(wanted, list(service.rules), n=1)
+    hint = f" ; vouliez-vous dire « {close[0]} » ?" if close else ""
+    return _not_found(f"aucune exigence, aucun montant ni aucun avis ne s'appelle « {wanted} »{hint}")
 
 
 async def site_page(service: Service, request: Request) -> Response:

@@ -24,8 +24,8 @@ from immat.pipeline import load_rules, worked_examples  # noqa: E402
 from immat.serve import Limits, create_app  # noqa: E402
 
 EXAMPLE = "fixtures/exemple/dossier.json"
-FIXTURES = [EXAMPLE, "fixtures/ct_vehicule_dispense/dossier.json", "fixtures/deux_titulaires_titulaire_partenaire/dossier.json",
-            "fixtures/electrique_neuf_normandie_2024/dossier.json"]
+FIXTURES = [EXAMPLE] + [f"fixtures/{case}/dossier.json" for case in
+                        ("ct_vehicule_dispense", "deux_titulaires_titulaire_partenaire", "electrique_neuf_normandie_2024")]
 JSON = {"content-type": "application/json"}
 LINES = {"content-type": "application/x-ndjson"}
 
@@ -214,7 +214,8 @@ def test_rules_list_requirements_amounts_and_notices_with_their_page(client, pro
 def test_an_unknown_rule_is_404_in_french(client):
     answer = client.get("/v1/rules/controle_technik")
     assert answer.status_code == 404
-    assert answer.json()["errors"][0]["message"] == "aucune exigence, aucun montant ni aucun avis ne s'appelle « controle_technik »"
+    assert answer.json()["errors"][0]["message"] == ("aucune exigence, aucun montant ni aucun avis ne s'appelle "
+                                                     "« controle_technik » ; vouliez-vous dire « controle_technique » ?")
 
 
 @pytest.mark.parametrize("which", ["dossier", "report"])
