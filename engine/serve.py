@@ -318,11 +318,12 @@ async def batch(service: Service, request: Request) -> Response:
 
 class _Body(io.RawIOBase):
     """A request's body as the blocking stream `inputs.line_documents` reads, from a worker thread: each read
-    waits on the event loop for the next chunk, within the limits of bytes and time. Past them, and when the
-    client leaves, reading fails (OSError) and the batch ends with a record that says so at its place."""
+    waits on the event loop for the next chunk, within the limits of bytes and time, once the records made so
+    far are sent (`before_waiting`). Past the limits, and when the client leaves, reading fails (OSError) and the
+    batch ends with a record that says so at its place."""
 
-    def __init__(self, request: Request, limit: int, deadline: float) -> None:
-        self._chunks = request.stream()
+    def __init__(self, request: Request, limit: int, deadline: float, before_waiting: Callable) -> None:
+        self._chunks, self._before_waiting = request.stream(), before_waiting
         self._pending = b""
         self._size, self._limit, self._deadline, self._full = 0, limit, deadline, False
 
@@ -339,6 +340,7 @@ class _Body(io.RawIOBase):
     async def _next(self) -> bytes:
         if self._full:
             raise OSError(f"le lot dépasse {format_number(self._limit)} octets, la limite de ce service")
+        await self._before_waiting()
         with anyio.move_on_after(self._deadline - time.monotonic()) as waited:
             try:
                 chunk = await anext(self._chunks, b"")
@@ -367,7 +369,8 @@ def _in_time(documents, deadline: float, seconds: float) -> Iterator:
 
 
 class _Records(Response):
-    """The batch's records, sent as they are made; the body is read as it comes, never held whole.
+    """The batch's records, sent as they are made, and at the latest whenever reading waits for more of the body,
+    which is read as it comes, never held whole.
 
     Not a StreamingResponse: that one reads the request's messages itself, to notice a client that leaves,
     and would take the body's chunks from the reader."""
@@ -376,28 +379,38 @@ class _Records(Response):
         self.raw_headers = [(b"content-type", openapi.LINES.encode())]
         limits = service.limits
         deadline = time.monotonic() + limits.batch_seconds
-        lines = line_documents(name, io.BufferedReader(_Body(request, limits.batch_bytes, deadline)))
+        body = _Body(request, limits.batch_bytes, deadline, self._flush)
+        lines = line_documents(name, io.BufferedReader(body))
         self.results = render_many(service.program, _in_time(lines, deadline, limits.batch_seconds), render, 1,
                                    explain=explain)
-        self.request = request
+        self.texts: list[str] = []  # made in the worker thread, sent from the event loop, never both at once
         self.counts: dict[str, int] = {}
+        self.send = None
 
-    def _chunk(self) -> bytes:
-        texts = []
-        for result in itertools.islice(self.results, CHUNK):
+    def _make(self) -> int:
+        """Up to CHUNK more records (in a worker thread); how many."""
+        made = 0
+        for made, result in enumerate(itertools.islice(self.results, CHUNK), 1):
             if isinstance(result, Unreadable):
-                texts.append(report.render_unreadable_jsonl(result.name, result.diagnostics))
+                self.texts.append(report.render_unreadable_jsonl(result.name, result.diagnostics))
                 verdict = "illisible"
             else:
-                texts.append(result.text)
+                self.texts.append(result.text)
                 verdict = result.verdict
             self.counts[verdict] = self.counts.get(verdict, 0) + 1
-        return "".join(texts).encode("utf-8")
+        return made
+
+    async def _flush(self) -> None:
+        if self.texts:
+            chunk = "".join(self.texts).encode("utf-8")
+            self.texts.clear()
+            await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
 
     async def __call__(self, scope, receive, send) -> None:
+        self.send = send
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        while chunk := await anyio.to_thread.run_sync(self._chunk):
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        while await anyio.to_thread.run_sync(self._make):
+            await self._flush()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         scope[_LOGGED] = " ".join(f"{verdict}={count}" for verdict, count in self.counts.items()) or "dossiers=0"
 

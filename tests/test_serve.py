@@ -309,12 +309,28 @@ def test_immat_serve_answers_and_stops_cleanly_on_sigterm(workers):
     try:
         health = json.loads(_get(port, "/health", time.monotonic() + 60))
         assert health["pack"] == "rules"
+        _each_record_comes_before_the_next_line_is_sent(port)
     finally:
         server.send_signal(signal.SIGTERM)
         _, err = server.communicate(timeout=30)
     # uvicorn finishes the requests under way, then ends as the signal asks (143 in a shell), or 0 for workers
     assert server.returncode in (0, -signal.SIGTERM), err
     assert "GET /health 200" in err and "Finished server process" in err and "Traceback" not in err
+
+
+def _each_record_comes_before_the_next_line_is_sent(port: int) -> None:
+    """A batch is streamed both ways: the answer to a line arrives while the client still holds the next one."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(b"POST /v1/validate/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+                           b"Transfer-Encoding: chunked\r\n\r\n")
+        received = b""
+        for number in (1, 2):
+            line = (_one_line(EXAMPLE) + "\n").encode()
+            connection.sendall(b"%x\r\n%s\r\n" % (len(line), line))
+            while f'"dossier":"requête.jsonl:{number}"'.encode() not in received:
+                received += connection.recv(65536) or pytest.fail(f"no record for line {number}: {received!r}")
+        connection.sendall(b"0\r\n\r\n")
+    assert received.startswith(b"HTTP/1.1 200 ")
 
 
 def test_immat_serve_refuses_rules_with_an_error(cli, tmp_path):
