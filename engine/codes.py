@@ -221,7 +221,8 @@ CODES: dict[str, Code] = {
         tels qu'ils s'écrivent sur le certificat. Le message dit ce qui ne va pas et la forme attendue."""),
     "trop-volumineux": _code("dossier", "Dossier trop volumineux", """
         Le dossier, ou la ligne d'un lot, dépasse la taille qu'immat accepte : il n'est pas lu, pour qu'un
-        dossier démesuré ne bloque pas un lot. Le message donne la limite."""),
+        dossier démesuré ne bloque pas un lot. Le message donne la limite ; celle d'immat serve se règle par
+        --max-bytes et --max-batch-bytes (réponse 413)."""),
     "schema-invalide": _code("dossier", "Schéma de dossier illisible", """
         Le schéma de dossier du paquet (dossier.schema.json) n'est pas un JSON Schema qu'immat sait lire. Le
         pointeur JSON désigne la partie en cause."""),
@@ -229,8 +230,28 @@ CODES: dict[str, Code] = {
         Le dossier ou le motif donné ne désigne aucun fichier de dossier (.json, .jsonl, .jsonl.gz) : rien
         n'aurait été vérifié, ce qui n'est pas un succès."""),
     "lecture-interrompue": _code("dossier", "Lecture interrompue", """
-        Le fichier s'arrête au milieu (une archive gzip tronquée, par exemple) : les dossiers lus avant sont
+        Le fichier s'arrête au milieu (une archive gzip tronquée, par exemple), ou un lot envoyé à immat serve
+        dépasse la taille permise (--max-batch-bytes) ou voit sa connexion coupée : les dossiers lus avant sont
         vérifiés, la suite est signalée à cette ligne."""),
+    # ------------------------------------------------------------------ the HTTP API (immat serve)
+    "type-de-contenu": _code("dossier", "Type de contenu refusé", """
+        L'API d'immat serve reçoit un dossier en JSON (Content-Type: application/json) sur /v1/validate, un lot
+        en JSON Lines (Content-Type: application/x-ndjson) sur /v1/validate/batch. Envoyez le corps avec
+        l'en-tête qui dit ce qu'il est (réponse 415)."""),
+    "parametre": _code("dossier", "Paramètre de requête invalide", """
+        Les paramètres « explain » et « tout » d'une requête à l'API valent true ou false (ou 1 et 0). Corrigez
+        l'adresse de la requête (réponse 400)."""),
+    "delai-depasse": _code("dossier", "Délai de réponse dépassé", """
+        La requête n'a pas été traitée dans le délai que le service s'accorde (--timeout pour un dossier,
+        --batch-timeout pour un lot) : un corps envoyé trop lentement, ou un service surchargé. Réessayez plus
+        tard ; pour un lot, renvoyez les dossiers à partir de celui que l'enregistrement désigne (réponse 503)."""),
+    "introuvable": _code("dossier", "Ressource introuvable", """
+        L'adresse demandée à immat serve ne désigne rien : une règle qui n'existe pas dans le paquet servi (le
+        message propose l'identifiant le plus proche), une page absente du site des règles, ou une adresse
+        inconnue. /openapi.json liste les adresses de l'API (réponse 404)."""),
+    "requete": _code("dossier", "Requête refusée", """
+        La requête n'est pas de celles que cette adresse reçoit, par exemple une méthode HTTP qu'elle ne prend
+        pas (GET à la place de POST). /openapi.json dit, pour chaque adresse, les méthodes permises."""),
     # ------------------------------------------------------------------ commands and configuration
     "configuration": _code("commande", "Configuration [tool.immat] invalide", """
         La table [tool.immat] du pyproject.toml contient une clé inconnue, un chemin qui n'existe pas, ou le

@@ -153,14 +153,14 @@ def _refused(name: str, diagnostics: list[Diagnostic]) -> Response:
                     media_type=openapi.JSON)
 
 
-def _failure(status: int, code: str, message: str, headers=None) -> Response:
+def _failure(status: int, diagnostic: Diagnostic, headers=None) -> Response:
     """A refusal that concerns no dossier: the `errors` of an error record, without its `dossier`."""
-    body = {"errors": [diagnostics_json(error(code, message))]}
+    body = {"errors": [diagnostics_json(diagnostic)]}
     return Response(json.dumps(body, ensure_ascii=False) + "\n", status, headers, media_type=openapi.JSON)
 
 
 def _not_found(what: str) -> Response:
-    return _failure(404, "introuvable", what)
+    return _failure(404, error("introuvable", what))
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -168,14 +168,14 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 404:
         return _not_found(f"aucune ressource à l'adresse « {request.url.path} »")
     words = {405: f"méthode {request.method} non permise à l'adresse « {request.url.path} »"}
-    return _failure(exc.status_code, "requete", words.get(exc.status_code, f"requête refusée ({exc.status_code})"),
-                    exc.headers)
+    message = words.get(exc.status_code, f"requête refusée ({exc.status_code})")
+    return _failure(exc.status_code, error("requete", message), exc.headers)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
     """An anomaly of immat: a French sentence, never a stack trace (nor the dossier)."""
-    LOG.error("anomalie d'immat sur %s %s : %s", request.method, request.url.path, type(exc).__name__)
-    return _failure(500, FAILED, "erreur interne d'immat : la requête n'a pas été traitée ; signalez l'anomalie")
+    LOG.log(logging.ERROR, "anomalie d'immat sur %s %s : %s", request.method, request.url.path, type(exc).__name__)
+    return _failure(500, error(FAILED, "erreur interne d'immat : la requête n'a pas été traitée ; signalez l'anomalie"))
 
 
 async def health(service: Service, request: Request) -> Response:
@@ -225,7 +225,7 @@ def _flags(request: Request, name: str) -> tuple[bool, bool]:
     for flag in ("explain", "tout"):
         raw = request.query_params.get(flag, "false").lower()
         if raw not in ("true", "false", "1", "0"):
-            raise _Refusal(name, "parametre", f"paramètre « {flag} » : « {raw} » n'est ni true ni false")
+            raise _Refusal(error("parametre", f"paramètre « {flag} » : « {raw} » n'est ni true ni false", file=name))
         values.append(raw in ("true", "1"))
     return values[0], values[1]
 
@@ -233,18 +233,19 @@ def _flags(request: Request, name: str) -> tuple[bool, bool]:
 class _Refusal(Exception):
     """A request refused before any dossier is read: the record and the status to answer with."""
 
-    def __init__(self, name: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.response = _refused(name, [error(code, message, file=name)])
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.response = _refused(diagnostic.file, [diagnostic])
 
 
 def _too_large(name: str, limit: int) -> _Refusal:
-    return _Refusal(name, "trop-volumineux", f"requête trop volumineuse : plus de {format_number(limit)} octets, la "
-                    "limite de ce service ; elle n'est pas lue")
+    message = f"requête trop volumineuse : plus de {format_number(limit)} octets, la limite de ce service ; elle n'est pas lue"
+    return _Refusal(error("trop-volumineux", message, file=name))
 
 
 def _unsupported(name: str, media: str, expected: str) -> _Refusal:
-    return _Refusal(name, "type-de-contenu", f"type de contenu « {media or 'absent'} » refusé : envoyez {expected}")
+    message = f"type de contenu « {media or 'absent'} » refusé : envoyez {expected}"
+    return _Refusal(error("type-de-contenu", message, file=name))
 
 
 async def _body(request: Request, name: str, limit: int) -> bytes:

@@ -17,10 +17,6 @@ import pytest
 
 starlette = pytest.importorskip("starlette", reason="starlette absent : pip install '.[test]'")
 
-from starlette.applications import Starlette  # noqa: E402
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import JSONResponse, Response  # noqa: E402
-from starlette.routing import Route  # noqa: E402
 
 with warnings.catch_warnings():
     # Recent Starlette would rather have « httpx2 » under its test client; httpx, which it names, works the same.
@@ -28,48 +24,17 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient  # noqa: E402
 
 import immat  # noqa: E402
-from immat import report, web  # noqa: E402
-from immat.diagnostics import DiagnosticError  # noqa: E402
-from immat.docs.links import slug  # noqa: E402
-from immat.pipeline import load_rules, validate  # noqa: E402
+from immat import web  # noqa: E402
+from immat.pipeline import load_rules  # noqa: E402
+from immat.serve import create_app  # noqa: E402
 
 from .browser import ABSENT, CHROMIUM, chromium  # noqa: E402
 from .conftest import ROOT  # noqa: E402
 
 
-# ---------------------------------------------------------------- STAND-IN for immat.serve.create_app
-# The API is built in its own branch (engine/serve.py). Until it is merged, this app serves the page with the four
-# endpoints the page calls, on the real engine, as the API's contract states them. At merge, replace
-# `stand_in_app()` by `immat.serve.create_app()` and delete this section.
-
-
-def stand_in_app() -> Starlette:
-    checked = load_rules()
-    program = checked.program
-    rules = [{"id": r.name, "kind": kind, "title": r.title, "source": r.source,
-              "page": f"/regles/{prefix}-{slug(r.name)}.html"}
-             for kind, prefix, group in (("exigence", "exigence", program.requirements),
-                                         ("montant", "montant", program.amounts.values()),
-                                         ("avis", "avis", program.notices))
-             for r in group]
-
-    async def check(request: Request) -> Response:
-        text = (await request.body()).decode("utf-8", errors="replace")
-        try:
-            outcome = validate(program, text, "requête", explain=request.query_params.get("explain") == "true")
-        except DiagnosticError as e:
-            status = 400 if any(d.code == "json-invalide" for d in e.diagnostics) else 422
-            return JSONResponse(report.unreadable_json("requête", e.diagnostics), status_code=status)
-        return Response(report.render_json(outcome, explain=True), media_type="application/json")
-
-    return Starlette(routes=[
-        *web.routes(),
-        Route("/v1/validate", check, methods=["POST"]),
-        Route("/v1/rules", lambda _: JSONResponse(rules)),
-        Route("/v1/schema/dossier", lambda _: JSONResponse(program.schema.document)),
-        Route("/health", lambda _: JSONResponse({"version": immat.__version__, "pack": checked.pack.name,
-                                                 "digest": checked.pack.digest})),
-    ])
+def served_app():
+    """The application `immat serve` runs, on the shipped pack: the page and the API it talks to."""
+    return create_app(load_rules(needs_requirement=True).program)
 
 
 # ---------------------------------------------------------------- the files, as served
@@ -77,7 +42,7 @@ def stand_in_app() -> Starlette:
 
 @pytest.fixture(scope="module")
 def client():
-    return TestClient(stand_in_app())
+    return TestClient(served_app())
 
 
 @pytest.mark.parametrize(("path", "content_type"), [
@@ -121,7 +86,7 @@ def server():
     uvicorn = pytest.importorskip("uvicorn", reason="uvicorn absent : pip install '.[test]'")
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    running = uvicorn.Server(uvicorn.Config(stand_in_app(), log_level="warning"))
+    running = uvicorn.Server(uvicorn.Config(served_app(), log_level="warning"))
     thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
