@@ -129,7 +129,8 @@ def document(dossier_schema: dict, version: str) -> dict:
     """The OpenAPI 3.1 document of the service for a pack whose dossiers follow `dossier_schema`."""
     report = report_schema()
     errors = _ref("rapport", "$defs", "sans_rapport", "properties", "errors")
-    html = _content({"type": "string"}, HTML)
+    text = {"type": "string"}
+    html = _content(text, HTML)
     json_schema = _content({"type": "object"})
     paths = {
         "/v1/validate": _validate(),
@@ -144,6 +145,12 @@ def document(dossier_schema: dict, version: str) -> dict:
         "/health": _get("health", "État du service", "la version d'immat et le paquet de règles servi",
                         _content(_ref("sante"))),
         "/openapi.json": _get("openapi", "Ce document", "le document OpenAPI", json_schema),
+        "/": _get("page", "La page des instructeurs", "la page", html),
+        "/static/{file}": {"get": {"operationId": "page_file", "summary": "Le script et la feuille de style de la page",
+                                   "parameters": [_in_path("file")], "responses": {
+                                       "200": _answer("le fichier", {**_content(text, "text/javascript"),
+                                                                     **_content(text, "text/css")}),
+                                       "404": _answer("introuvable", _content(text, "text/plain"))}}},
         "/regles/": _get("site_index", "L'accueil du site des règles", "la page", html),
         "/regles/{page}": _get("site_page", "Une page du site des règles", "la page", html, not_found=True,
                                parameters=[_in_path("page")]),
