@@ -11,7 +11,6 @@ from pathlib import PurePath
 import attrs
 
 from . import __version__
-from .codes import CODES, SUBJECTS
 from .escape import json_dumps, visible
 from .source import Span
 
@@ -199,6 +198,8 @@ def _sarif_result(d: Diagnostic, index: dict[str, int], root: str | None) -> dic
 
 def _sarif_rule(code: str, level: str) -> dict:
     """A code's entry among the tool's rules: what code scanning shows beside each alert, and its help."""
+    from .codes import CODES, SUBJECTS  # only SARIF describes the codes: a report's cold start need not
+
     c = CODES[code]
     return {
         "id": code,

@@ -114,7 +114,9 @@ def line_documents(name: str, stream: BinaryIO, size: int | None = None) -> Iter
                 line = stream.readline(MAX_BYTES)
             yield Unreadable(f"{name}:{number}", [too_large(name, line=number)])
         elif line.strip():
-            yield _decoded(f"{name}:{number}", line, name, number)
+            # Without the line break that ends it (\n or \r\n): JSON cut short at the end of line N is told at
+            # the end of line N, as an editor shows it.
+            yield _decoded(f"{name}:{number}", line.removesuffix(b"\n").removesuffix(b"\r"), name, number)
 
 
 def _decoded(name: str, data: bytes, file: str, line: int) -> tuple[str, str] | Unreadable:

@@ -52,6 +52,15 @@ def test_json_lines_from_standard_input_give_one_record_a_line(cli):
     assert f"<stdin>:{len(FIXTURES) + 1}:2: erreur[json-invalide]" in result.stderr
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
+def test_a_line_cut_short_is_located_on_that_line_not_the_next(cli, tmp_path, ending):
+    """« { » alone on line 2: the JSON ends there, at its column 2, whatever ends the line (or the file)."""
+    batch = tmp_path / "lot.jsonl"
+    batch.write_bytes(f"{_lines()[0]}\n{{{ending}".encode("utf-8"))
+    records = _records(cli("validate", "--format", "jsonl", batch).stdout)
+    assert (records[1]["errors"][0]["line"], records[1]["errors"][0]["column"]) == (2, 2)
+
+
 def test_a_gzipped_batch_gives_the_records_of_the_plain_one(cli, tmp_path):
     plain = _lot(tmp_path)
     packed = tmp_path / "lot.jsonl.gz"
