@@ -123,7 +123,7 @@ def dossier_facts(data: dict, schema: Schema) -> tuple[str, ...]:
 
 
 def _facts(o: Outcome) -> tuple[str, ...]:
-    # Written only by the reports that show them: a JSON record has none, and they cost a batch 5 %.
+    # Written only by the reports that show them (a JSON record only with --explain): they cost a batch 5 %.
     return dossier_facts(o.data, o.schema) if o.data is not None else ()
 
 
@@ -191,7 +191,7 @@ def step_json(step: Step, seen: set | None = None) -> dict:
 def _rule_json(rule, explain: bool) -> dict:
     out = {"id": rule.id, "kind": rule.kind, "title": rule.title}
     if explain:
-        out |= {"source": rule.source, "location": rule.location}
+        out |= {"source": rule.source, "citation": short_citation(rule.source), "location": rule.location}
     return out
 
 
@@ -237,7 +237,7 @@ def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False) -> d
     counts = dict.fromkeys(_STATUSES, 0)
     for r in o.requirements:
         counts[r.status] += 1  # a StrEnum member finds the key of its text
-    return {
+    out = {
         "dossier": o.dossier,
         "reference": o.reference,
         "rules": {"pack": o.rules.name, "digest": o.rules.digest} if o.rules is not None else None,
@@ -245,6 +245,10 @@ def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False) -> d
         "evaluation_date": o.evaluated_on.isoformat() if o.evaluated_on else None,
         "verdict": str(o.verdict),
         "ants_status": ANTS_STATUS[o.verdict],
+    }
+    if explain:  # what a report for people heads with, for a page that shows the JSON report to a person
+        out["facts"] = list(_facts(o))
+    return out | {
         "summary": counts,
         "requirements": [requirement_json(r, explain) for r in _listed(o, show_all or explain)],
         "amounts": [amount_json(a, explain) for a in o.amounts],

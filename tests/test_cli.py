@@ -92,6 +92,11 @@ def test_explained_json_has_the_reasoning_trees(immat):
     assert ct["source"].startswith("Code de la route, art. R. 323-22")
     (tax,) = [a for a in report["amounts"] if a["id"] == "taxe_regionale"]
     assert tax["breakdown"]["value"] == "215.00" and tax["breakdown"]["children"]
+    # What a page showing this report to a person needs: the header's facts, each source as reports cite it.
+    text = immat("validate", EXAMPLE).stdout
+    assert report["facts"] and all(f"\n{fact}\n" in text for fact in report["facts"])
+    assert ct["citation"] == "Code de la route, art. R. 323-22 I 3°" and f"({ct['citation']})" in text
+    assert "facts" not in json.loads(immat("validate", "--format", "json", EXAMPLE).stdout)
 
 
 def test_the_regional_tax_shows_its_calculation_in_one_line(immat):

@@ -229,6 +229,11 @@ def test_an_instructor_fills_the_form_for_an_incomplete_used_car_dossier(browser
     assert verdict.text == "Verdict : INCOMPLET"
     assert verdict.value_of_css_property("background-color") not in ("rgba(0, 0, 0, 0)", "transparent")
     assert "En attente télédéclarant" in shown.find_element(By.CSS_SELECTOR, ".ants").text
+    # The dossier's facts head the report, as on a printed report: the purchase, the holder.
+    facts = shown.find_element(By.CSS_SELECTOR, "ul.faits").text
+    assert "Achat : véhicule d'occasion acheté en France le 01/06/2021" in facts and "Titulaire : " in facts
+    assert f"appliquées au 15/06/2021 — immat {immat.__version__}" in shown.find_element(
+        By.CSS_SELECTOR, ".regles").text
     sections = [h.text for h in shown.find_elements(By.TAG_NAME, "h3")]
     assert sections[0].startswith("Pièces manquantes")  # what is missing comes right after the verdict
     missing = shown.find_element(By.XPATH, ".//h3[starts-with(., 'Pièces manquantes')]/following-sibling::ul")

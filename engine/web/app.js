@@ -271,8 +271,8 @@ function showReport(report) {
   const nodes = [
     el("p", { class: `verdict ${report.verdict}` }, `Verdict : ${VERDICTS[report.verdict] || report.verdict}`),
     el("p", { class: "ants" }, `Statut ANTS attendu : ${report.ants_status}`),
-    report.rules
-      ? el("p", { class: "regles" }, `Règles : ${report.rules.pack} (empreinte ${report.rules.digest})`) : null,
+    (report.facts || []).length ? el("ul", { class: "faits" }, ...report.facts.map((f) => el("li", {}, f))) : null,
+    report.rules ? el("p", { class: "regles" }, rulesLine(report)) : null,
     ...groups.map(([title, test, mark]) => requirementList(title, requirements.filter(test), mark)),
     notices(report.notices || []),
     fees(report.amounts || []),
@@ -311,21 +311,16 @@ function requirementItem(r, mark) {
     item.append(el("p", {}, `Informations à compléter : ${r.missing_fields.map(fieldName).join(", ")}`));
   }
   if (r.error) item.append(el("p", {}, `Erreur : ${r.error}`));
-  if (r.source) item.append(el("p", { class: "source" }, `Source : ${shortCitation(r.source)}`));
+  if (r.citation) item.append(el("p", { class: "source" }, `Source : ${r.citation}`));
   if (r.reason) item.append(reasoning("Raisonnement et source complète", r.reason, r.source));
   return item;
 }
 
-// As reports cite a source: its first clause, without what its parentheses add, an act without its title
-// (« Code de la route, art. R. 322-4 (cession) et R. 322-5 ; arrêté du … » → « Code de la route, art. R. 322-4
-// et R. 322-5 »). The full source is under the reasoning.
-function shortCitation(source) {
-  let bare = source;
-  for (let last = null; last !== bare;) {
-    last = bare;
-    bare = bare.replace(/ ?\([^()]*\)/g, "");
-  }
-  return bare.split(/(?: ; | : )(?![^«»]*»)/)[0].replace(/ (?:portant|relati(?:f|ve)) .*/, "");
+// The report header's last line, as the HTML report writes it: the rules, the date they were applied at, immat.
+function rulesLine(report) {
+  const [year, month, day] = (report.evaluation_date || "").split("-");
+  const when = year ? `appliquées au ${day}/${month}/${year}` : "date de référence inconnue";
+  return `Règles : ${report.rules.pack} (empreinte ${report.rules.digest}), ${when} — immat ${report.immat}`;
 }
 
 function pieceName(type) {
