@@ -264,6 +264,45 @@ def test_an_instructor_fills_the_form_for_an_incomplete_used_car_dossier(browser
     assert not browser.find_element(By.ID, "formulaire").is_displayed()  # on paper, the report alone
 
 
+def test_a_co_holder_gets_the_pieces_said_to_concern_them(browser, server):
+    """A couple: with the co-holder's name in the form and the identity document of the first holder only, the
+    co-holder's is missing; said to concern « les deux », the document is one piece for each."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    opened(browser, server)
+    fill_used_car_bought_in_france(browser)
+    concerns = browser.find_element(
+        By.CSS_SELECTOR, ".piece:has([data-piece=justificatif_identite]) [data-piece-pour]")
+    assert not concerns.is_displayed()  # asked only once there is a co-holder
+    browser.find_element(By.XPATH, "//label[normalize-space()='Le certificat aura un co-titulaire']").click()
+    assert concerns.is_displayed() and Select(concerns).first_selected_option.text == "le titulaire"
+    browser.find_element(By.ID, "f-co-prenoms").send_keys("Paul")
+    browser.find_element(By.ID, "f-co-nom").send_keys("Fictif")
+    browser.find_element(By.ID, "verifier-formulaire").click()
+    shown = report_shown(browser, "Verdict : incomplet")
+    built = json.loads(browser.find_element(By.ID, "dossier-json").get_attribute("value"))
+    assert built["titulaires"][1] == {"prenoms": "Paul", "nom": "Fictif"}
+    assert built["pieces"] == [{"type": "justificatif_identite"}]
+    missing = shown.find_element(By.XPATH, ".//h3[starts-with(., 'Pièces manquantes')]/following-sibling::ul").text
+    assert "Paul Fictif" in missing  # the identity document asked of each holder
+    assert "Titulaires : " in shown.find_element(By.CSS_SELECTOR, "ul.faits").text
+
+    Select(concerns).select_by_visible_text("les deux (une pièce chacun)")
+    browser.find_element(By.ID, "verifier-formulaire").click()
+    WebDriverWait(browser, 15).until(lambda b: '"titulaire": 1' in b.find_element(By.ID, "dossier-json")
+                                     .get_attribute("value"))
+    built = json.loads(browser.find_element(By.ID, "dossier-json").get_attribute("value"))
+    assert built["pieces"] == [{"type": "justificatif_identite"}, {"type": "justificatif_identite", "titulaire": 1}]
+    # Without a co-holder again, the dossier has one holder: the co-holder's fields are not sent.
+    browser.find_element(By.XPATH, "//label[normalize-space()='Le certificat aura un co-titulaire']").click()
+    browser.find_element(By.ID, "verifier-formulaire").click()
+    WebDriverWait(browser, 15).until(lambda b: '"titulaire": 1' not in b.find_element(By.ID, "dossier-json")
+                                     .get_attribute("value"))
+    assert len(json.loads(browser.find_element(By.ID, "dossier-json").get_attribute("value"))["titulaires"]) == 1
+    assert [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
 def test_a_malformed_dossier_pasted_shows_where_it_breaks(browser, server):
     from selenium.webdriver.common.by import By
 

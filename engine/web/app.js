@@ -114,26 +114,37 @@ function prepareForm() {
   list.replaceChildren(...codedValues(schemaNode("/pieces/0/type")).map(pieceChoice));
 }
 
+// Whom a piece concerns, once the dossier has a co-holder: the « titulaire » index of the piece (or both).
+const CONCERNS = [["0", "le titulaire"], ["1", "le co-titulaire"], ["0,1", "les deux (une pièce chacun)"]];
+
 function pieceChoice(option, index) {
   const id = `f-piece-${index}`;
   const box = el("input", { type: "checkbox", id, "data-piece": option.value });
   const label = el("label", { for: id, text: shortName(option.description) || option.value });
   const item = el("div", { class: "piece" }, el("div", { class: "champ case" }, box, label));
   const template = PIECE_DETAILS[option.value] && $(PIECE_DETAILS[option.value]);
-  if (template) {
-    const details = template.content.firstElementChild.cloneNode(true);
-    details.querySelectorAll(".champ").forEach((field, j) => {
-      const control = field.querySelector("input, select");
-      control.id = `${id}-${j}`;
-      field.querySelector("label").htmlFor = control.id;
-    });
-    details.querySelectorAll("select[data-piece-champ]").forEach((select) => {
-      fillSelect(select, schemaNode(`/pieces/0/${select.dataset.pieceChamp}`));
-    });
-    details.hidden = true;
-    box.addEventListener("change", () => { details.hidden = !box.checked; });
-    item.append(details);
-  }
+  const details = template ? template.content.firstElementChild.cloneNode(true) : el("div", { class: "precisions" });
+  const concerns = el("div", { class: "champ pour", hidden: true },
+    el("label", { text: "Pièce qui se rapporte à" }),
+    el("select", { "data-piece-pour": "" }, ...CONCERNS.map(([value, text]) => el("option", { value, text }))));
+  details.append(concerns);
+  details.querySelectorAll(".champ").forEach((field, j) => {
+    const control = field.querySelector("input, select");
+    control.id = `${id}-${j}`;
+    field.querySelector("label").htmlFor = control.id;
+  });
+  details.querySelectorAll("select[data-piece-champ]").forEach((select) => {
+    fillSelect(select, schemaNode(`/pieces/0/${select.dataset.pieceChamp}`));
+  });
+  // Shown when there is something to ask: the piece's own fields, or whom it concerns.
+  const update = () => {
+    concerns.hidden = !$("f-cotitulaire").checked;
+    details.hidden = !box.checked || (!template && concerns.hidden);
+  };
+  box.addEventListener("change", update);
+  $("f-cotitulaire").addEventListener("change", update);
+  update();
+  item.append(details);
   return item;
 }
 
@@ -157,17 +168,22 @@ function setAt(target, pointer, value) {
 function formDossier() {
   const dossier = {};
   for (const control of document.querySelectorAll("#formulaire [data-champ]")) {
+    if (control.closest("[hidden]")) continue;  // a co-holder's fields, without a co-holder
     const value = controlValue(control);
     if (value !== undefined) setAt(dossier, control.dataset.champ, value);
   }
   dossier.pieces = [];
   for (const box of document.querySelectorAll("#formulaire [data-piece]:checked")) {
     const piece = { type: box.dataset.piece };
-    for (const control of box.closest(".piece").querySelectorAll("[data-piece-champ]")) {
+    const item = box.closest(".piece");
+    for (const control of item.querySelectorAll("[data-piece-champ]")) {
       const value = controlValue(control);
       if (value !== undefined) piece[control.dataset.pieceChamp] = value;
     }
-    dossier.pieces.push(piece);
+    const concerns = $("f-cotitulaire").checked ? item.querySelector("[data-piece-pour]").value : "0";
+    for (const holder of concerns.split(",").map(Number)) {  // the holder is left out for the first, its default
+      dossier.pieces.push(holder ? { ...piece, titulaire: holder } : piece);
+    }
   }
   return dossier;
 }
@@ -448,6 +464,9 @@ async function loadFile(file) {
 }
 
 function wire() {
+  $("f-cotitulaire").addEventListener("change", (event) => {
+    $("f-cotitulaire-champs").hidden = !event.target.checked;
+  });
   $("formulaire").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = JSON.stringify(formDossier(), null, 2);
