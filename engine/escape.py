@@ -118,9 +118,12 @@ _ORJSON_LAYOUTS = (({"indent": 2}, orjson.OPT_INDENT_2), ({"separators": (",", "
 _PLAIN = frozenset({dict, list, tuple, str, int, bool, type(None)})
 
 
-def json_dumps(value, **kwargs) -> str:
-    """json.dumps with accents kept readable and every unsafe character escaped: same data, safe bytes."""
-    written = _orjson(value, kwargs)
+def json_dumps(value, known_plain: bool = False, **kwargs) -> str:
+    """json.dumps with accents kept readable and every unsafe character escaped: same data, safe bytes.
+
+    `known_plain`: the caller builds `value` of plain types alone (see _plain), as a report does, so the walk
+    that checks it, a third of writing an explained report, is skipped; a test holds the reports to it."""
+    written = _orjson(value, kwargs, known_plain)
     if written is None:
         return _JSON_UNSAFE.sub(_json_escape, json.dumps(value, ensure_ascii=False, **kwargs))
     text = written.decode()
@@ -131,10 +134,10 @@ def json_dumps(value, **kwargs) -> str:
     return text
 
 
-def _orjson(value, kwargs: dict) -> bytes | None:
+def _orjson(value, kwargs: dict, known_plain: bool = False) -> bytes | None:
     """`value` as orjson writes it in the layout `kwargs` asks for, if that is what json.dumps writes."""
     option = next((option for layout, option in _ORJSON_LAYOUTS if kwargs == layout), None)
-    if option is None or not _plain(value):
+    if option is None or not (known_plain or _plain(value)):
         return None
     try:
         return orjson.dumps(value, option=option)

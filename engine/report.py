@@ -175,11 +175,18 @@ def _expanded(step: Step, seen: set) -> tuple[tuple[Step, ...], str | None]:
     return step.children, step.note
 
 
+@functools.lru_cache(maxsize=65536)
+def _step_words(text: str, span) -> tuple[str, str | None]:
+    """A step's text on one line and its file:line: the same for every dossier, worked out once (the program's
+    steps are a few thousand; a batch writes them a million times)."""
+    return " ".join(text.split()), (f"{span.path}:{span.line}" if span is not None else None)
+
+
 def step_json(step: Step, seen: set | None = None) -> dict:
     seen = set() if seen is None else seen
     children, note = _expanded(step, seen)
-    out = {"kind": str(step.kind), "text": " ".join(step.text.split()), "value": value_json(step.value)}
-    out["location"] = f"{step.span.path}:{step.span.line}" if step.span is not None else None
+    text, location = _step_words(step.text, step.span)
+    out = {"kind": str(step.kind), "text": text, "value": value_json(step.value), "location": location}
     if note:
         out["note"] = note
     out["children"] = [step_json(c, seen) for c in children if c.kind is not StepKind.LITERAL]
@@ -257,11 +264,11 @@ def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False) -> d
 
 
 def render_json(o: Outcome, explain: bool = False, show_all: bool = False) -> str:
-    return escape.json_dumps(outcome_json(o, explain, show_all), indent=2) + "\n"
+    return escape.json_dumps(outcome_json(o, explain, show_all), known_plain=True, indent=2) + "\n"
 
 
 def render_jsonl(o: Outcome, explain: bool = False, show_all: bool = False) -> str:
-    return escape.json_dumps(outcome_json(o, explain, show_all), separators=(",", ":")) + "\n"
+    return escape.json_dumps(outcome_json(o, explain, show_all), known_plain=True, separators=(",", ":")) + "\n"
 
 
 def unreadable_json(name: str, diagnostics) -> dict:

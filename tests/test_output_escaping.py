@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from immat import escape
+from immat.diagnostics import DiagnosticError
 from immat.escape import UNSAFE, excerpt, visible
 from immat.pipeline import load_rules, validate
 from immat.report import outcome_json
@@ -185,7 +186,7 @@ LAYOUTS = [{"indent": 2}, {"separators": (",", ":")}]
 
 def stdlib_only():
     """json_dumps as it was before orjson, within the block: json.dumps, then the escapes."""
-    return unittest.mock.patch.object(escape, "_orjson", lambda value, layout: None)
+    return unittest.mock.patch.object(escape, "_orjson", lambda value, layout, known_plain: None)
 
 
 def stdlib_json_dumps(value, **layout) -> str:
@@ -209,6 +210,19 @@ def test_a_report_is_written_by_orjson():
     text = (ROOT / "fixtures/exemple/dossier.json").read_text("utf-8")
     report = outcome_json(validate(load_rules(ROOT / "rules").program, text, "dossier.json"))
     assert all(escape._orjson(report, layout) is not None for layout in LAYOUTS)
+
+
+@pytest.mark.parametrize("explain", [False, True], ids=["compact", "explained"])
+def test_every_fixture_report_is_of_plain_types_as_its_writer_promises(explain):
+    """Reports are written with known_plain, which skips the walk that checks for floats and other types orjson
+    writes unlike json.dumps: every fixture's report, trees included, holds none."""
+    program = load_rules(ROOT / "rules").program
+    for path in sorted(ROOT.glob("fixtures/*/dossier.json")):
+        try:
+            outcome = validate(program, path.read_text("utf-8"), path.name, explain=explain)
+        except DiagnosticError:
+            continue  # a fixture refused on purpose has an error record, not a report
+        assert escape._plain(outcome_json(outcome, explain=explain)), path
 
 
 HOSTILE = ["\x00", "\x1b", "\x7f", "\x85", "\x9f", "\xad", "\u2028", "\u2029", "\u202e", "\u2066", "\ufeff",
