@@ -92,8 +92,8 @@ def repository_root() -> str | None:
     """The root of the git checkout the working directory is in, from which code hosts resolve a finding's
     file; None outside one, or without git."""
     try:
-        found = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, check=False)
-    except OSError:
+        found = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, check=False, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
         return None
     return found.stdout.decode().strip() if found.returncode == 0 else None
 

@@ -16,7 +16,9 @@ from . import BAD_INPUT, FOUND, OK, RULES_ERROR, exit_codes, output_option, repo
 
 # ------------------------------------------------------------------ check
 
-# Each renderer takes the diagnostics, the repository's root (code hosts name files from it) and the pack.
+# Each renderer takes the diagnostics, the repository's root (code hosts name files from it; None for the
+# formats editors read, which keep the paths as given) and the pack.
+FROM_ROOT = ("sarif", "gitlab", "github")
 RENDERERS = {
     "text": lambda ds, root, pack: "".join(diag.render_text(d) + "\n" for d in ds),
     "gnu": lambda ds, root, pack: "".join(diag.gnu_line(d) + "\n" for d in ds),
@@ -73,7 +75,8 @@ def check(rules_path, fmt, fixtures, strict, output, rules) -> None:
     règles, ou, s'il n'y en a pas, du schéma livré (carte grise) : immat schema dossier l'affiche."""
     checked = check_rules(rules_path or rules, fixtures)
     with written_to(output):
-        click.echo(RENDERERS[fmt](checked.diagnostics, repository_root() or os.getcwd(), checked.pack), nl=False)
+        root = (repository_root() or os.getcwd()) if fmt in FROM_ROOT else None
+        click.echo(RENDERERS[fmt](checked.diagnostics, root, checked.pack), nl=False)
     errors = [d for d in checked.diagnostics if d.is_error]
     # On standard error for every format, so that machine-read output on standard output keeps its shape.
     for d in checked.suppressed:  # listed, so that a silenced warning is a decision anyone can read again
