@@ -153,7 +153,8 @@ def _lines(s: Summary, markdown: bool) -> list[str]:
 
 def _provenance(s: Summary) -> list[str]:
     """Which rules and which immat produced the reports, and the span of their dates de référence."""
-    lines = [f"Règles : {pack} (empreinte {digest}) — immat {version}"
+    # A record an older immat wrote (a resumed file) names no version.
+    lines = [f"Règles : {pack} (empreinte {digest})" + (f" — immat {version}" if version else "")
              for pack, digest, version in sorted(s.produced_by, key=str)]
     if s.dates:
         first, last = (f"{day[8:10]}/{day[5:7]}/{day[:4]}" for day in s.dates)

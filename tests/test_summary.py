@@ -75,3 +75,21 @@ def test_a_csv_cell_that_looks_like_a_formula_opens_as_text():
               "ants_status": "s", "requirements": [], "amounts": [{"id": "t", "status": "computed", "value": "-1.50"}]}
     row = next(csv.reader(io.StringIO(csv_row(record, ["t"]))))
     assert row[0].startswith("'=") and row[1].startswith("'@") and row[6] == "-1.50"
+
+
+def test_the_summary_names_the_rules_immat_and_the_span_of_dates_its_reports_name(cli, tmp_path):
+    records = _lot(cli, tmp_path)
+    days = sorted(_expected_day(name) for name in FIXTURES)
+    summary = summarize(records)
+    assert summary.as_json()["evaluation_dates"] == {"first": days[0], "last": days[-1]}
+    (produced,) = summary.as_json()["produced_by"]
+    assert produced["pack"] == "rules" and produced["immat"] == records[0]["immat"]
+    first, last = (f"{d[8:10]}/{d[5:7]}/{d[:4]}" for d in (days[0], days[-1]))
+    assert f"Appliquées du {first} au {last}" in summary.as_text()
+    # A file resumed from an older immat holds records without a version: the summary names none for them.
+    older = [{k: v for k, v in records[0].items() if k not in ("immat", "evaluation_date")}]
+    assert summarize(older).as_text().splitlines()[2] == f"Règles : rules (empreinte {produced['digest']})"
+
+
+def _expected_day(name: str) -> str:
+    return json.loads((ROOT / "fixtures" / name / "dossier.json").read_text("utf-8"))["date_demande"]
