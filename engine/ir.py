@@ -43,8 +43,6 @@ ANY = Type("inconnu")  # after an error, so one mistake is reported once
 NUMERIC = ("entier", "décimal")
 
 
-def _node(cls):
-    return attrs.frozen(slots=True)(cls)
 
 
 def _span():
@@ -66,7 +64,7 @@ class Expr:
 # ------------------------------------------------------------------ expressions
 
 
-@_node
+@s.node_class
 class Literal(Expr):
     """A value written in the rule: a number, a text, a date, a boolean, an amount, a percentage, a duration."""
 
@@ -75,7 +73,7 @@ class Literal(Expr):
     span: Span = _span()
 
 
-@_node
+@s.node_class
 class FieldRef(Expr):
     """A dossier field, from the root (base None) or from a loop variable such as `titulaire`."""
 
@@ -86,7 +84,7 @@ class FieldRef(Expr):
     definition: bool = attrs.field(default=False, kw_only=True)  # base names a definition, not a loop variable
 
 
-@_node
+@s.node_class
 class VarRef(Expr):
     """A loop variable (`titulaire`, `pièce`): the list element being examined."""
 
@@ -95,21 +93,21 @@ class VarRef(Expr):
     span: Span = _span()
 
 
-@_node
+@s.node_class
 class DefRef(Expr):
     name: str
     type: Type = _typed()
     span: Span = _span()
 
 
-@_node
+@s.node_class
 class AmountRef(Expr):
     name: str
     type: Type = _typed(MONEY)
     span: Span = _span()
 
 
-@_node
+@s.node_class
 class TableRef(Expr):
     """A barème lookup whose table is compiled and whose date is explicit."""
 
@@ -130,8 +128,8 @@ def _typed_like(node: type, fixed: Type | None = None) -> type:
         if f.name == "span":
             fields["type"] = _typed(fixed)
         fields[f.name] = attrs.field(default=f.default, eq=f.eq, kw_only=f.kw_only, repr=f.repr)
-    cls = attrs.make_class(node.__name__, fields, bases=(Expr,), frozen=True, slots=True)
-    cls.__module__, cls.__doc__ = __name__, node.__doc__
+    cls = attrs.make_class(node.__name__, fields, bases=(Expr,), frozen=True, slots=True, repr=False)
+    cls.__module__, cls.__doc__, cls.__repr__ = __name__, node.__doc__, s.node_repr
     return cls
 
 
@@ -153,7 +151,7 @@ EXPRESSIONS: tuple[type, ...] = (
 # ------------------------------------------------------------------ « sauf si »
 
 
-@_node
+@s.node_class
 class Case:
     """« sauf si C [alors X] »: when C holds, X instead of the base; for a requirement, X None exempts."""
 
@@ -162,7 +160,7 @@ class Case:
     span: Span = _span()
 
 
-@_node
+@s.node_class
 class Exceptions:
     """A base and the exceptions that override it, in the order written: Catala's default term.
 
@@ -184,7 +182,7 @@ Dated, OfHolder, WithCondition, PieceSpec = s.Dated, s.OfHolder, s.WithCondition
 PieceDemand, ConditionDemand, Demand = s.PieceDemand, s.ConditionDemand, s.Demand
 
 
-@_node
+@s.node_class
 class Requirement:
     kind: str  # "exigence" (missing → incomplete) or "recevabilité" (unmet → rejected)
     name: str
@@ -204,7 +202,7 @@ class Requirement:
         return (self.demand.base, *(c.consequence for c in self.demand.cases if c.consequence is not None))
 
 
-@_node
+@s.node_class
 class Definition:
     name: str
     value: Exceptions
@@ -213,7 +211,7 @@ class Definition:
     name_span: Span = _span()
 
 
-@_node
+@s.node_class
 class Amount:
     name: str
     title: str

@@ -12,8 +12,18 @@ from .source import Span
 from .values import Duration, Money
 
 
-def _node(cls):
-    return attrs.frozen(slots=True)(cls)
+def node_repr(node) -> str:
+    """What attrs's own __repr__ writes (« Compare(op='=', left=…) »), written once for every node class: attrs
+    would compile one per class, a sixth of a cold start's imports."""
+    shown = ", ".join(f"{a.name}={getattr(node, a.name)!r}" for a in attrs.fields(type(node)) if a.repr)
+    return f"{type(node).__name__}({shown})"
+
+
+def node_class(cls):
+    """A syntax or IR node class: frozen, slotted, compared by value, shown by node_repr."""
+    made = attrs.frozen(slots=True, repr=False)(cls)
+    made.__repr__ = node_repr
+    return made
 
 
 def _span():
@@ -30,37 +40,37 @@ class Expr:
     span: Span
 
 
-@_node
+@node_class
 class Number(Expr):
     value: int | Decimal
     span: Span = _span()
 
 
-@_node
+@node_class
 class Text(Expr):
     value: str
     span: Span = _span()
 
 
-@_node
+@node_class
 class DateLit(Expr):
     value: datetime.date
     span: Span = _span()
 
 
-@_node
+@node_class
 class Boolean(Expr):
     value: bool
     span: Span = _span()
 
 
-@_node
+@node_class
 class MoneyLit(Expr):
     value: Money
     span: Span = _span()
 
 
-@_node
+@node_class
 class Percent(Expr):
     """« 50 % », evaluated as the decimal 0.5."""
 
@@ -68,7 +78,7 @@ class Percent(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class DurationLit(Expr):
     value: Duration
     count: int
@@ -76,7 +86,7 @@ class DurationLit(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class Path(Expr):
     """A dotted name: a definition, an amount, a loop variable or a dossier field."""
 
@@ -88,25 +98,25 @@ class Path(Expr):
         return ".".join(self.parts)
 
 
-@_node
+@node_class
 class Or(Expr):
     operands: tuple[Expr, ...]
     span: Span = _span()
 
 
-@_node
+@node_class
 class And(Expr):
     operands: tuple[Expr, ...]
     span: Span = _span()
 
 
-@_node
+@node_class
 class Not(Expr):
     operand: Expr
     span: Span = _span()
 
 
-@_node
+@node_class
 class Compare(Expr):
     op: str
     left: Expr
@@ -114,7 +124,7 @@ class Compare(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class Arith(Expr):
     op: str
     left: Expr
@@ -122,13 +132,13 @@ class Arith(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class Negate(Expr):
     operand: Expr
     span: Span = _span()
 
 
-@_node
+@node_class
 class Between(Expr):
     """« durée entre A et B »: the calendar time elapsed from date A to date B."""
 
@@ -137,7 +147,7 @@ class Between(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class Quantifier(Expr):
     """« tout x dans L vérifie C » (every) or « au moins un x dans L vérifie C » (some)."""
 
@@ -148,7 +158,7 @@ class Quantifier(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class Count(Expr):
     """« nombre de L », or with a condition « nombre de x dans L vérifiant (C) »."""
 
@@ -158,7 +168,7 @@ class Count(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class Lookup(Expr):
     """« barème T [pour K] [à la date D] »: a barème without keys holds one dated value."""
 
@@ -168,7 +178,7 @@ class Lookup(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class IsSet(Expr):
     """« X est renseigné »: whether the dossier gives X; never unknown, unlike X itself."""
 
@@ -176,7 +186,7 @@ class IsSet(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class Default(Expr):
     """« X à défaut V »: V when the dossier does not give X (a claim not made, such as an exemption)."""
 
@@ -185,7 +195,7 @@ class Default(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class Contains(Expr):
     """« X contient "…" »: X includes the text."""
 
@@ -194,7 +204,7 @@ class Contains(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class UnitsBetween(Expr):
     """« mois entre A et B »: whole calendar units (jours, mois, ans) elapsed from A to B."""
 
@@ -204,7 +214,7 @@ class UnitsBetween(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class Rank(Expr):
     """« rang de titulaire »: the position of a loop variable's element, counting from 1."""
 
@@ -212,7 +222,7 @@ class Rank(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class First(Expr):
     """« premier de L »: the first element of a list, e.g. the titulaire principal."""
 
@@ -220,7 +230,7 @@ class First(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class Prefix(Expr):
     """« les N premiers caractères de X »."""
 
@@ -229,14 +239,14 @@ class Prefix(Expr):
     span: Span = _span()
 
 
-@_node
+@node_class
 class KeyRef(Expr):
     """« clé »: in a barème row's value, the key the lookup was made with (`210 € + (clé − 140) × 30 €`)."""
 
     span: Span = _span()
 
 
-@_node
+@node_class
 class OutOfScope(Expr):
     """« hors barème "raison" »: a barème row the regime does not cover, with the reason to show."""
 
@@ -247,7 +257,7 @@ class OutOfScope(Expr):
 # ------------------------------------------------------------------ what lawyers read
 
 
-@_node
+@node_class
 class Note:
     """« note "…" »: a drafting note or judgement call, for the lawyers' site; never in a report."""
 
@@ -255,7 +265,7 @@ class Note:
     span: Span = _span()
 
 
-@_node
+@node_class
 class NotHandled:
     """« non traité "…" »: what a rule deliberately leaves out, and what the report does instead."""
 
@@ -266,7 +276,7 @@ class NotHandled:
 # ------------------------------------------------------------------ requirements
 
 
-@_node
+@node_class
 class Dated:
     """« datée d'au plus D avant R »: the piece's date lies within D before R, and not after R."""
 
@@ -275,14 +285,14 @@ class Dated:
     span: Span = _span()
 
 
-@_node
+@node_class
 class OfHolder:
     """« du titulaire »: the piece belongs to the holder the requirement is evaluated for."""
 
     span: Span = _span()
 
 
-@_node
+@node_class
 class WithCondition:
     """« avec C »: a condition on the piece itself, which `pièce` names."""
 
@@ -293,7 +303,7 @@ class WithCondition:
 PieceFilter = Dated | OfHolder | WithCondition
 
 
-@_node
+@node_class
 class PieceSpec:
     piece_type: str
     filters: tuple[PieceFilter, ...]
@@ -301,7 +311,7 @@ class PieceSpec:
     type_span: Span = _span()
 
 
-@_node
+@node_class
 class PieceDemand:
     """Any one of the alternatives satisfies the requirement."""
 
@@ -309,7 +319,7 @@ class PieceDemand:
     span: Span = _span()
 
 
-@_node
+@node_class
 class ConditionDemand:
     condition: Expr
     span: Span = _span()
@@ -318,7 +328,7 @@ class ConditionDemand:
 Demand = PieceDemand | ConditionDemand
 
 
-@_node
+@node_class
 class Exception_:
     """« sauf si C »: exempts; « sauf si C alors exige … »: replaces what is demanded."""
 
@@ -327,7 +337,7 @@ class Exception_:
     span: Span = _span()
 
 
-@_node
+@node_class
 class Requirement:
     kind: str  # "exigence" (missing → incomplete) or "recevabilité" (unmet → rejected)
     name: str
@@ -351,7 +361,7 @@ class Requirement:
 # ------------------------------------------------------------------ definitions, amounts
 
 
-@_node
+@node_class
 class ValueException:
     """« sauf si C alors V »: when C holds, the value is V instead of the base value."""
 
@@ -360,7 +370,7 @@ class ValueException:
     span: Span = _span()
 
 
-@_node
+@node_class
 class Definition:
     name: str
     value: Expr
@@ -369,7 +379,7 @@ class Definition:
     name_span: Span = _span()
 
 
-@_node
+@node_class
 class Amount:
     name: str
     title: str
@@ -388,7 +398,7 @@ class Amount:
 # ------------------------------------------------------------------ tables
 
 
-@_node
+@node_class
 class Key:
     """A row key: a text, or an integer range with open ends as None (a single value is lo = hi).
 
@@ -402,7 +412,7 @@ class Key:
     span: Span = _span()
 
 
-@_node
+@node_class
 class Row:
     key: Key
     value: Expr
@@ -411,7 +421,7 @@ class Row:
     source_span: Span | None = _span()
 
 
-@_node
+@node_class
 class Period:
     """A version in force from `start` to `end` (None: still in force): rows, or one value."""
 
@@ -424,7 +434,7 @@ class Period:
     source_span: Span | None = _span()
 
 
-@_node
+@node_class
 class KeyGroup:
     """The history of one key's value: « clé "84" » followed by its dated values."""
 
@@ -434,7 +444,7 @@ class KeyGroup:
     span: Span = _span()
 
 
-@_node
+@node_class
 class Table:
     name: str
     title: str
@@ -452,7 +462,7 @@ class Table:
 # ------------------------------------------------------------------ notices
 
 
-@_node
+@node_class
 class Notice:
     """« avis »: information for the applicant when its condition holds; never changes the verdict."""
 
@@ -475,7 +485,7 @@ class Notice:
 # ------------------------------------------------------------------ files
 
 
-@_node
+@node_class
 class Import:
     target: str
     span: Span = _span()
@@ -484,7 +494,7 @@ class Import:
 Item = Requirement | Definition | Amount | Table | Notice
 
 
-@_node
+@node_class
 class Module:
     path: str
     imports: tuple[Import, ...]

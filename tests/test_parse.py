@@ -341,3 +341,13 @@ def test_misplaced_notes_get_french_errors_naming_the_new_keywords(text, found, 
     diagnostic = syntax_error(text)
     assert diagnostic.message.startswith(found) and expected in diagnostic.message
     assert "_NOTE" not in diagnostic.message and "_NON_TRAITE" not in diagnostic.message
+
+
+def test_a_node_shows_itself_as_attrs_would_without_its_positions():
+    """One __repr__ for every node class (attrs would compile one per class at import): the same text."""
+    (req,) = parse_file(HERE / "parse" / "good" / "sauf_si_alors_exige.immat").items
+    (exception,) = req.exceptions
+    assert repr(exception.condition) == (
+        "Compare(op='=', left=Path(parts=('achat', 'etat')), right=Text(value='neuf'))")
+    shown = repr(parse_file(ROOT / "rules" / "controle_technique.immat"))
+    assert "Span(" not in shown and shown.startswith("Module(")
