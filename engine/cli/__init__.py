@@ -49,13 +49,18 @@ def exit_codes(found: str | None, bad_input: str, rules: bool = True, interrupte
     return "\n".join(lines) + "\n"
 
 
+def tell(diagnostics) -> None:
+    """Diagnostics on standard error, each in full (GNU line, excerpt, help): what a command could not use."""
+    for d in diagnostics:
+        click.echo(diag.render_text(d), err=True)
+
+
 def configured() -> Settings:
     """The project's settings ([tool.immat], else ./rules and ./fixtures); a wrong one stops the command."""
     try:
         return settings()
     except DiagnosticError as exc:
-        for d in exc.diagnostics:
-            click.echo(diag.render_text(d), err=True)
+        tell(exc.diagnostics)
         sys.exit(BAD_INPUT)
 
 
@@ -177,8 +182,7 @@ def coloured(stream) -> bool:
 def _load(rules: Path | None) -> Checked:
     checked = load_rules(rules, needs_requirement=True)
     if not checked.ok:
-        for d in checked.diagnostics:
-            click.echo(diag.render_text(d), err=True)
+        tell(checked.diagnostics)
         click.echo(f"Les règles {checked.pack} contiennent des erreurs : lancez « immat check » pour le détail.",
                    err=True)
         sys.exit(RULES_ERROR)

@@ -18,7 +18,7 @@ from .. import impact
 from ..diagnostics import DiagnosticError
 from ..pipeline import diff_one, load_rules
 from ..program import Program
-from . import BAD_INPUT, FOUND, OK, RULES_ERROR, configured, exit_codes, repository_root, rules_option
+from . import BAD_INPUT, FOUND, OK, RULES_ERROR, configured, exit_codes, repository_root, rules_option, tell
 from ..inputs import read_documents
 
 DEFAULT_RULES_IN_REPOSITORY = "rules"
@@ -214,8 +214,7 @@ def diff(base, rules, corpus, fmt, fail_on_change, max_bytes, output, dask_addre
             result = impact.compare(_changes(results), base, None if rules is None else str(rules),
                                     (before.pack, after.pack))
     except DiagnosticError as exc:
-        for d in exc.diagnostics:
-            click.echo(diag.render_text(d), err=True)
+        tell(exc.diagnostics)
         sys.exit(BAD_INPUT)
     if result.total == 0:
         _fail("le corpus ne contient aucun dossier")

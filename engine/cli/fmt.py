@@ -8,11 +8,10 @@ from pathlib import Path
 
 import click
 
-from .. import diagnostics as diag
 from ..diagnostics import DiagnosticError
 from ..pack import MAX_STDIN_BYTES, STDIN, Refused, decode, read_regular, rule_files
 from ..pipeline import display_path, format_rules
-from . import FOUND, OK, RULES_ERROR, configured, exit_codes
+from . import FOUND, OK, RULES_ERROR, configured, exit_codes, tell
 
 # ------------------------------------------------------------------ fmt
 
@@ -53,8 +52,7 @@ def fmt(files, check, show_diff) -> None:
             old = _read(path)
             new = format_rules(name, old)
         except DiagnosticError as exc:
-            for d in exc.diagnostics:
-                click.echo(diag.render_text(d), err=True)
+            tell(exc.diagnostics)
             unreadable += 1
             continue
         if new == old:
@@ -76,11 +74,10 @@ def _standard_input(check: bool, show_diff: bool) -> None:
         old = decode(sys.stdin.buffer.read(MAX_STDIN_BYTES))
         new = format_rules(name, old)
     except Refused as refused:
-        click.echo(diag.render_text(refused.diagnostic(name)), err=True)
+        tell([refused.diagnostic(name)])
         sys.exit(RULES_ERROR)
     except DiagnosticError as exc:
-        for d in exc.diagnostics:
-            click.echo(diag.render_text(d), err=True)
+        tell(exc.diagnostics)
         sys.exit(RULES_ERROR)
     if check or show_diff:
         if new != old:

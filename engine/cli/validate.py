@@ -23,7 +23,7 @@ from ..inputs import is_dossier_file, is_lines, read_documents
 from ..pack import open_regular
 from ..pipeline import FAILED, Unreadable, WorkerLost, render_many, validate_many
 from ..summary import Summary, csv_header, csv_row
-from . import BAD_INPUT, FOUND, OK, coloured, exit_codes, _load, output_option, rules_option, written_to
+from . import BAD_INPUT, FOUND, OK, coloured, exit_codes, _load, output_option, rules_option, tell, written_to
 from .output import kept_records, mismatch, replaced, resumed, standard_output
 
 if TYPE_CHECKING:
@@ -270,11 +270,6 @@ def _exit(counts: dict) -> None:
 ERROR_RECORDS = {"json": report.render_unreadable_json, "jsonl": report.render_unreadable_jsonl}
 
 
-def _echo_unreadable(result: Unreadable) -> None:
-    for d in result.diagnostics:
-        click.echo(diag.render_text(d), err=True)
-
-
 def _failed(result: Unreadable) -> bool:
     return any(d.code == FAILED for d in result.diagnostics)
 
@@ -316,8 +311,7 @@ def _stopped_by_signals():
     except DiagnosticError as exc:
         if run.sink is not None:
             run.sink.close(done=False)
-        for d in exc.diagnostics:
-            click.echo(diag.render_text(d), err=True)
+        tell(exc.diagnostics)
         sys.exit(BAD_INPUT)
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -400,7 +394,7 @@ def explain(dossier, rule_id, output, rules) -> None:
     document = next(read_documents((dossier,)))
     result = next(validate_many(program, [document], explain=True))
     if isinstance(result, Unreadable):
-        _echo_unreadable(result)
+        tell(result.diagnostics)
         sys.exit(BAD_INPUT)
     trees = report.explanations(result, rule_id, program)
     if not trees:
