@@ -6,8 +6,6 @@ import datetime
 
 import attrs
 
-from ..vocabulary import lower_first  # noqa: F401  (shared with reports, which may not import the docs)
-
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
 

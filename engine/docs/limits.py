@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import ir
 from ..program import CompiledTable
+from ..vocabulary import lower_first
 from . import french as fr
 from . import links
 from .document import Bullets, Heading, Link, Page, Para, Phrase, Strong, phrase
@@ -73,7 +74,7 @@ def _cases(node) -> list[ir.OutOfScope]:
 def _table_cells(table: CompiledTable):
     """(where, value) for every row and dated value of a barème, where said as the table's page says it."""
     for cp in table.periods:
-        when = fr.lower_first(period_label(cp.period))
+        when = lower_first(period_label(cp.period))
         if cp.period.value is not None:
             yield (fr.upper_first(when),), cp.period.value
         for row in cp.period.rows:
@@ -81,7 +82,7 @@ def _table_cells(table: CompiledTable):
     for key, versions in table.groups.items():
         for period in versions:
             shown = group_label(table, key)
-            yield (f"{shown}, {fr.lower_first(period_label(period))}",), period.value
+            yield (f"{shown}, {lower_first(period_label(period))}",), period.value
 
 
 def limits_link() -> Link:

@@ -15,6 +15,7 @@ from .. import ir
 from ..ir import DefRef, FieldRef, TableRef
 from ..program import Program
 from ..values import Duration, Money, Percentage, format_number, format_percent
+from ..vocabulary import lower_first
 from . import french as fr
 from .document import Link, Phrase, Term, phrase, plain
 from .fields import Fields
@@ -220,7 +221,7 @@ class Prose(ir.ExpressionVisitor):
         return self._lookup(e.table.name, e.table.title, e.key, e.date, ctx)
 
     def _lookup(self, name: str, title: str, key, date, ctx) -> NP:
-        words = phrase("la valeur du barème « ", Link("barème", name, fr.lower_first(title)), " »")
+        words = phrase("la valeur du barème « ", Link("barème", name, lower_first(title)), " »")
         if key is not None:
             words = phrase(words, " pour ", self.value(key, ctx).words)
         when = self.value(date, ctx).to() if date is not None else ("à la date de référence",)
@@ -274,7 +275,7 @@ class Prose(ir.ExpressionVisitor):
 
     def _chain(self, prefix: list[str], parts: list[str], owner: NP | None) -> NP:
         pointer = "/" + "/".join(prefix + parts)
-        title = fr.lower_first(self.node(pointer).get("title") or fr.humanize(parts[-1]))
+        title = lower_first(self.node(pointer).get("title") or fr.humanize(parts[-1]))
         gender = fr.gender_of(title)
         leaf = NP((fr.article(title, gender), Term(title, self._field_hint(pointer))), gender)
         parent = owner if len(parts) == 1 else self._chain(prefix, parts[:-1], owner)
@@ -293,7 +294,7 @@ class Prose(ir.ExpressionVisitor):
 
     def _v_AmountRef(self, e, ctx):
         amount = self.program.amounts.get(e.name)
-        title = fr.lower_first(amount.title) if amount else fr.humanize(e.name)
+        title = lower_first(amount.title) if amount else fr.humanize(e.name)
         gender = fr.gender_of(title)
         return NP((fr.article(title, gender), Link("montant", e.name, title)), gender)
 
@@ -316,12 +317,12 @@ class Prose(ir.ExpressionVisitor):
         if not per_holder:
             return ctx
         titles = self.node("/titulaires").get("title", "titulaires")
-        collection = NP(("les ", Term(fr.lower_first(titles), self._field_hint("/titulaires"))), fr.Gender(plural=True))
+        collection = NP(("les ", Term(lower_first(titles), self._field_hint("/titulaires"))), fr.Gender(plural=True))
         return ctx.bind("titulaire", Var(NP(("le titulaire",)), collection, "/titulaires/*"))
 
     def piece(self, ctx: Context) -> Context:
         """The scope of a piece filter: `pièce` is the piece being looked at, left unsaid."""
-        title = fr.lower_first(self.node("/pieces").get("title", "pièces"))
+        title = lower_first(self.node("/pieces").get("title", "pièces"))
         collection = NP(("les ", title), fr.Gender(True, True))
         return ctx.bind("pièce", Var(NP(("la pièce",), fr.Gender(True)), collection, "/pieces/*"), implicit=True)
 
