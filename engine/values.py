@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
@@ -139,7 +140,9 @@ def format_percent(value: Decimal) -> str:
     return f"{format_number(value.scaleb(2).normalize())} %"
 
 
+@functools.lru_cache(maxsize=4096)
 def format_euros(amount: Decimal) -> str:
+    # Cached: a batch writes the same tariffs and totals again and again; equal amounts are written alike.
     quantized = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     if quantized == quantized.to_integral_value():
         return f"{format_number(int(quantized))} €"
