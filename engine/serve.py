@@ -34,7 +34,7 @@ from .compile import compiled
 from .diagnostics import Diagnostic, error
 from .diagnostics import to_json as diagnostics_json
 from .dossier import MAX_BYTES
-from .escape import visible
+from .escape import json_dumps, visible
 from .explain import explaining
 from .inputs import line_documents, whole_document
 from .pipeline import FAILED, Unreadable, load_rules, render_many, render_one, worked_examples
@@ -144,7 +144,7 @@ def app_from_environment() -> Starlette:
 
 
 def _json(document) -> Response:
-    return Response(json.dumps(document, ensure_ascii=False, indent=2) + "\n", media_type=openapi.JSON)
+    return Response(json_dumps(document, indent=2) + "\n", media_type=openapi.JSON)
 
 
 def _refused(name: str, diagnostics: list[Diagnostic]) -> Response:
@@ -156,7 +156,7 @@ def _refused(name: str, diagnostics: list[Diagnostic]) -> Response:
 def _failure(status: int, diagnostic: Diagnostic, headers=None) -> Response:
     """A refusal that concerns no dossier: the `errors` of an error record, without its `dossier`."""
     body = {"errors": [diagnostics_json(diagnostic)]}
-    return Response(json.dumps(body, ensure_ascii=False) + "\n", status, headers, media_type=openapi.JSON)
+    return Response(json_dumps(body) + "\n", status, headers, media_type=openapi.JSON)
 
 
 def _not_found(what: str) -> Response:

@@ -156,6 +156,16 @@ def test_csv_gives_a_header_and_one_row_a_dossier(cli, tmp_path):
     assert {r["verdict"] for r in rows[:-1]} >= {"complete", "incomplete", "rejected"}
 
 
+def test_a_json_summary_escapes_a_file_name_as_the_records_do(cli, tmp_path):
+    """A file name that reorders text (U+202E) is written \\u202e in the summary, as in the records."""
+    lot = tmp_path / "lot\u202e.jsonl"
+    lot.write_text("pas du json\n", "utf-8")
+    cli("validate", "--format", "jsonl", lot, "--summary", tmp_path / "synthese.json", "-o", tmp_path / "r.jsonl")
+    written = (tmp_path / "synthese.json").read_text("utf-8")
+    assert "\u202e" not in written and "\\u202e" in written
+    assert json.loads(written)["errors"][0]["dossier"].endswith("lot\u202e.jsonl:1")
+
+
 @pytest.mark.parametrize("suffix", [".json", ".md", ".txt"])
 def test_the_summary_is_written_beside_the_records(cli, tmp_path, suffix):
     summary = tmp_path / f"synthese{suffix}"

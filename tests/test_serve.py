@@ -211,6 +211,15 @@ def test_rules_list_requirements_amounts_and_notices_with_their_page(client, pro
     assert ct["message"] and ct["not_handled"]
 
 
+def test_a_refusal_that_quotes_the_request_escapes_what_would_reorder_or_hide_its_text(client):
+    """The CLI's escapes (escape.json_dumps) in the API's own refusals: a path with a bidirectional override or a
+    line separator is quoted as \\uXXXX, and reads back the same."""
+    answer = client.get("/v1/rules/x\u202ey\u2028z")
+    assert answer.status_code == 404
+    assert "\u202e" not in answer.text and "\\u202e" in answer.text and "\\u2028" in answer.text
+    assert "« x\u202ey\u2028z »" in answer.json()["errors"][0]["message"]
+
+
 def test_an_unknown_rule_is_404_in_french(client):
     answer = client.get("/v1/rules/controle_technik")
     assert answer.status_code == 404

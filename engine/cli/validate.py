@@ -247,7 +247,7 @@ def _write_unreadable(result: Unreadable, fmt: str, sink, tally, amount_ids, say
 
 
 def _write_summary(path: Path, tally: Summary) -> None:
-    text = json.dumps(tally.as_json(), ensure_ascii=False, indent=2) + "\n" if path.suffix == ".json" else \
+    text = escape.json_dumps(tally.as_json(), indent=2) + "\n" if path.suffix == ".json" else \
         tally.as_markdown() if path.suffix == ".md" else tally.as_text()
     sink = replaced(path)
     sink.write(text)
