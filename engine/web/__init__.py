@@ -30,15 +30,16 @@ PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; base-uri 'none'; form-
 
 
 @functools.cache
-def _files() -> dict[str, bytes]:
-    """The page's files by name; only these are served, so no path reaches outside the package."""
+def _files() -> dict[str, tuple[bytes, str]]:
+    """The page's files by name, each with its ETag; only these are served, so no path reaches outside the
+    package."""
     folder = importlib.resources.files("immat.web")
-    return {f.name: f.read_bytes() for f in folder.iterdir() if any(f.name.endswith(s) for s in TYPES)}
+    bodies = {f.name: f.read_bytes() for f in folder.iterdir() if any(f.name.endswith(s) for s in TYPES)}
+    return {name: (body, '"' + hashlib.sha256(body).hexdigest()[:16] + '"') for name, body in bodies.items()}
 
 
 def _served(request: Request, name: str, cache: str, **more: str) -> Response:
-    body = _files()[name]
-    etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+    body, etag = _files()[name]
     headers = {"Cache-Control": cache, "ETag": etag, "X-Content-Type-Options": "nosniff", **more}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
