@@ -54,6 +54,7 @@ def _listed(o: Outcome, show_all: bool) -> tuple[RequirementOutcome, ...]:
     return o.requirements if show_all else tuple(r for r in o.requirements if r.status is not Status.NOT_APPLICABLE)
 
 
+@functools.lru_cache(maxsize=1024)  # a pack has tens of sources; every report cites them again
 def short_citation(source: str) -> str:
     """A source's first clause without what its parentheses add, an act without its title:
     « Code de la route, art. R. 322-4 (cession) et R. 322-5 (…) ; arrêté du … » → « Code de la route,
