@@ -94,8 +94,7 @@ Exemples :
               help="Liste aussi les exigences sans objet pour ce dossier (sinon, leur nombre seulement).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="tous les cœurs",
               help="Processus pour un lot ; l'ordre des rapports reste celui des dossiers.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Écrit les rapports dans ce fichier, qui n'apparaît (ou n'est remplacé) qu'entier, à la fin.")
+@output_option
 @click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Écrit les rapports (JSON Lines ou CSV) dans ce fichier en reprenant après son dernier rapport "
                    "complet : relancée sur la même entrée, une vérification interrompue finit les dossiers "
