@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.resources
 import marshal
 import os
 import pickle
@@ -21,10 +20,10 @@ from collections.abc import Callable
 from types import CodeType
 from typing import Any, TypeVar
 
-import attrs
-
 from . import __version__
+from .frozen import frozen
 from .pack import PackFiles, open_regular
+from .source import shipped
 
 T = TypeVar("T")
 
@@ -55,8 +54,8 @@ def _code() -> bytes:
     # packs without one of their own (shipped with the rules) without changing its version, and a result
     # pickled by other code may not even load.
     digest = hashlib.sha256(f"{__version__}\n{sys.version}\n{sys.implementation.cache_tag}".encode("utf-8"))
-    roots = [importlib.resources.files(package) for package in ("immat", "immat.grammar", "immat.rules")]
-    for path in sorted({path for root in roots for path in _code_files(str(root))}):
+    roots = [shipped(package) for package in ("immat", "immat.grammar", "immat.rules")]
+    for path in sorted({path for root in roots for path in _code_files(root)}):
         with open(path, "rb") as stream:
             digest.update(f"{path}\n{hashlib.sha256(stream.read()).hexdigest()}\n".encode("utf-8"))
     return digest.digest()
@@ -131,7 +130,7 @@ def _dumps(value: object) -> bytes | None:
         return None
 
 
-@attrs.frozen
+@frozen
 class _Entry:
     """A pack's check: the imports it admitted, in order; the fingerprint of every file it read; what it returned."""
 

@@ -6,10 +6,10 @@ has a page of them. A test holds the catalogue to the codes the engine gives: no
 
 from __future__ import annotations
 
-import attrs
+from .frozen import frozen
 
 
-@attrs.frozen
+@frozen
 class Code:
     subject: str  # what the code is about: one of SUBJECTS
     title: str  # one line: what was found

@@ -12,9 +12,8 @@ import re
 import tomllib
 from pathlib import Path
 
-import attrs
-
 from .diagnostics import DiagnosticError, error
+from .frozen import frozen
 from .pack import Refused, decode, display_path, read_regular
 
 KEYS = ("rules", "fixtures")
@@ -24,7 +23,7 @@ DEFAULT_FIXTURES = Path("fixtures")
 TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-@attrs.frozen
+@frozen
 class Settings:
     rules: Path | None  # None: the pack shipped inside immat
     fixtures: Path

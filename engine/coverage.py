@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import attrs
-
 from . import ir
+from .frozen import frozen
 from .outcome import AmountStatus, Outcome, Status, Step, StepKind
 from .program import Program
 from .source import Span
 
 
-@attrs.frozen
+@frozen
 class Target:
     """Something a fixture should exercise, named as a reader of the rules would name it."""
 
@@ -26,7 +25,7 @@ class Target:
         return _key(span), Target(kind, label, f"{span.path}:{span.line}", _key(parent) if parent else None)
 
 
-@attrs.frozen
+@frozen
 class Coverage:
     targets: dict[tuple[str, int], Target]
     reached: frozenset[tuple[str, int]]

@@ -8,10 +8,9 @@ import os
 import urllib.parse
 from pathlib import PurePath
 
-import attrs
-
 from . import __version__
 from .escape import json_dumps, visible
+from .frozen import frozen
 from .source import Span
 
 
@@ -20,13 +19,13 @@ class Severity(enum.StrEnum):
     WARNING = "avertissement"
 
 
-@attrs.frozen
+@frozen
 class Label:
     span: Span
     message: str
 
 
-@attrs.frozen
+@frozen
 class Diagnostic:
     """One finding about a rule file or a dossier.
 

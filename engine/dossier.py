@@ -17,6 +17,7 @@ import orjson
 from . import cache
 from .diagnostics import Diagnostic, DiagnosticError, error
 from .escape import excerpt
+from .frozen import frozen
 from .schema import NAMES, Finding, Schema, shipped_schema, too_deep, unreadable, walk
 from .values import format_number
 
@@ -30,7 +31,7 @@ PLATE_PATH = ("vehicule", "immatriculation")
 MAX_BYTES = 1_000_000
 
 
-@attrs.frozen
+@frozen
 class Dossier:
     """A dossier that passed the schema: `data` is plain JSON, non-integer numbers as Decimal."""
 

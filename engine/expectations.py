@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import attrs
-
+from .frozen import frozen
 from .outcome import AmountStatus, Outcome, RequirementOutcome, Status
 
 AMOUNT_WORDS = {AmountStatus.NOT_APPLICABLE: "sans objet", AmountStatus.NOT_COVERED: "non couvert"}
 UNREADABLE = "illisible"
 
 
-@attrs.frozen
+@frozen
 class FixtureResult:
     name: str
     failures: tuple[str, ...]

@@ -9,6 +9,7 @@ import attrs
 
 from . import parse
 from . import syntax as s
+from .frozen import frozen
 from .source import SourceFile, Span
 
 # Longest line the layout aims at; a longer condition is broken before its top-level « et » / « ou ».
@@ -197,7 +198,7 @@ def _(e: s.Prefix):
 # ------------------------------------------------------------------ comments
 
 
-@attrs.frozen
+@frozen
 class Comment:
     """A `#` comment of the source; the parser drops them, the formatter puts them back."""
 

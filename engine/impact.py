@@ -9,16 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-import attrs
-
 from . import __version__, escape
+from .frozen import frozen
 from .outcome import AmountOutcome, AmountStatus, Holder, Outcome, Rule, Status, Verdict
 from .report import STATUS_WORDS, VERDICT_WORDS
 from .source import PackIdentity
 from .values import Money, format_euros
 
 
-@attrs.frozen
+@frozen
 class AmountState:
     """What a reader compares in an amount: its status and, when computed, its value to the cent."""
 
@@ -34,7 +33,7 @@ class AmountState:
 State = Verdict | Status | AmountState | None  # None: the rule does not exist in that version
 
 
-@attrs.frozen
+@frozen
 class Change:
     dossier: str
     holder: Holder | None
@@ -42,7 +41,7 @@ class Change:
     after: State
 
 
-@attrs.frozen
+@frozen
 class RuleChanges:
     """One rule (as the current version names it when it has it) and every dossier it now treats differently."""
 
@@ -56,7 +55,7 @@ class RuleChanges:
         return len({c.dossier for c in self.changes})
 
 
-@attrs.frozen
+@frozen
 class Impact:
     base: str
     current: str | None  # None: the rules shipped with immat

@@ -11,6 +11,7 @@ from __future__ import annotations
 import attrs
 
 from . import syntax as s
+from .frozen import frozen
 from .source import Span
 
 # The definition a pack dates itself by: the barèmes in force, and the date its reports say they evaluated at.
@@ -19,7 +20,7 @@ REFERENCE_DATE = "date_de_référence"
 # ------------------------------------------------------------------ types
 
 
-@attrs.frozen
+@frozen
 class Type:
     """A value's type. `kind` is the French word used in messages; `schema` backs liste/objet."""
 
@@ -64,7 +65,7 @@ class Expr:
 # ------------------------------------------------------------------ expressions
 
 
-@s.node_class
+@frozen
 class Literal(Expr):
     """A value written in the rule: a number, a text, a date, a boolean, an amount, a percentage, a duration."""
 
@@ -73,7 +74,7 @@ class Literal(Expr):
     span: Span = _span()
 
 
-@s.node_class
+@frozen
 class FieldRef(Expr):
     """A dossier field, from the root (base None) or from a loop variable such as `titulaire`."""
 
@@ -84,7 +85,7 @@ class FieldRef(Expr):
     definition: bool = attrs.field(default=False, kw_only=True)  # base names a definition, not a loop variable
 
 
-@s.node_class
+@frozen
 class VarRef(Expr):
     """A loop variable (`titulaire`, `pièce`): the list element being examined."""
 
@@ -93,21 +94,21 @@ class VarRef(Expr):
     span: Span = _span()
 
 
-@s.node_class
+@frozen
 class DefRef(Expr):
     name: str
     type: Type = _typed()
     span: Span = _span()
 
 
-@s.node_class
+@frozen
 class AmountRef(Expr):
     name: str
     type: Type = _typed(MONEY)
     span: Span = _span()
 
 
-@s.node_class
+@frozen
 class TableRef(Expr):
     """A barème lookup whose table is compiled and whose date is explicit."""
 
@@ -128,9 +129,7 @@ def _typed_like(node: type, fixed: Type | None = None) -> type:
         if f.name == "span":
             fields["type"] = _typed(fixed)
         fields[f.name] = attrs.field(default=f.default, eq=f.eq, kw_only=f.kw_only, repr=f.repr)
-    cls = attrs.make_class(node.__name__, fields, bases=(Expr,), frozen=True, slots=True, repr=False)
-    cls.__module__, cls.__doc__, cls.__repr__ = __name__, node.__doc__, s.node_repr
-    return cls
+    return frozen(type(node.__name__, (Expr,), {**fields, "__module__": __name__, "__doc__": node.__doc__}))
 
 
 Or, And, Not, Compare = (_typed_like(n, BOOL) for n in (s.Or, s.And, s.Not, s.Compare))
@@ -151,7 +150,7 @@ EXPRESSIONS: tuple[type, ...] = (
 # ------------------------------------------------------------------ « sauf si »
 
 
-@s.node_class
+@frozen
 class Case:
     """« sauf si C [alors X] »: when C holds, X instead of the base; for a requirement, X None exempts."""
 
@@ -160,7 +159,7 @@ class Case:
     span: Span = _span()
 
 
-@s.node_class
+@frozen
 class Exceptions:
     """A base and the exceptions that override it, in the order written: Catala's default term.
 
@@ -182,7 +181,7 @@ Dated, OfHolder, WithCondition, PieceSpec = s.Dated, s.OfHolder, s.WithCondition
 PieceDemand, ConditionDemand, Demand = s.PieceDemand, s.ConditionDemand, s.Demand
 
 
-@s.node_class
+@frozen
 class Requirement:
     kind: str  # "exigence" (missing → incomplete) or "recevabilité" (unmet → rejected)
     name: str
@@ -202,7 +201,7 @@ class Requirement:
         return (self.demand.base, *(c.consequence for c in self.demand.cases if c.consequence is not None))
 
 
-@s.node_class
+@frozen
 class Definition:
     name: str
     value: Exceptions
@@ -211,7 +210,7 @@ class Definition:
     name_span: Span = _span()
 
 
-@s.node_class
+@frozen
 class Amount:
     name: str
     title: str

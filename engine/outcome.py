@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import attrs
 
+from .frozen import frozen
 from .schema import Schema
 from .source import PackIdentity, Span
 
@@ -69,13 +70,13 @@ class Step(NamedTuple):
     note: str | None = None
 
 
-@attrs.frozen
+@frozen
 class Holder:
     index: int
     name: str
 
 
-@attrs.frozen
+@frozen
 class Rule:
     """A rule's identity as the report shows it."""
 
@@ -87,7 +88,7 @@ class Rule:
     span: Span = attrs.field(eq=False, repr=False)
 
 
-@attrs.frozen
+@frozen
 class RequirementOutcome:
     rule: Rule
     holder: Holder | None
@@ -99,7 +100,7 @@ class RequirementOutcome:
     error: str | None = None
 
 
-@attrs.frozen
+@frozen
 class AmountOutcome:
     rule: Rule
     status: AmountStatus
@@ -113,13 +114,13 @@ class AmountOutcome:
     calculation: tuple[tuple[str, object], ...] = ()
 
 
-@attrs.frozen
+@frozen
 class NoticeOutcome:
     rule: Rule
     message: str
 
 
-@attrs.frozen
+@frozen
 class Outcome:
     dossier: str
     reference: str | None

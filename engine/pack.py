@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import importlib.resources
 import os
 import sys
 import posixpath
@@ -21,8 +20,9 @@ from typing import BinaryIO
 import attrs
 
 from .diagnostics import Diagnostic, error
+from .frozen import frozen
 from .schema import SCHEMA_FILE
-from .source import PackIdentity
+from .source import PackIdentity, shipped
 from .values import format_number
 
 SHIPPED = "paquet livré"
@@ -138,7 +138,7 @@ def _leaves(path: str, folder: str) -> bool:
     return relative == ".." or relative.startswith("../")
 
 
-@attrs.frozen
+@frozen
 class Pack:
     """Where a pack's files may come from, and what outputs call it."""
 
@@ -239,11 +239,12 @@ class PackFiles:
 
 def _shipped() -> PackFiles:
     files = PackFiles(Pack(SHIPPED, PACKAGED, None))
-    for f in sorted(importlib.resources.files("immat.rules").iterdir(), key=lambda f: f.name):
-        if f.name.endswith(".immat"):
-            files.add(f"{PACKAGED}/{f.name}", f.read_bytes())
-        elif f.name == SCHEMA_FILE:
-            files.add_schema(f"{PACKAGED}/{f.name}", f.read_bytes())
+    folder = shipped("immat.rules")
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".immat"):
+            files.add(f"{PACKAGED}/{name}", Path(folder, name).read_bytes())
+        elif name == SCHEMA_FILE:
+            files.add_schema(f"{PACKAGED}/{name}", Path(folder, name).read_bytes())
     return files
 
 

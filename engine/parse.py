@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import importlib.resources
 import io
 import re
 from decimal import Decimal
@@ -16,7 +15,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import cache
 from . import syntax as s
 from .diagnostics import Diagnostic, DiagnosticError, error
-from .source import SourceFile, Span
+from .source import SourceFile, Span, shipped
 from .values import Duration, Money
 
 UNIT_MONTHS = {"an": 12, "ans": 12, "mois": 1}
@@ -123,7 +122,8 @@ def _parser() -> lark.Lark:
             return lark.Lark.load(io.BytesIO(saved))
         except Exception:  # a damaged file raises nearly anything: the parser is built again
             pass
-    grammar = importlib.resources.files("immat.grammar").joinpath("immat.lark").read_text("utf-8")
+    with open(shipped("immat.grammar", "immat.lark"), encoding="utf-8") as stream:
+        grammar = stream.read()
     parser = lark.Lark(grammar, **PARSER_OPTIONS)
     stream = io.BytesIO()
     parser.save(stream)

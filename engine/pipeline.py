@@ -20,6 +20,7 @@ from . import cache
 from .diagnostics import Diagnostic, DiagnosticError, error, sorted_diagnostics
 from .dossier import load_schema, parse_dossier
 from .compile import compiled
+from .frozen import frozen
 from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
 from .program import Program
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from .expectations import FixtureResult
 
 
-@attrs.frozen
+@frozen
 class Checked:
     """The result of loading and checking a pack: a Program when no error was found."""
 
@@ -139,7 +140,7 @@ def validate(program: Program, text: str, name: str, explain: bool = False) -> O
     return attrs.evolve(outcome, rules=program.pack, schema=program.schema, data=dossier.data)
 
 
-@attrs.frozen
+@frozen
 class Unreadable:
     name: str
     diagnostics: list[Diagnostic]
@@ -177,7 +178,7 @@ def validate_many(program: Program, documents: Iterable[tuple[str, str] | Unread
             yield Unreadable(name, [_in_batch_file(name, d) for d in exc.diagnostics])
 
 
-@attrs.frozen
+@frozen
 class Rendered:
     """A dossier's report already rendered, as a batch worker hands it back."""
 
@@ -187,7 +188,7 @@ class Rendered:
     reference: str | None = None  # the dossier's own reference, what a service's log may name
 
 
-@attrs.frozen
+@frozen
 class WorkerLost:
     """A batch worker process died (killed, out of memory); the dossiers it held are checked again."""
 
@@ -332,7 +333,7 @@ def _one_at_a_time(program: Program, render, explain: bool, documents: list) -> 
 # ------------------------------------------------------------------ fixtures
 
 
-@attrs.frozen
+@frozen
 class FixtureRun:
     """Every fixture of a folder checked against its attendu.json, and what the fixtures reached."""
 

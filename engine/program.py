@@ -9,6 +9,7 @@ import attrs
 
 from . import ir
 from . import syntax as s
+from .frozen import frozen
 from .schema import Schema
 from .source import PackIdentity, SourceFile, Span
 
@@ -21,7 +22,7 @@ def _covers(period: s.Period, day: datetime.date) -> bool:
     return period.start <= day and (period.end is None or day <= period.end)
 
 
-@attrs.frozen
+@frozen
 class CompiledPeriod:
     """One version of a keyed grid: range rows sorted by lower bound, text rows by key."""
 
@@ -50,7 +51,7 @@ def _low(key: s.Key) -> int:
     return OPEN_LOW if key.low is None else key.low
 
 
-@attrs.frozen
+@frozen
 class CompiledTable:
     """A barème ready for lookups: versions by date, then rows by key (or one value per version)."""
 
@@ -91,7 +92,7 @@ class CompiledTable:
 # ------------------------------------------------------------------ the program
 
 
-@attrs.frozen
+@frozen
 class Program:
     """A checked pack: every name resolved, ready to evaluate any number of dossiers."""
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import datetime
 import functools
-import importlib.resources
 import json
 import re
 import textwrap
 from decimal import Decimal
 
-import attrs
-
 from . import __version__, escape
 from .diagnostics import to_json as diagnostics_json
+from .frozen import frozen
 from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status, Step, StepKind, Verdict
 from .program import Program
 from .schema import Schema
+from .source import shipped
 from .values import Duration, Failure, Money, Percentage, Unknown, format_number, format_percent
 from .vocabulary import Vocabulary, lower_first
 
@@ -280,7 +279,8 @@ def unreadable_json(name: str, diagnostics) -> dict:
 
 def report_schema() -> dict:
     """The JSON Schema of a report and of the record in its place (engine/schemas/report.schema.json)."""
-    return json.loads(importlib.resources.files("immat").joinpath("schemas/report.schema.json").read_text("utf-8"))
+    with open(shipped("immat", "schemas", "report.schema.json"), "rb") as stream:
+        return json.load(stream)
 
 
 def render_unreadable_json(name: str, diagnostics) -> str:
@@ -342,7 +342,7 @@ def _label(o: RequirementOutcome, explain: bool = True) -> str:
     return f"{o.rule.title}{holder}" + (f" [{o.rule.id}]" if explain else "")
 
 
-@attrs.frozen
+@frozen
 class Entry:
     """One line of a report section, with its details and, when asked, its reasoning tree."""
 
@@ -353,7 +353,7 @@ class Entry:
     cited: str = ""  # the short citation of an entry without details, after its label
 
 
-@attrs.frozen
+@frozen
 class Section:
     """A titled list of entries; one without entries is a line of its own (« … : 21 exigence(s), listées… »)."""
 
@@ -362,7 +362,7 @@ class Section:
     counted: bool = True
 
 
-@attrs.frozen
+@frozen
 class Fee:
     """One row of the fees table: the amount's title, its value (or why there is none), and how it is reached."""
 
@@ -371,7 +371,7 @@ class Fee:
     detail: str
 
 
-@attrs.frozen
+@frozen
 class Fees:
     title: str
     rows: tuple[Fee, ...]

@@ -16,6 +16,7 @@ import attrs
 
 from . import ir
 from . import syntax as s
+from .frozen import frozen
 from .outcome import AmountStatus, Holder, Rule, Status, Verdict
 from .values import (
     Duration, Failure, Money, NotCovered, OutOfRange, Unknown, between, calendar_order, date_text, first_problem,
@@ -30,7 +31,7 @@ COMPARE = {
 }
 
 
-@attrs.frozen
+@frozen
 class Item:
     """A list element bound to a loop variable: its data and the JSON pointer it lives at."""
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.resources
 import json
 
 import attrs
+
+from .source import shipped
 
 SCHEMA_FILE = "dossier.schema.json"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -38,7 +39,8 @@ class Schema:
 @functools.cache
 def shipped_schema() -> Schema:
     """The carte-grise dossier schema, shipped with the rules: the schema of every pack without its own."""
-    data = (importlib.resources.files("immat.rules") / SCHEMA_FILE).read_bytes()
+    with open(shipped("immat.rules", SCHEMA_FILE), "rb") as stream:
+        data = stream.read()
     return Schema(json.loads(data), hashlib.sha256(data).hexdigest(), SHIPPED_ORIGIN)
 
 

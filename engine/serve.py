@@ -36,6 +36,7 @@ from .diagnostics import to_json as diagnostics_json
 from .dossier import MAX_BYTES
 from .escape import json_dumps, visible
 from .explain import explaining
+from .frozen import frozen
 from .inputs import line_documents, whole_document
 from .pipeline import FAILED, Unreadable, load_rules, render_many, render_one, worked_examples
 from .program import Program
@@ -51,7 +52,7 @@ STATUS = {"json-invalide": 400, "encodage": 400, "parametre": 400, "lecture-inte
 CHUNK = 64  # batch records sent together: one thread hop and one write for many dossiers
 
 
-@attrs.frozen
+@frozen
 class Limits:
     """What one request may cost: bytes read, and seconds until it is answered (for a batch, until its end)."""
 
@@ -61,7 +62,7 @@ class Limits:
     batch_seconds: float = 600.0
 
 
-@attrs.frozen
+@frozen
 class Service:
     """What every request reads, made once per process."""
 

@@ -8,22 +8,9 @@ from decimal import Decimal
 
 import attrs
 
+from .frozen import frozen
 from .source import Span
 from .values import Duration, Money
-
-
-def node_repr(node) -> str:
-    """What attrs's own __repr__ writes (« Compare(op='=', left=…) »), written once for every node class: attrs
-    would compile one per class, a sixth of a cold start's imports."""
-    shown = ", ".join(f"{a.name}={getattr(node, a.name)!r}" for a in attrs.fields(type(node)) if a.repr)
-    return f"{type(node).__name__}({shown})"
-
-
-def node_class(cls):
-    """A syntax or IR node class: frozen, slotted, compared by value, shown by node_repr."""
-    made = attrs.frozen(slots=True, repr=False)(cls)
-    made.__repr__ = node_repr
-    return made
 
 
 def _span():
@@ -40,37 +27,37 @@ class Expr:
     span: Span
 
 
-@node_class
+@frozen
 class Number(Expr):
     value: int | Decimal
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Text(Expr):
     value: str
     span: Span = _span()
 
 
-@node_class
+@frozen
 class DateLit(Expr):
     value: datetime.date
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Boolean(Expr):
     value: bool
     span: Span = _span()
 
 
-@node_class
+@frozen
 class MoneyLit(Expr):
     value: Money
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Percent(Expr):
     """« 50 % », evaluated as the decimal 0.5."""
 
@@ -78,7 +65,7 @@ class Percent(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class DurationLit(Expr):
     value: Duration
     count: int
@@ -86,7 +73,7 @@ class DurationLit(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Path(Expr):
     """A dotted name: a definition, an amount, a loop variable or a dossier field."""
 
@@ -98,25 +85,25 @@ class Path(Expr):
         return ".".join(self.parts)
 
 
-@node_class
+@frozen
 class Or(Expr):
     operands: tuple[Expr, ...]
     span: Span = _span()
 
 
-@node_class
+@frozen
 class And(Expr):
     operands: tuple[Expr, ...]
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Not(Expr):
     operand: Expr
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Compare(Expr):
     op: str
     left: Expr
@@ -124,7 +111,7 @@ class Compare(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Arith(Expr):
     op: str
     left: Expr
@@ -132,13 +119,13 @@ class Arith(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Negate(Expr):
     operand: Expr
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Between(Expr):
     """« durée entre A et B »: the calendar time elapsed from date A to date B."""
 
@@ -147,7 +134,7 @@ class Between(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Quantifier(Expr):
     """« tout x dans L vérifie C » (every) or « au moins un x dans L vérifie C » (some)."""
 
@@ -158,7 +145,7 @@ class Quantifier(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Count(Expr):
     """« nombre de L », or with a condition « nombre de x dans L vérifiant (C) »."""
 
@@ -168,7 +155,7 @@ class Count(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Lookup(Expr):
     """« barème T [pour K] [à la date D] »: a barème without keys holds one dated value."""
 
@@ -178,7 +165,7 @@ class Lookup(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class IsSet(Expr):
     """« X est renseigné »: whether the dossier gives X; never unknown, unlike X itself."""
 
@@ -186,7 +173,7 @@ class IsSet(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Default(Expr):
     """« X à défaut V »: V when the dossier does not give X (a claim not made, such as an exemption)."""
 
@@ -195,7 +182,7 @@ class Default(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Contains(Expr):
     """« X contient "…" »: X includes the text."""
 
@@ -204,7 +191,7 @@ class Contains(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class UnitsBetween(Expr):
     """« mois entre A et B »: whole calendar units (jours, mois, ans) elapsed from A to B."""
 
@@ -214,7 +201,7 @@ class UnitsBetween(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Rank(Expr):
     """« rang de titulaire »: the position of a loop variable's element, counting from 1."""
 
@@ -222,7 +209,7 @@ class Rank(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class First(Expr):
     """« premier de L »: the first element of a list, e.g. the titulaire principal."""
 
@@ -230,7 +217,7 @@ class First(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Prefix(Expr):
     """« les N premiers caractères de X »."""
 
@@ -239,14 +226,14 @@ class Prefix(Expr):
     span: Span = _span()
 
 
-@node_class
+@frozen
 class KeyRef(Expr):
     """« clé »: in a barème row's value, the key the lookup was made with (`210 € + (clé − 140) × 30 €`)."""
 
     span: Span = _span()
 
 
-@node_class
+@frozen
 class OutOfScope(Expr):
     """« hors barème "raison" »: a barème row the regime does not cover, with the reason to show."""
 
@@ -257,7 +244,7 @@ class OutOfScope(Expr):
 # ------------------------------------------------------------------ what lawyers read
 
 
-@node_class
+@frozen
 class Note:
     """« note "…" »: a drafting note or judgement call, for the lawyers' site; never in a report."""
 
@@ -265,7 +252,7 @@ class Note:
     span: Span = _span()
 
 
-@node_class
+@frozen
 class NotHandled:
     """« non traité "…" »: what a rule deliberately leaves out, and what the report does instead."""
 
@@ -276,7 +263,7 @@ class NotHandled:
 # ------------------------------------------------------------------ requirements
 
 
-@node_class
+@frozen
 class Dated:
     """« datée d'au plus D avant R »: the piece's date lies within D before R, and not after R."""
 
@@ -285,14 +272,14 @@ class Dated:
     span: Span = _span()
 
 
-@node_class
+@frozen
 class OfHolder:
     """« du titulaire »: the piece belongs to the holder the requirement is evaluated for."""
 
     span: Span = _span()
 
 
-@node_class
+@frozen
 class WithCondition:
     """« avec C »: a condition on the piece itself, which `pièce` names."""
 
@@ -303,7 +290,7 @@ class WithCondition:
 PieceFilter = Dated | OfHolder | WithCondition
 
 
-@node_class
+@frozen
 class PieceSpec:
     piece_type: str
     filters: tuple[PieceFilter, ...]
@@ -311,7 +298,7 @@ class PieceSpec:
     type_span: Span = _span()
 
 
-@node_class
+@frozen
 class PieceDemand:
     """Any one of the alternatives satisfies the requirement."""
 
@@ -319,7 +306,7 @@ class PieceDemand:
     span: Span = _span()
 
 
-@node_class
+@frozen
 class ConditionDemand:
     condition: Expr
     span: Span = _span()
@@ -328,7 +315,7 @@ class ConditionDemand:
 Demand = PieceDemand | ConditionDemand
 
 
-@node_class
+@frozen
 class Exception_:
     """« sauf si C »: exempts; « sauf si C alors exige … »: replaces what is demanded."""
 
@@ -337,7 +324,7 @@ class Exception_:
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Requirement:
     kind: str  # "exigence" (missing → incomplete) or "recevabilité" (unmet → rejected)
     name: str
@@ -361,7 +348,7 @@ class Requirement:
 # ------------------------------------------------------------------ definitions, amounts
 
 
-@node_class
+@frozen
 class ValueException:
     """« sauf si C alors V »: when C holds, the value is V instead of the base value."""
 
@@ -370,7 +357,7 @@ class ValueException:
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Definition:
     name: str
     value: Expr
@@ -379,7 +366,7 @@ class Definition:
     name_span: Span = _span()
 
 
-@node_class
+@frozen
 class Amount:
     name: str
     title: str
@@ -398,7 +385,7 @@ class Amount:
 # ------------------------------------------------------------------ tables
 
 
-@node_class
+@frozen
 class Key:
     """A row key: a text, or an integer range with open ends as None (a single value is lo = hi).
 
@@ -412,7 +399,7 @@ class Key:
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Row:
     key: Key
     value: Expr
@@ -421,7 +408,7 @@ class Row:
     source_span: Span | None = _span()
 
 
-@node_class
+@frozen
 class Period:
     """A version in force from `start` to `end` (None: still in force): rows, or one value."""
 
@@ -434,7 +421,7 @@ class Period:
     source_span: Span | None = _span()
 
 
-@node_class
+@frozen
 class KeyGroup:
     """The history of one key's value: « clé "84" » followed by its dated values."""
 
@@ -444,7 +431,7 @@ class KeyGroup:
     span: Span = _span()
 
 
-@node_class
+@frozen
 class Table:
     name: str
     title: str
@@ -462,7 +449,7 @@ class Table:
 # ------------------------------------------------------------------ notices
 
 
-@node_class
+@frozen
 class Notice:
     """« avis »: information for the applicant when its condition holds; never changes the verdict."""
 
@@ -485,7 +472,7 @@ class Notice:
 # ------------------------------------------------------------------ files
 
 
-@node_class
+@frozen
 class Import:
     target: str
     span: Span = _span()
@@ -494,7 +481,7 @@ class Import:
 Item = Requirement | Definition | Amount | Table | Notice
 
 
-@node_class
+@frozen
 class Module:
     path: str
     imports: tuple[Import, ...]

@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
+from .frozen import frozen
+
 CENT = Decimal("0.01")
 # The decimal context keeps 28 significant digits: below 10^25 € an amount rounds to the cent exactly
 # (25 digits and 2 decimals, one more if rounding carries), above it no longer would.
@@ -19,7 +21,7 @@ class OutOfRange(ArithmeticError):
     """A computation whose result no value can hold; its message says why, in French."""
 
 
-@attrs.frozen
+@frozen
 class Unknown:
     """A value the dossier does not give: `missing` lists the JSON pointers to complete."""
 
@@ -29,14 +31,14 @@ class Unknown:
         return Unknown(self.missing | other.missing)
 
 
-@attrs.frozen
+@frozen
 class Failure:
     """A value the rules cannot compute (no barème version in force, a key no row covers)."""
 
     message: str
 
 
-@attrs.frozen
+@frozen
 class NotCovered(Failure):
     """A case the regime does not cover (« hors barème »): reported as such, not as a rule error."""
 
@@ -56,7 +58,7 @@ def first_problem(*values):
     return unknown
 
 
-@attrs.frozen
+@frozen
 class Money:
     """An amount in euros, exact to the cent, never a float."""
 
@@ -150,7 +152,7 @@ def format_euros(amount: Decimal) -> str:
     return f"{format_number(int(whole))},{cents} €"
 
 
-@attrs.frozen
+@frozen
 class Duration:
     """A calendar duration: months (a year is 12) and days, never converted into each other.
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import attrs
-
+from ..frozen import frozen
 from ..ir import Type
 from ..schema import resolve
 
 
-@attrs.frozen
+@frozen
 class DossierSchema:
     root: dict
 

@@ -8,9 +8,8 @@ holds), so a rule that depends on anything else is listed wherever it may apply.
 
 from __future__ import annotations
 
-import attrs
-
 from .. import ir
+from ..frozen import frozen
 from ..ir import DefRef, FieldRef
 from ..program import Program
 from ..runtime import resolve
@@ -22,7 +21,7 @@ STATE, ORIGIN = "/achat/etat", "/achat/origine"
 HOME = "france"
 
 
-@attrs.frozen
+@frozen
 class Case:
     key: str
     title: str

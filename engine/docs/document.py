@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import attrs
-
 from .. import escape
+from ..frozen import frozen
 
 # ------------------------------------------------------------------ inline content
 
 
-@attrs.frozen
+@frozen
 class Link:
     """A link to another page of the site, named by the kind and name of what it documents."""
 
@@ -24,7 +23,7 @@ class Link:
     text: str
 
 
-@attrs.frozen
+@frozen
 class Web:
     """A link out of the site: a legal text's page on Légifrance."""
 
@@ -32,7 +31,7 @@ class Web:
     href: str
 
 
-@attrs.frozen
+@frozen
 class Term:
     """A word standing for something technical (a dossier field, a coded value): `hint` names it.
 
@@ -44,14 +43,14 @@ class Term:
     hint: str
 
 
-@attrs.frozen
+@frozen
 class Code:
     """A technical name, shown as such (a rule identifier, a piece type, a file)."""
 
     text: str
 
 
-@attrs.frozen
+@frozen
 class Strong:
     text: str
     tone: str | None = None  # « ok » or « ko »: a result that is good or bad news for the applicant
@@ -88,20 +87,20 @@ def sentence(*parts) -> Phrase:
 # ------------------------------------------------------------------ blocks
 
 
-@attrs.frozen
+@frozen
 class Heading:
     level: int
     text: Phrase
     anchor: str | None = None
 
 
-@attrs.frozen
+@frozen
 class Para:
     text: Phrase
     style: str | None = None  # lead, note, where, empty
 
 
-@attrs.frozen
+@frozen
 class Bullets:
     """A list whose items are block sequences; `joiner` is written before every item but the first."""
 
@@ -110,7 +109,7 @@ class Bullets:
     style: str | None = None
 
 
-@attrs.frozen
+@frozen
 class Callout:
     """A framed block with a label: the legal source, the message to the applicant."""
 
@@ -119,7 +118,7 @@ class Callout:
     style: str
 
 
-@attrs.frozen
+@frozen
 class Table:
     header: tuple[Phrase, ...]
     rows: tuple[tuple[Phrase, ...], ...]
@@ -128,14 +127,14 @@ class Table:
     groups: tuple[int, ...] = ()  # rows that open a group (a key's history), set apart by a rule
 
 
-@attrs.frozen
+@frozen
 class Columns:
     """Tables shown side by side on a wide screen (a long grid cut in slices); one table in Markdown."""
 
     tables: tuple[Table, ...]
 
 
-@attrs.frozen
+@frozen
 class Details:
     """A section the reader may fold: `summary` always shows, `body` when opened (and in print)."""
 
@@ -144,7 +143,7 @@ class Details:
     open: bool = False
 
 
-@attrs.frozen
+@frozen
 class Definitions:
     """Terms and what they mean, as a definition list."""
 
@@ -154,7 +153,7 @@ class Definitions:
 Block = Heading | Para | Bullets | Callout | Table | Columns | Details | Definitions
 
 
-@attrs.frozen
+@frozen
 class Page:
     path: str  # without extension, e.g. "exigence-controle_technique"
     title: str

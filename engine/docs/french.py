@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-import attrs
+from ..frozen import frozen
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
@@ -26,7 +26,7 @@ VOWELS = "aàâäeéèêëiîïoôöuùûüyhœæ"
 CAPITALISED = {"france": "France", "co2": "CO₂", "ue": "UE", "ce": "CE", "vp": "VP", "insee": "INSEE"}
 
 
-@attrs.frozen
+@frozen
 class Gender:
     """What a noun phrase's words agree with."""
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import attrs
 
 from .. import ir
+from ..frozen import frozen
 from ..ir import AmountRef, DefRef, FieldRef, TableRef
 from ..program import Program
 from ..source import Span
@@ -62,7 +63,7 @@ def items(program: Program) -> dict[Key, object]:
     return out
 
 
-@attrs.frozen
+@frozen
 class Graph:
     """Who names whom, both ways."""
 

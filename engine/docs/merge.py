@@ -5,15 +5,14 @@ Each works on the flat operands of one « et » or « ou »: a list of (expressi
 
 from __future__ import annotations
 
-import attrs
-
 from .. import ir
+from ..frozen import frozen
 from ..ir import FieldRef
 
 NEGATED = {"=": "!=", "!=": "=", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 
 
-@attrs.frozen
+@frozen
 class OneOf:
     """`x = "a" ou x = "b"` said once: « x est « a » ou « b » » (with ≠ and « et »: « ni … ni … »)."""
 

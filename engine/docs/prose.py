@@ -12,6 +12,7 @@ import re
 import attrs
 
 from .. import ir
+from ..frozen import frozen
 from ..ir import DefRef, FieldRef, TableRef
 from ..program import Program
 from ..values import Duration, Money, Percentage, format_number, format_percent
@@ -30,7 +31,7 @@ VERBS = frozenset({"est", "a", "fait", "porte", "sont", "ont", "peut", "doit", "
 COMPLEMENT = re.compile(r"\b(de|du|des|d'|à|au|aux)\b|\bd'")
 
 
-@attrs.frozen
+@frozen
 class NP:
     """A noun phrase: its words (article first) and what adjectives and verbs agree with."""
 
@@ -61,7 +62,7 @@ def _si(clause: Phrase) -> Phrase:
     return phrase("s'" if text.startswith(("il ", "ils ")) else "si ", clause)
 
 
-@attrs.frozen
+@frozen
 class Var:
     """A name bound by « pour chaque », a quantifier or a piece filter: how to call it, and its list."""
 
@@ -70,7 +71,7 @@ class Var:
     pointer: str  # the schema pointer of one element, e.g. /titulaires/*
 
 
-@attrs.frozen
+@frozen
 class Context:
     scope: dict[str, Var] = attrs.field(factory=dict)
     implicit: str | None = None  # the variable a piece filter's fields belong to, left unsaid
@@ -79,7 +80,7 @@ class Context:
         return Context({**self.scope, name: var}, name if implicit else self.implicit)
 
 
-@attrs.frozen
+@frozen
 class Group:
     """Conditions too many or too nested for one sentence: all of them (every) or at least one."""
 
@@ -90,7 +91,7 @@ class Group:
 Cond = Phrase | Group
 
 
-@attrs.frozen
+@frozen
 class Listing:
     """A sum or product too long for one sentence: « la somme de : » and one line per term."""
 

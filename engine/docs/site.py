@@ -11,6 +11,7 @@ import attrs
 
 from .. import ir
 from ..coverage import coverage
+from ..frozen import frozen
 from ..outcome import AmountStatus, Outcome, Status
 from ..program import Program
 from . import french as fr
@@ -35,7 +36,7 @@ STATUS = {Status.SATISFIED: "remplie", Status.MISSING: "non remplie", Status.NOT
           Status.UNKNOWN: "information à compléter", Status.ERROR: "erreur"}
 
 
-@attrs.frozen
+@frozen
 class Example:
     """A fixture dossier used as a worked example: its folder name, what it shows, and its outcome."""
 

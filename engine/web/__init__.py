@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.resources
+import os
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from ..source import shipped
 
 TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -33,8 +35,12 @@ PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; base-uri 'none'; form-
 def _files() -> dict[str, tuple[bytes, str]]:
     """The page's files by name, each with its ETag; only these are served, so no path reaches outside the
     package."""
-    folder = importlib.resources.files("immat.web")
-    bodies = {f.name: f.read_bytes() for f in folder.iterdir() if any(f.name.endswith(s) for s in TYPES)}
+    folder = shipped("immat.web")
+    bodies = {}
+    for name in os.listdir(folder):
+        if name.endswith(tuple(TYPES)):
+            with open(os.path.join(folder, name), "rb") as stream:
+                bodies[name] = stream.read()
     return {name: (body, '"' + hashlib.sha256(body).hexdigest()[:16] + '"') for name, body in bodies.items()}
 
 
