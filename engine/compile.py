@@ -21,7 +21,7 @@ from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, Requir
 from .program import Program
 from .runtime import (
     ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, day_or_none,
-    holder_of, kleene, missing_of, negate, piece_types, requirement_status, resolve, rule_of, settled_amount,
+    holder_of, kleene, missing_of, money_minus, money_plus, money_times, negate, piece_types, requirement_status, resolve, rule_of, settled_amount,
     verdict_of, whole_units,
 )
 from .values import Duration, Failure, Money, NotCovered, Unknown, between, first_problem
@@ -92,8 +92,9 @@ _RUNTIME = {
     "computed": computed, "arith": arith, "compare": compare, "between": between, "whole_units": whole_units,
     "_and": _and, "_or": _or, "_count": _count, "convert": convert, "_find": _find, "dated": dated,
     "negate": negate, "UNSET": _UNSET, "NA": AmountStatus.NOT_APPLICABLE,
-    "ZERO": Money(0),
+    "ZERO": Money(0), "money_plus": money_plus, "money_minus": money_minus, "money_times": money_times,
 }
+_MONEY_ARITH = {"+": "money_plus", "-": "money_minus", "*": "money_times"}  # the same as computed(arith, op, …)
 _OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
@@ -246,13 +247,18 @@ class _Generator(ExpressionVisitor):
             return f.name
         alternatives = []
         for spec in demand.alternatives:
+            pieces = f"S.pieces({spec.piece_type!r})"
+            if not spec.filters:  # any piece of the type will do
+                alternatives.append(self._assign(f, f"bool({pieces})"))
+                continue
             piece = self.function("p", (*env, "pièce"))
             item = _local((*env, "pièce"), "pièce")
             values = [self._filter(piece, flt, (*env, "pièce"), item) for flt in spec.filters]
-            piece.lines.append(f"return _and(({''.join(v + ', ' for v in values)}))")
+            piece.lines.append(f"return {self._fold(piece, values, False)}")
             args = ", ".join(("S", *(_local(env, n) for n in env), "x"))
-            alternatives.append(self._assign(f, f"_or([{piece.name}({args}) for x in S.pieces({spec.piece_type!r})])"))
-        f.lines.append(f"return _or(({''.join(v + ', ' for v in alternatives)}))")
+            found = self._assign(f, f"[{piece.name}({args}) for x in {pieces}]")
+            alternatives.append(self._assign(f, f"True if True in {found} else kleene({found}, True)"))
+        f.lines.append(f"return {self._fold(f, alternatives, True)}")
         return f.name
 
     def _filter(self, f: _Function, flt, env, item: str) -> str:
@@ -418,6 +424,8 @@ class _Generator(ExpressionVisitor):
                             env)
 
     def _e_Arith(self, e, f, env):
+        if e.type == ir.MONEY and e.op in _MONEY_ARITH:
+            return self._binary(f, e.left, e.right, f"{_MONEY_ARITH[e.op]}({{a}}, {{b}})", env)
         return self._binary(f, e.left, e.right, f"computed(arith, {e.op!r}, {{a}}, {{b}})", env)
 
     def _e_Contains(self, e, f, env):
@@ -458,8 +466,12 @@ class _Generator(ExpressionVisitor):
         return self._logic(f, e, env, True)
 
     def _logic(self, f, e, env, absorbing: bool) -> str:
-        """Kleene's « et » / « ou », written out for the cases where every operand is known."""
-        values = [self.expr(f, o, env) for o in e.operands]
+        return self._fold(f, [self.expr(f, o, env) for o in e.operands], absorbing)
+
+    def _fold(self, f, values: list[str], absorbing: bool) -> str:
+        """Kleene's « et » / « ou » of the values, written out for the cases where every operand is known."""
+        if len(values) < 2:
+            return values[0] if values else repr(not absorbing)
         if_absorbing = " or ".join(f"{v} is {absorbing!r}" for v in values)
         if_neutral = " and ".join(f"{v} is {not absorbing!r}" for v in values)
         return self._assign(f, f"{absorbing!r} if {if_absorbing} else {not absorbing!r} if {if_neutral} else "
@@ -574,13 +586,10 @@ def _requirement_runner(req: ir.Requirement, conditions, demands: dict, explain:
             return settled[key]
         return RequirementOutcome(rule, holder, status, types[id(demand)], message, missing, reason, error)
 
-    not_applicable = outcome(None, Status.NOT_APPLICABLE)
     base = demands[id(node.base)]
 
-    def one(state: State, args: tuple, holder) -> RequirementOutcome:
-        found = conditions(state, *args)
-        if found is False:
-            return not_applicable if holder is None else outcome(holder, Status.NOT_APPLICABLE)
+    def weighed(state: State, args: tuple, holder, found) -> RequirementOutcome:
+        """The outcome once its conditions are known not to exempt it (`found` is not False)."""
         if found is True:
             chosen, satisfied = None, base(state, *args)
         else:
@@ -592,6 +601,29 @@ def _requirement_runner(req: ir.Requirement, conditions, demands: dict, explain:
             return outcome(holder, Status.NOT_APPLICABLE)
         status, missing, error = requirement_status(satisfied)
         return outcome(holder, status, missing, error, demand)
+
+    # The usual outcomes of a requirement without holder, built once: it does not apply, or it applies without
+    # exception and its demand is met or not.
+    exempt, met, unmet = ((outcome(None, status),) for status in (Status.NOT_APPLICABLE, Status.SATISFIED,
+                                                                    Status.MISSING))
+
+    def single(state: State) -> tuple[RequirementOutcome]:
+        found = conditions(state)
+        if found is True:
+            satisfied = base(state)
+            if satisfied is True:
+                return met
+            if satisfied is False:
+                return unmet
+        elif found is False:
+            return exempt
+        return (weighed(state, (), None, found),)
+
+    def of_holder(state: State, item: Item, holder) -> RequirementOutcome:
+        found = conditions(state, item)
+        if found is False:
+            return outcome(holder, Status.NOT_APPLICABLE)
+        return weighed(state, (item,), holder, found)
 
     def explained(state: State, args: tuple, holder) -> RequirementOutcome:
         applies, values, steps = conditions(state, *args)
@@ -612,9 +644,9 @@ def _requirement_runner(req: ir.Requirement, conditions, demands: dict, explain:
         status, missing, error = requirement_status(satisfied)
         return outcome(holder, status, missing, error, demand, _root(req, steps, satisfied))
 
-    run = explained if explain else one
     if not req.per_holder:
-        return lambda state: (run(state, (), None),)
+        return (lambda state: (explained(state, (), None),)) if explain else single
+    run = (lambda state, item, holder: explained(state, (item,), holder)) if explain else of_holder
 
     def per_holder(state: State):
         holders = state.holders()
@@ -622,7 +654,7 @@ def _requirement_runner(req: ir.Requirement, conditions, demands: dict, explain:
             problem = Unknown(frozenset({"/titulaires"}))
             reason = Step(StepKind.APPLIES, "pour chaque titulaire", problem, req.span) if explain else None
             return (outcome(None, Status.UNKNOWN, missing_of(problem), reason=reason),)
-        return tuple(run(state, (item,), holder) for item, holder in holders)
+        return [run(state, item, holder) for item, holder in holders]
 
     return per_holder
 

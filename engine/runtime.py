@@ -19,7 +19,7 @@ from . import syntax as s
 from .frozen import frozen
 from .outcome import AmountStatus, Holder, Rule, Status, Verdict
 from .values import (
-    Duration, Failure, Money, NotCovered, OutOfRange, Unknown, between, calendar_order, date_text, first_problem,
+    MONEY_LIMIT, Duration, Failure, Money, NotCovered, OutOfRange, Percentage, Unknown, between, calendar_order, date_text, first_problem,
     is_known, percentage_of, shift,
 )
 
@@ -333,6 +333,39 @@ def arith(op: str, left, right):
     except (DivisionByZero, InvalidOperation, ZeroDivisionError):
         return Failure("division par zéro")
     return percentage_of(op, left, right, value)
+
+
+def money_plus(left, right):
+    """`computed(arith, "+", …)` of two amounts, the bulk of a bill's arithmetic, without its dispatch."""
+    if left.__class__ is Money and right.__class__ is Money:
+        amount = left.amount + right.amount
+        if -MONEY_LIMIT < amount < MONEY_LIMIT:
+            return Money(amount)
+    return computed(arith, "+", left, right)
+
+
+def money_minus(left, right):
+    if left.__class__ is Money and right.__class__ is Money:
+        amount = left.amount - right.amount
+        if -MONEY_LIMIT < amount < MONEY_LIMIT:
+            return Money(amount)
+    return computed(arith, "-", left, right)
+
+
+def money_times(left, right):
+    """`computed(arith, "*", …)` of an amount and a number, in either order."""
+    money, factor = (left, right) if left.__class__ is Money else (right, left)
+    if money.__class__ is Money and factor.__class__ in _FACTORS:
+        try:
+            amount = money.amount * factor
+        except ArithmeticError:  # past the decimal context's exponent: computed says so
+            amount = MONEY_LIMIT
+        if -MONEY_LIMIT < amount < MONEY_LIMIT:
+            return Money(amount)
+    return computed(arith, "*", left, right)
+
+
+_FACTORS = (int, Decimal, Percentage)
 
 
 def _money_arith(op: str, left, right):

@@ -113,7 +113,7 @@ def test_the_generated_source_names_nothing_from_the_rule_files(which):
     names |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     names |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args}
     allowed = set(_RUNTIME) | set(_Explainer(_compiled(None)[0]).runtime()) | {
-        "DEF", "AMOUNT", "CELL", "RESOLVE", "id", "True", "False", "None", "int", "dict", "list", "len", "frozenset",
+        "DEF", "AMOUNT", "CELL", "RESOLVE", "id", "True", "False", "None", "bool", "int", "dict", "list", "len", "frozenset",
         "tuple"}
     assert {n for n in names if not re.fullmatch(_GENERATED, n)} <= allowed
     texts = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
