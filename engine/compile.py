@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import re
 from decimal import Decimal
 
 from . import cache, ir
@@ -86,6 +87,31 @@ def _find(table, key, day):
     return Failure(found) if isinstance(found, str) else found
 
 
+_ANSWERS = 4096  # lookups a barème keeps the answer of: its keys by the days of a few years
+
+
+def _finder(table):
+    """`_find` on one barème, its answers kept: a batch looks the same rows up again and again (a region's
+    tariff on a day), each a walk of the versions and a bisection."""
+    answers = {}
+
+    def find(key, day):
+        if key.__class__ in PROBLEMS or day.__class__ in PROBLEMS:
+            return _find(table, key, day)
+        asked = (key.__class__, key, day)  # True and 1 are equal keys of a dict, not the same key of a barème
+        try:
+            return answers[asked]
+        except KeyError:
+            if len(answers) >= _ANSWERS:
+                answers.clear()
+            found = answers[asked] = _find(table, key, day)
+            return found
+        except TypeError:  # a key that cannot be hashed: no barème has a row for it
+            return _find(table, key, day)
+
+    return find
+
+
 _RUNTIME = {
     "P": PROBLEMS, "Unknown": Unknown, "Item": Item, "Money": Money, "Duration": Duration, "Decimal": Decimal,
     "date_from": datetime.date.fromisoformat, "kleene": kleene, "first_problem": first_problem,
@@ -119,7 +145,10 @@ class _Function:
     def source(self) -> str:
         params = ", ".join(("S", *(f"e{i!r}" for i in range(self.params))))
         body = "\n".join("    " + line for line in self.lines)
-        return f"def {self.name}({params}):\n    D = S.data\n    M = S.memo\n{body}\n"
+        # The dossier and the memo as locals, where the body reads them (most cells and pieces do not).
+        prologue = "".join(f"    {name} = S.{field}\n" for name, field in (("D", "data"), ("M", "memo"))
+                           if re.search(rf"\b{name}\b", body))
+        return f"def {self.name}({params}):\n{prologue}{body}\n"
 
 
 class _Generator(ExpressionVisitor):
@@ -129,6 +158,7 @@ class _Generator(ExpressionVisitor):
         self.program = program
         self.constants: list = []
         self._constant_ids: dict[int, int] = {}
+        self._finders: dict[int, object] = {}  # each barème's lookup, which keeps its answers
         self.functions: list[_Function] = []
         self.definitions = {name: i for i, name in enumerate(program.definitions)}
         self.resolvers: list[tuple[ir.Exceptions, dict[int, str]]] = []  # each « sauf si » and its branches
@@ -379,7 +409,9 @@ class _Generator(ExpressionVisitor):
         without reasoning, (value, its steps' children) in explain.py's."""
         key = self.expr(f, e.key, env) if e.key is not None else "None"
         day = self.expr(f, e.date, env)
-        found = self._assign(f, f"_find({self.const(e.table)}, {key}, {day})")
+        if id(e.table) not in self._finders:
+            self._finders[id(e.table)] = _finder(e.table)
+        found = self._assign(f, f"{self.const(self._finders[id(e.table)])}({key}, {day})")
         cell = self._assign(f, f"{found} if {found}.__class__ in P else CELL[id({found}.value)](S, {key})")
         return key, day, found, cell
 
@@ -550,13 +582,19 @@ def _amount_runner(a: ir.Amount, raw, calculate, explain: bool):
     def shown(state: State) -> tuple:
         index, values = calculate(state)
         it = iter(values)
-        return tuple((text, None if operand is None else next(it)) for text, operand in layouts[index])
+        return tuple([(text, None if operand is None else next(it)) for text, operand in layouts[index]])
+
+    # Not due: the same outcome for every dossier, built once.
+    not_applicable = AmountOutcome(rule, AmountStatus.NOT_APPLICABLE, None, (), None, None, (), ())
 
     def run(state: State) -> AmountOutcome:
         done = state.amounts.get(name)
         if done is not None:
             return done
         value, steps = raw(state) if explain else (raw(state), None)
+        if value is None and not explain:
+            state.amounts[name] = not_applicable
+            return not_applicable
         result, status, error = settled_amount(value)
         unsettled = tuple(state.amounts[p] for p in parts if state.amounts[p].status in UNSETTLED) \
             if status in UNSETTLED else ()
