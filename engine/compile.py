@@ -87,31 +87,6 @@ def _find(table, key, day):
     return Failure(found) if isinstance(found, str) else found
 
 
-_ANSWERS = 4096  # lookups a barème keeps the answer of: its keys by the days of a few years
-
-
-def _finder(table):
-    """`_find` on one barème, its answers kept: a batch looks the same rows up again and again (a region's
-    tariff on a day), each a walk of the versions and a bisection."""
-    answers = {}
-
-    def find(key, day):
-        if key.__class__ in PROBLEMS or day.__class__ in PROBLEMS:
-            return _find(table, key, day)
-        asked = (key.__class__, key, day)  # True and 1 are equal keys of a dict, not the same key of a barème
-        try:
-            return answers[asked]
-        except KeyError:
-            if len(answers) >= _ANSWERS:
-                answers.clear()
-            found = answers[asked] = _find(table, key, day)
-            return found
-        except TypeError:  # a key that cannot be hashed: no barème has a row for it
-            return _find(table, key, day)
-
-    return find
-
-
 _RUNTIME = {
     "P": PROBLEMS, "Unknown": Unknown, "Item": Item, "Money": Money, "Duration": Duration, "Decimal": Decimal,
     "date_from": datetime.date.fromisoformat, "kleene": kleene, "first_problem": first_problem,
@@ -158,7 +133,6 @@ class _Generator(ExpressionVisitor):
         self.program = program
         self.constants: list = []
         self._constant_ids: dict[int, int] = {}
-        self._finders: dict[int, object] = {}  # each barème's lookup, which keeps its answers
         self.functions: list[_Function] = []
         self.definitions = {name: i for i, name in enumerate(program.definitions)}
         self.resolvers: list[tuple[ir.Exceptions, dict[int, str]]] = []  # each « sauf si » and its branches
@@ -409,9 +383,7 @@ class _Generator(ExpressionVisitor):
         without reasoning, (value, its steps' children) in explain.py's."""
         key = self.expr(f, e.key, env) if e.key is not None else "None"
         day = self.expr(f, e.date, env)
-        if id(e.table) not in self._finders:
-            self._finders[id(e.table)] = _finder(e.table)
-        found = self._assign(f, f"{self.const(self._finders[id(e.table)])}({key}, {day})")
+        found = self._assign(f, f"_find({self.const(e.table)}, {key}, {day})")
         cell = self._assign(f, f"{found} if {found}.__class__ in P else CELL[id({found}.value)](S, {key})")
         return key, day, found, cell
 

@@ -199,9 +199,6 @@ class Duration:
         return " ".join(parts)
 
 
-# Kept by their arguments, as the calendar's answers are the same for every dossier: a batch asks again and
-# again about the same days (a request date less 6 months, the months since a first registration).
-@functools.lru_cache(maxsize=8192)
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """Calendar month arithmetic: 31 January + 1 mois = 28 (or 29) February."""
     index = day.year * 12 + day.month - 1 + months
@@ -234,7 +231,6 @@ def _outside_calendar(day: datetime.date, duration: Duration) -> OutOfRange:
                       "qui va du 01/01/0001 au 31/12/9999")
 
 
-@functools.lru_cache(maxsize=8192)
 def between(start: datetime.date, end: datetime.date) -> Duration:
     """Elapsed calendar time from start to end: whole months first, then the days left over."""
     if end < start:
