@@ -80,9 +80,8 @@ def _count(values):
 
 def _find(table, key, day):
     """The barème row or dated version that applies (its value is computed by CELL), or the problem."""
-    problem = first_problem(key, day)
-    if problem is not None:
-        return problem
+    if key.__class__ in PROBLEMS or day.__class__ in PROBLEMS:
+        return first_problem(key, day)
     found = table.find(key, day)
     return Failure(found) if isinstance(found, str) else found
 
