@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from immat.runtime import arith, computed, money_minus, money_plus, money_times
 from immat.values import (
     Duration, Failure, Money, Percentage, Unknown, add_months, between, calendar_order, first_problem, format_euros,
     format_percent, percentage_of, shift,
@@ -191,3 +192,24 @@ def test_a_failure_outweighs_unknowns():
 
 def test_known_values_have_no_problem():
     assert first_problem(True, Money(1), D(2021, 1, 1)) is None
+
+
+# ---------------------------------------------------------------- what the compiled code computes without dispatch
+
+AMOUNTS = st.one_of(CENTS, st.sampled_from([Decimal("9999999999999999999999999.99"), Decimal("-1E+24"),
+                                             Decimal("5E+24")])).map(Money)
+FACTORS = st.one_of(st.integers(min_value=-10**6, max_value=10**6), st.decimals(allow_nan=False, allow_infinity=False),
+                    st.sampled_from([Percentage("0.5"), Decimal("1E+999998"), True, Decimal("-0")]))
+
+
+@given(AMOUNTS, AMOUNTS)
+def test_money_plus_and_minus_are_arith(a, b):
+    assert money_plus(a, b) == computed(arith, "+", a, b)
+    assert money_minus(a, b) == computed(arith, "-", a, b)
+
+
+@given(AMOUNTS, FACTORS)
+def test_money_times_is_arith_in_either_order(money, factor):
+    # Past 10^25 € or past the decimal context's exponent, both give the same Failure rather than a value.
+    assert money_times(money, factor) == computed(arith, "*", money, factor)
+    assert money_times(factor, money) == computed(arith, "*", factor, money)
