@@ -7,6 +7,7 @@ what `immat validate` writes for it, byte for byte: the same report, the same Fr
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import io
@@ -120,7 +121,18 @@ def create_app(program: Program, examples=(), limits: Limits = Limits()) -> Star
         *web.routes(),
     ]
     handlers = {HTTPException: _http_error, Exception: _internal_error}
-    return Starlette(routes=routes, exception_handlers=handlers, middleware=[Middleware(_RequestLog)])
+    return Starlette(routes=routes, exception_handlers=handlers, middleware=[Middleware(_RequestLog)],
+                     lifespan=functools.partial(_lifespan, program))
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(program: Program, app: Starlette):
+    """The log's first and last lines of each process, in French as the request lines are (uvicorn's own are
+    left to its warnings and errors)."""
+    rules = f"règles {program.pack.name} (empreinte {program.pack.digest})" if program.pack else "règles"
+    LOG.info("processus %d prêt : %s — immat %s", os.getpid(), rules, __version__)
+    yield
+    LOG.info("processus %d arrêté, ses requêtes en cours finies", os.getpid())
 
 
 def settings_json(rules: str | os.PathLike | None, fixtures: str | os.PathLike | None, limits: Limits) -> str:

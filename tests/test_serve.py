@@ -324,7 +324,11 @@ def test_immat_serve_answers_and_stops_cleanly_on_sigterm(workers):
         _, err = server.communicate(timeout=30)
     # uvicorn finishes the requests under way, then ends as the signal asks (143 in a shell), or 0 for workers
     assert server.returncode in (0, -signal.SIGTERM), err
-    assert "GET /health 200" in err and "Finished server process" in err and "Traceback" not in err
+    assert "GET /health 200" in err and "Traceback" not in err
+    # Each process says, in French, that it started and that it stopped; uvicorn's English lines are gone.
+    assert err.count(" prêt : règles rules (empreinte ") == workers, err
+    assert err.count(" arrêté, ses requêtes en cours finies") == workers, err
+    assert "INFO:" not in err and "Uvicorn running" not in err, err
 
 
 def _each_record_comes_before_the_next_line_is_sent(port: int) -> None:

@@ -69,10 +69,13 @@ def serve(host, port, workers, fixtures, max_bytes, max_batch_bytes, timeout, ba
 
 
 def _log_config(uvicorn) -> dict:
-    """uvicorn's own logging, and the service's request lines (immat.serve) on standard error, with their time."""
+    """The service's lines (immat.serve: each process's start and stop, each request) on standard error, with
+    their time; of uvicorn's own, its warnings and errors only."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["formatters"]["requests"] = {"format": "%(asctime)s %(message)s"}
     config["handlers"]["requests"] = {"formatter": "requests", "class": "logging.StreamHandler",
                                       "stream": "ext://sys.stderr"}
     config["loggers"]["immat.serve"] = {"handlers": ["requests"], "level": "INFO", "propagate": False}
+    for name in ("uvicorn", "uvicorn.error"):  # its English start and stop lines: the service writes its own
+        config["loggers"][name]["level"] = "WARNING"
     return config
