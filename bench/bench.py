@@ -1,8 +1,9 @@
 """Benchmark: dossiers per second for the shipped rules, beside a hand-written Python baseline.
 
 Run with `python bench/bench.py [--dossiers N] [--repeats R] [--jobs J] [--batch]`. Both sides work on the same
-generated dossiers in the same process; each figure is the median of the repeats, and the ratio is the figure's time over
-the baseline's (how many times slower than plain Python the readable, explained rules are). The baseline is the
+generated dossiers in the same process; the rows run in turn, round after round, each figure is the median of the
+rounds, and the ratio is the median over the rounds of the row's time over the baseline's in the same round (how many
+times slower than plain Python the readable, explained rules are). The baseline is the
 shipped pack written by hand, reading the same barème figures as plain dictionaries. The last rows run the command
 itself, `immat validate --format jsonl --jobs J lot.jsonl` with the same dossiers, as a new process each time
 (starting it, reading the file and writing the reports included).
@@ -189,13 +190,19 @@ def each(work, items) -> None:
         work(item)
 
 
-def timed(work, repeats: int) -> float:
-    times = []
+def timed(rows, repeats: int) -> list[tuple[str, float, float]]:
+    """Each row's median time and median ratio to the first row (the baseline). The rows run in turn, one round
+    after another, and each ratio is taken within its round: on a shared machine whose speed drifts over
+    minutes, a slow moment then weighs on every row of its round alike, not on the rows it happened to fall on."""
+    times: dict[str, list[float]] = {label: [] for label, _ in rows}
     for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for label, work in rows:
+            start = time.perf_counter()
+            work()
+            times[label].append(time.perf_counter() - start)
+    base = times[rows[0][0]]
+    return [(label, statistics.median(seconds), statistics.median(s / b for s, b in zip(seconds, base)))
+            for label, seconds in times.items()]
 
 
 def main() -> None:
@@ -241,13 +248,12 @@ def main() -> None:
         batch.write_text("".join(t + "\n" for t in texts), encoding="utf-8")
         rows += [(f"immat validate --format jsonl --jobs {jobs} lot.jsonl (a new process)",
                   functools.partial(_command, batch, jobs)) for jobs in (1, args.jobs)]
-        results = [(label, timed(work, args.repeats)) for label, work in rows]
-    base = results[0][1]
+        results = timed(rows, args.repeats)
     print(f"rules loaded and checked once in {load_seconds * 1000:.1f} ms")
-    print(f"{n} generated dossiers, median of {args.repeats} runs")
+    print(f"{n} generated dossiers, median of {args.repeats} rounds")
     print(f"{'work':68} {'dossiers/s':>12} {'ratio':>8}")
-    for label, seconds in results:
-        print(f"{label:68} {n / seconds:12,.0f} {seconds / base:7.1f}×")
+    for label, seconds, ratio in results:
+        print(f"{label:68} {n / seconds:12,.0f} {ratio:7.1f}×")
 
 
 def _command(batch: Path, jobs: int) -> None:
