@@ -22,8 +22,8 @@ from .outcome import AmountOutcome, AmountStatus, NoticeOutcome, Outcome, Requir
 from .program import Program
 from .runtime import (
     ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, day_or_none,
-    holder_of, kleene, missing_of, money_minus, money_plus, money_times, negate, piece_types, requirement_status, resolve, rule_of, settled_amount,
-    verdict_of, whole_units,
+    holder_of, kleene, missing_of, money_minus, money_plus, money_times, negate, piece_types, requirement_status,
+    resolve, rule_of, settled_amount, verdict_of, whole_units,
 )
 from .values import Duration, Failure, Money, NotCovered, Unknown, between, first_problem
 
@@ -579,7 +579,7 @@ def _amount_runner(a: ir.Amount, raw, calculate, explain: bool):
 
 
 def _requirement_runner(req: ir.Requirement, conditions, demands: dict, explain: bool):
-    """`run(state) -> tuple[RequirementOutcome, ...]`: runtime.resolve, as evaluate._Run._requirement, on the
+    """`run(state) -> a sequence of RequirementOutcome`: runtime.resolve, as evaluate._Run._requirement, on the
     values the generated function computed; with the reasoning, the function and each demand give their steps
     too, and each outcome its tree."""
     rule, message, node = rule_of(req), req.message, req.demand
@@ -618,15 +618,17 @@ def _requirement_runner(req: ir.Requirement, conditions, demands: dict, explain:
 
     def single(state: State) -> tuple[RequirementOutcome]:
         found = conditions(state)
-        if found is True:
-            satisfied = base(state)
-            if satisfied is True:
-                return met
-            if satisfied is False:
-                return unmet
-        elif found is False:
+        if found is False:
             return exempt
-        return (weighed(state, (), None, found),)
+        if found is not True:
+            return (weighed(state, (), None, found),)
+        satisfied = base(state)
+        if satisfied is True:
+            return met
+        if satisfied is False:
+            return unmet
+        status, missing, error = requirement_status(satisfied)
+        return (outcome(None, status, missing, error),)
 
     def of_holder(state: State, item: Item, holder) -> RequirementOutcome:
         found = conditions(state, item)

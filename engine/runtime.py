@@ -19,8 +19,8 @@ from . import syntax as s
 from .frozen import frozen
 from .outcome import AmountStatus, Holder, Rule, Status, Verdict
 from .values import (
-    MONEY_LIMIT, Duration, Failure, Money, NotCovered, OutOfRange, Percentage, Unknown, between, calendar_order, date_text, first_problem,
-    is_known, percentage_of, shift,
+    MONEY_LIMIT, Duration, Failure, Money, NotCovered, OutOfRange, Percentage, Unknown, between, calendar_order,
+    date_text, first_problem, is_known, percentage_of, shift,
 )
 
 # The environment of a barème row's value: the key it was looked up with, which « clé » names.
@@ -352,6 +352,9 @@ def money_minus(left, right):
     return computed(arith, "-", left, right)
 
 
+_FACTORS = (int, Decimal, Percentage)  # what an amount is multiplied by; a bool goes through arith
+
+
 def money_times(left, right):
     """`computed(arith, "*", …)` of an amount and a number, in either order."""
     money, factor = (left, right) if left.__class__ is Money else (right, left)
@@ -363,9 +366,6 @@ def money_times(left, right):
         if -MONEY_LIMIT < amount < MONEY_LIMIT:
             return Money(amount)
     return computed(arith, "*", left, right)
-
-
-_FACTORS = (int, Decimal, Percentage)
 
 
 def _money_arith(op: str, left, right):
