@@ -140,9 +140,12 @@ def _person(holder, index: int) -> str:
 # ------------------------------------------------------------------ JSON
 
 
+_PLAIN = frozenset({type(None), bool, int, str})  # most values of a tree, found by one look-up
+
+
 def value_json(value):
     """A runtime value as JSON: exact decimals and money as strings, never floats."""
-    if value is None or isinstance(value, (bool, int, str)):
+    if value.__class__ in _PLAIN or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Money):
         return value.decimal_string()
@@ -175,11 +178,21 @@ def _expanded(step: Step, seen: set) -> tuple[tuple[Step, ...], str | None]:
     return step.children, step.note
 
 
-@functools.lru_cache(maxsize=65536)
+# Keyed by the span's identity, which the entry keeps alive: hashing a Span by value, a thousand times a
+# dossier, cost more than the words themselves.
+_WORDS: dict[tuple[str, int], tuple[object, str, str | None]] = {}
+
+
 def _step_words(text: str, span) -> tuple[str, str | None]:
     """A step's text on one line and its file:line: the same for every dossier, worked out once (the program's
     steps are a few thousand; a batch writes them a million times)."""
-    return " ".join(text.split()), (f"{span.path}:{span.line}" if span is not None else None)
+    found = _WORDS.get((text, id(span)))
+    if found is None:
+        if len(_WORDS) >= 65536:
+            _WORDS.clear()
+        found = _WORDS[text, id(span)] = (span, " ".join(text.split()),
+                                          f"{span.path}:{span.line}" if span is not None else None)
+    return found[1], found[2]
 
 
 def step_json(step: Step, seen: set | None = None) -> dict:
