@@ -14,8 +14,8 @@ from .frozen import frozen
 
 def shipped(package: str, *parts: str) -> str:
     """The path of what immat ships in `package` (its code, its grammar, its rules, its schemas): the package's
-    folder, as the import system found it. importlib.resources would give the same folder for an installed
-    package, at the cost of a sixth of a cold start in imports."""
+    folder, as the import system found it. importlib.resources gives the same folder for an installed package,
+    for 7 ms of a cold start (its imports and its calls)."""
     return os.path.join(importlib.util.find_spec(package).submodule_search_locations[0], *parts)
 
 
