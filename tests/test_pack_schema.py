@@ -139,6 +139,18 @@ def test_schema_dossier_prints_the_schema_of_the_pack(cli, tmp_path, monkeypatch
     assert shipped.stderr.startswith("Schéma du dossier : schéma livré (carte grise) ; règles : regles ")
 
 
+def test_schema_dossier_escapes_what_a_schema_could_hide_on_a_terminal(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pack = copy_of_permis(tmp_path / "regles")
+    schema = json.loads((pack / "dossier.schema.json").read_text(encoding="utf-8"))
+    schema["title"] = "Permis\u202eLIAMON\x1b[2J"
+    (pack / "dossier.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    result = cli("schema", "dossier", "--rules", "regles")
+    assert result.exit_code == 0, result.output
+    assert "\u202e" not in result.stdout and "\x1b" not in result.stdout
+    assert json.loads(result.stdout)["title"] == "Permis\u202eLIAMON\x1b[2J"  # the same data, in safe bytes
+
+
 # ---------------------------------------------------------------- a schema immat cannot read is located in it
 
 DEEP = {"type": "object"}

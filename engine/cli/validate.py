@@ -432,4 +432,4 @@ def schema(which, output, rules) -> None:
     else:
         document = report.report_schema()
     with written_to(output):
-        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        click.echo(escape.json_dumps(document, indent=2))
