@@ -129,8 +129,7 @@ def create_app(program: Program, examples=(), limits: Limits = Limits()) -> Star
 async def _lifespan(program: Program, app: Starlette):
     """The log's first and last lines of each process, in French as the request lines are (uvicorn's own are
     left to its warnings and errors)."""
-    rules = f"règles {program.pack.name} (empreinte {program.pack.digest})" if program.pack else "règles"
-    LOG.info("processus %d prêt : %s — immat %s", os.getpid(), rules, __version__)
+    LOG.info("processus %d prêt : règles %s", os.getpid(), program.pack.signed())
     yield
     LOG.info("processus %d arrêté, ses requêtes en cours finies", os.getpid())
 
