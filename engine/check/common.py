@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import syntax as s
 from ..dossier import closest
+
 OPERATOR_WORDS = {"*": "×", "-": "−"}
 KIND_WORDS = {s.Requirement: "exigence", s.Definition: "définition", s.Amount: "montant", s.Table: "barème",
               s.Notice: "avis"}

@@ -5,11 +5,10 @@ from __future__ import annotations
 from .. import ir
 from .. import syntax as s
 from ..dossier import allowed_values
-from ..ir import ANY, BOOL, DATE, DECIMAL, DURATION, INT, MONEY, NUMERIC, TEXT, Type
+from ..ir import ANY, BOOL, DATE, DECIMAL, DURATION, INT, MONEY, NUMERIC, REFERENCE_DATE, TEXT, Type
 from ..program import CompiledTable
 from ..source import Span
 from ..values import Percentage
-from ..ir import REFERENCE_DATE
 from .common import OPERATOR_WORDS, ROW_KEY, suggest
 
 _LITERAL_TYPES = {s.Text: TEXT, s.DateLit: DATE, s.Boolean: BOOL, s.MoneyLit: MONEY, s.DurationLit: DURATION}
