@@ -713,15 +713,20 @@ class Compiled:
         return day_or_none(state.memo[index] if state.memo[index] is not _UNSET else compute(state))
 
 
+def kept(store: dict, program: Program, build):
+    """`build(program)`, made on first use; the few programs of a process are kept in `store` (by identity: a
+    program's hash would walk all its rules)."""
+    entry = store.get(id(program))
+    if entry is None or entry[0] is not program:
+        if len(store) >= 8:
+            store.pop(next(iter(store)))
+        entry = store[id(program)] = (program, build(program))
+    return entry[1]
+
+
 _COMPILED: dict[int, tuple[Program, Compiled]] = {}
 
 
 def compiled(program: Program) -> Compiled:
-    """The program's compiled form, built on first use; the few programs of a process are kept (by identity:
-    a program's hash would walk all its rules)."""
-    entry = _COMPILED.get(id(program))
-    if entry is None or entry[0] is not program:
-        if len(_COMPILED) >= 8:
-            _COMPILED.pop(next(iter(_COMPILED)))
-        entry = _COMPILED[id(program)] = (program, Compiled(program))
-    return entry[1]
+    """The program's compiled form, built on first use and kept."""
+    return kept(_COMPILED, program, Compiled)

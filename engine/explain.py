@@ -9,7 +9,7 @@ the values just computed. The tests require the outcome, trees included, to equa
 from __future__ import annotations
 
 from . import ir
-from .compile import PROBLEMS, Compiled, _Generator, _local
+from .compile import PROBLEMS, Compiled, _Generator, _local, kept
 from .outcome import Step, StepKind
 from .program import Program
 from .runtime import ROW_KEY, dated_note, piece_label, row_text
@@ -255,10 +255,5 @@ _EXPLAINING: dict[int, tuple[Program, Compiled]] = {}
 
 
 def explaining(program: Program) -> Compiled:
-    """The program compiled to record its reasoning, built on first use (kept as compile.compiled keeps its own)."""
-    entry = _EXPLAINING.get(id(program))
-    if entry is None or entry[0] is not program:
-        if len(_EXPLAINING) >= 8:
-            _EXPLAINING.pop(next(iter(_EXPLAINING)))
-        entry = _EXPLAINING[id(program)] = (program, Compiled(program, _Explainer))
-    return entry[1]
+    """The program compiled to record its reasoning, built on first use and kept."""
+    return kept(_EXPLAINING, program, lambda p: Compiled(p, _Explainer))

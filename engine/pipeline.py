@@ -234,6 +234,57 @@ def render_one(program: Program, render: Callable[[Outcome], str], explain: bool
         return _failed(document, f"erreur interne d'immat ({type(exc).__name__})")
 
 
+# Dossiers evaluated together on columns (columns.py): enough for NumPy's work on each column to outweigh its
+# cost per call; a chunk with fewer goes one dossier at a time, without importing NumPy.
+BATCH = 256
+FEW = 32
+
+
+def render_batch(program: Program, render: Callable[[Outcome], str], explain: bool,
+                 documents: list) -> list[Rendered | Unreadable]:
+    """render_one for each document, the dossiers that pass the schema evaluated together on columns.
+
+    Each result is render_one's: the columns give the compiled program's outcome (the tests hold them to it).
+    Should they fail on the batch, an anomaly of immat, each dossier is checked again alone, so that only one
+    the compiled program fails on loses its verdict.
+    """
+    if explain or len(documents) < FEW:
+        return [render_one(program, render, explain, d) for d in documents]
+    from .columns import columns
+
+    parsed = [_parsed(program, d) for d in documents]
+    dossiers = [p for p in parsed if not isinstance(p, Unreadable)]
+    try:
+        outcomes = iter(columns(program).evaluate_many([(d.name, d.data) for d in dossiers]))
+    except Exception:  # noqa: BLE001 - the same dossiers, one at a time, say which one
+        return [p if isinstance(p, Unreadable) else render_one(program, render, False, d)
+                for d, p in zip(documents, parsed)]
+    results = []
+    for document, dossier in zip(documents, parsed):
+        if isinstance(dossier, Unreadable):
+            results.append(dossier)
+            continue
+        try:
+            outcome = attrs.evolve(next(outcomes), rules=program.pack, schema=program.schema, data=dossier.data)
+            results.append(Rendered(outcome.dossier, str(outcome.verdict), render(outcome), outcome.reference))
+        except Exception as exc:  # noqa: BLE001 - as render_one
+            results.append(_failed(document, f"erreur interne d'immat ({type(exc).__name__})"))
+    return results
+
+
+def _parsed(program: Program, document):
+    """The dossier of a document, or what render_one gives one that cannot be read."""
+    if isinstance(document, Unreadable):
+        return document
+    name, text = document
+    try:
+        return parse_dossier(text, name, program.schema)
+    except DiagnosticError as exc:
+        return Unreadable(name, [_in_batch_file(name, d) for d in exc.diagnostics])
+    except Exception as exc:  # noqa: BLE001 - as render_one
+        return _failed(document, f"erreur interne d'immat ({type(exc).__name__})")
+
+
 def _failed(document, why: str) -> Unreadable:
     name = document.name if isinstance(document, Unreadable) else document[0]
     message = f"{why} : ce dossier n'a pas été évalué ; signalez l'anomalie avec le dossier"
@@ -241,32 +292,35 @@ def _failed(document, why: str) -> Unreadable:
 
 
 def _render_in_worker(render: Callable[[Outcome], str], explain: bool, documents: list) -> list[Rendered | Unreadable]:
-    return [render_one(_WORKER_PROGRAM, render, explain, d) for d in documents]
+    return render_batch(_WORKER_PROGRAM, render, explain, documents)
 
 
 def render_many(program: Program, documents: Iterable, render: Callable[[Outcome], str], jobs: int = 1,
-                window: int = 512, explain: bool = False) -> Iterator[Rendered | Unreadable | WorkerLost]:
+                window: int = 512, explain: bool = False,
+                batch: int = BATCH) -> Iterator[Rendered | Unreadable | WorkerLost]:
     """Validate and render a stream of dossiers on `jobs` processes, in input order, one result each.
 
-    The input is read a chunk at a time, at most two windows ahead of what was handed back, so memory stays
-    flat however long the stream, and the workers never wait for the main process to read or write. `render`
-    must be picklable (a module-level function or a functools.partial of one). Should a worker die, a
-    WorkerLost says so and the dossiers it had not finished are checked again one at a time: only one whose
-    own process dies is lost.
+    The input is read a chunk of `batch` dossiers at a time (evaluated together: render_batch), a few chunks
+    per process ahead of what was handed back, so memory stays flat however long the stream, and the workers
+    never wait for the main process to read or write; fewer than `window` dossiers are not worth starting
+    processes for. `render` must be picklable (a module-level function or a
+    functools.partial of one). Should a worker die, a WorkerLost says so and the dossiers it had not finished
+    are checked again one at a time: only one whose own process dies is lost. A reader that must have each
+    result before it sends the next dossier asks for `batch=1`.
     """
-    if jobs <= 1:
-        yield from (render_one(program, render, explain, d) for d in documents)
-        return
     documents = iter(documents)
+    if jobs <= 1:
+        for chunk in iter(lambda: list(itertools.islice(documents, batch)), []):
+            yield from render_batch(program, render, explain, chunk)
+        return
     first = list(itertools.islice(documents, window))
     if len(first) < window:  # a small batch is not worth starting processes for
-        yield from render_many(program, first, render, 1, explain=explain)
+        yield from render_many(program, first, render, 1, explain=explain, batch=batch)
         return
     from concurrent.futures.process import BrokenProcessPool
 
-    size = max(1, window // (jobs * 4))
-    chunks = iter(lambda: list(itertools.islice(documents, size)), [])
-    chunks = itertools.chain((first[i:i + size] for i in range(0, window, size)), chunks)
+    chunks = iter(lambda: list(itertools.islice(documents, batch)), [])
+    chunks = itertools.chain((first[i:i + batch] for i in range(0, window, batch)), chunks)
     in_flight: collections.deque = collections.deque()
     pool = _pool(program, jobs)
     try:

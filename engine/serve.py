@@ -394,8 +394,9 @@ class _Records(Response):
         deadline = time.monotonic() + limits.batch_seconds
         body = _Body(request, limits.batch_bytes, deadline, self._flush)
         lines = line_documents(name, io.BufferedReader(body))
+        # One dossier at a time: a client may wait for a line's record before it sends the next line.
         self.results = render_many(service.program, _in_time(lines, deadline, limits.batch_seconds), render, 1,
-                                   explain=explain)
+                                   explain=explain, batch=1)
         self.texts: list[str] = []  # made in the worker thread, sent from the event loop, never both at once
         self.counts: dict[str, int] = {}
         self.send = None

@@ -82,12 +82,17 @@ def test_a_mutated_dossier_gives_the_reference_outcome_under_every_pack(rules, r
     _agree(*_compiled(rules), data)
 
 
+def mutated_program(pack, rng, tmp_path_factory):
+    """The program of a language test's rule file mutated at random, or None when the mutant does not check."""
+    folder = tmp_path_factory.mktemp("regles")
+    (folder / pack.name).write_text(mutate_rules(pack.read_text("utf-8"), rng), "utf-8")
+    return load_rules(folder).program
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(pack=st.sampled_from(LANGUAGE_PACKS), rng=st.randoms(use_true_random=False))
 def test_a_mutated_rule_file_that_checks_gives_the_reference_outcome(pack, rng, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("regles")
-    (folder / pack.name).write_text(mutate_rules(pack.read_text("utf-8"), rng), "utf-8")
-    program = load_rules(folder).program
+    program = mutated_program(pack, rng, tmp_path_factory)
     if program is None:
         return  # refused with diagnostics: test_fuzz_rules holds those to their own contract
     compiled = _both(program)
@@ -120,12 +125,13 @@ def test_the_generated_source_names_nothing_from_the_rule_files(which):
 
 
 def test_every_visitor_handles_every_kind_of_expression():
+    from immat.columns import _Batch
     from immat.compile import _Generator
     from immat.docs.prose import Prose
     from immat.evaluate import _Run
     from immat.ir import EXPRESSIONS, ExpressionVisitor
 
-    for visitor in (_Run, _Generator, Prose):
+    for visitor in (_Run, _Generator, Prose, _Batch):
         assert issubclass(visitor, ExpressionVisitor)
         missing = [kind.__name__ for kind in EXPRESSIONS if not hasattr(visitor, visitor.prefix + kind.__name__)]
         assert not missing, f"{visitor.__name__} ne traite pas : {', '.join(missing)}"

@@ -178,21 +178,30 @@ def test_every_line_of_a_batch_has_its_record_at_its_place(immat, tmp_path):
 
 
 # A patch of the engine, run as the main script so that the spawned workers run it too: a dossier whose
-# evaluation raises, and one whose worker process dies.
+# evaluation raises, and one whose worker process dies, alone or in a batch evaluated on columns.
 FAULTY = """
 import multiprocessing, os
+from immat.columns import Columns
 from immat.compile import Compiled
 
-real = Compiled.evaluate
+real, real_many = Compiled.evaluate, Columns.evaluate_many
 
-def evaluate(self, name, data):
+def fault(data):
     if data["reference"] == "PANNE":
         raise RuntimeError("panne simulée")
     if data["reference"] == "SORTIE" and multiprocessing.parent_process() is not None:
         os._exit(9)
+
+def evaluate(self, name, data):
+    fault(data)
     return real(self, name, data)
 
-Compiled.evaluate = evaluate
+def evaluate_many(self, items):
+    for _, data in items:
+        fault(data)
+    return real_many(self, items)
+
+Compiled.evaluate, Columns.evaluate_many = evaluate, evaluate_many
 
 if __name__ == "__main__":
     from immat.cli import main
@@ -218,7 +227,7 @@ def _run_faulty(tmp_path, batch, jobs: int) -> subprocess.CompletedProcess:
                            str(jobs), batch], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
 
 
-@pytest.mark.parametrize("jobs, size", [(1, 20), (2, 600)])
+@pytest.mark.parametrize("jobs, size", [(1, 20), (1, 600), (2, 600)])
 def test_an_anomaly_of_one_dossier_costs_only_its_verdict(tmp_path, jobs, size):
     batch = _faulty_batch(tmp_path, {7: "PANNE", size - 2: "PANNE"}, size)
     result = _run_faulty(tmp_path, batch, jobs)

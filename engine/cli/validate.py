@@ -21,7 +21,7 @@ from .. import escape, report
 from ..diagnostics import DiagnosticError
 from ..inputs import is_dossier_file, is_lines, read_documents
 from ..pack import open_regular
-from ..pipeline import FAILED, Unreadable, WorkerLost, render_many, validate_many
+from ..pipeline import BATCH, FAILED, Unreadable, WorkerLost, render_many, validate_many
 from ..summary import Summary, csv_header, csv_row
 from . import BAD_INPUT, FOUND, OK, coloured, exit_codes, _load, output_option, rules_option, tell, written_to
 from .output import kept_records, mismatch, replaced, resumed, standard_output
@@ -120,7 +120,10 @@ def validate(paths, fmt, explain, show_all, jobs, output, resume, summary, dask_
         documents = _after(read_documents(paths, stdin_lines=fmt in BATCH_FORMATS), skipped)
         console = _terminal(highlight=False, soft_wrap=True, force_terminal=True, no_color=False) \
             if fmt == "text" and output is None and coloured(sys.stdout) else None
-        with _results(program, documents, _renderer(fmt, explain, show_all), jobs, explain, dask_address) as results, \
+        # Someone typing dossiers at a terminal waits for each report: no batch of dossiers evaluated together.
+        batch = 1 if "-" in paths and sys.stdin.isatty() else BATCH
+        with _results(program, documents, _renderer(fmt, explain, show_all), jobs, explain, dask_address,
+                      batch) as results, \
                 _progress(paths, skipped) as (advance, say):
             for result in results:
                 if isinstance(result, WorkerLost):
@@ -204,9 +207,9 @@ def _after(documents, skipped):
 
 
 @contextlib.contextmanager
-def _results(program, documents, render, jobs: int, explain: bool, dask_address: str | None):
+def _results(program, documents, render, jobs: int, explain: bool, dask_address: str | None, batch: int):
     if dask_address is None:
-        results = render_many(program, documents, render, jobs, explain=explain)
+        results = render_many(program, documents, render, jobs, explain=explain, batch=batch)
         with contextlib.closing(results):
             yield results
         return
