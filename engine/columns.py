@@ -22,6 +22,7 @@ fixture and on generated dossiers.
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal
 
 import numpy as np
@@ -32,10 +33,11 @@ from .ir import REFERENCE_DATE, ExpressionVisitor
 from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status
 from .program import Program
 from .runtime import (
-    ROW_KEY, Item, arith, calculation, compare, computed, convert, dated, holder_of, money_minus, money_plus,
-    money_times, negate, piece_types, rule_of, verdict_of,
+    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, holder_of,
+    missing_of, money_minus, money_plus, money_times, negate, piece_types, requirement_status, resolve, rule_of,
+    settled_amount, shift, verdict_of,
 )
-from .values import Duration, Failure, Money, NotCovered, Percentage, Unknown, between
+from .values import Duration, Failure, Money, NotCovered, Percentage, Unknown, between, first_problem
 
 CLEAN, UNKNOWN, FAILED, OPEN = 0, 1, 2, 3
 PROBLEMS = (Unknown, Failure, NotCovered)
@@ -56,17 +58,48 @@ class Unsupported(Exception):
 
 
 class Column:
-    """One value per row of a scope, and each one's state."""
+    """One value per row of a scope, each one's state, and on the UNKNOWN and FAILED rows the value the compiled
+    program holds there (an Unknown naming the missing fields, a Failure saying why): `problems`, None when no
+    row has one."""
 
-    __slots__ = ("kind", "values", "state")
+    __slots__ = ("kind", "values", "state", "_problems", "_derive")
 
-    def __init__(self, kind: str, values: np.ndarray, state: np.ndarray) -> None:
+    def __init__(self, kind: str, values: np.ndarray, state: np.ndarray, problems: np.ndarray | None = None,
+                 derive=None) -> None:
         self.kind = kind
         self.values = values
         self.state = state
+        self._problems = problems
+        self._derive = derive  # how to make `problems` from the operands', when first asked for
+
+    @property
+    def problems(self) -> np.ndarray | None:
+        """Made when first asked for, from the operands' (`derive`): most never are, as « à défaut » replaces
+        most unknowns before an outcome names them."""
+        if self._derive is not None:
+            derive, self._derive = self._derive, None
+            self._problems = derive(self)
+        return self._problems
+
+    @problems.setter
+    def problems(self, problems: np.ndarray | None) -> None:
+        self._problems, self._derive = problems, None
 
     def take(self, rows: np.ndarray) -> Column:
-        return Column(self.kind, self.values[rows], self.state[rows])
+        return Column(self.kind, self.values[rows], self.state[rows],
+                      derive=lambda _: None if self.problems is None else self.problems[rows])
+
+    def value(self, row: int):
+        """The Python value of one row, as the compiled program holds it (OPEN rows have none)."""
+        if self.state[row] in (UNKNOWN, FAILED):
+            return self.problems[row]
+        value = self.values[row]
+        if self.kind not in _NATIVE:
+            return value
+        value = value.item()
+        if self.kind == "date":
+            return datetime.date.fromordinal(value)
+        return _money_of(value) if self.kind == "montant" else value
 
     def clean(self) -> np.ndarray:
         return self.state == CLEAN
@@ -77,8 +110,14 @@ class Column:
         if self.kind == "date":
             return [datetime.date.fromordinal(v) for v in values]
         if self.kind == "montant":
-            return [Money(Decimal(v).scaleb(-MICRO_DIGITS)) for v in values]
+            return [_money_of(v) for v in values]
         return values
+
+
+@functools.lru_cache(maxsize=65536)
+def _money_of(micro: int) -> Money:
+    """Millionths of a euro as the Money they are; a batch meets the same tariffs and totals again and again."""
+    return Money(Decimal(micro).scaleb(-MICRO_DIGITS))
 
 
 def _native(kind: str, value):
@@ -110,19 +149,78 @@ def _full(kind: str, value, n: int) -> Column:
     return Column(kind, values, np.zeros(n, dtype=np.int8))
 
 
-def _built(kind: str, results: list, rows: np.ndarray, state: np.ndarray, n: int) -> Column:
-    """The column of `results` (Python values, each for a row of `rows`), the other rows in `state`."""
+def _failing(kind: str, problem, n: int) -> Column:
+    """The same problem on every row (« hors barème »)."""
+    column = _empty(kind, n)
+    column.state[:] = UNKNOWN if problem.__class__ is Unknown else FAILED
+    column.problems = np.empty(n, dtype=object)
+    column.problems.fill(problem)
+    return column
+
+
+def _combined(columns) -> tuple[np.ndarray, object]:
+    """The state of a result computed from `columns` unless one is not plain, the worst of theirs, and how to
+    derive its problems: first_problem of the operands', in order (a Failure first, else the union of the
+    Unknowns)."""
+    state = columns[0].state
+    for c in columns[1:]:
+        state = np.maximum(state, c.state)
+    return state, _deriving(columns)
+
+
+def _deriving(columns, problems: np.ndarray | None = None):
+    """A column's `derive`: first_problem of `columns`' on its UNKNOWN and FAILED rows that have none in
+    `problems`."""
+    return lambda column: _problems(column.state, columns, None if problems is None else problems.copy())
+
+
+def _problems(state: np.ndarray, columns, problems: np.ndarray | None = None) -> np.ndarray | None:
+    """`problems` (made if None) with first_problem of the columns' on each UNKNOWN or FAILED row of `state`
+    that has none yet."""
+    rows = np.flatnonzero((state == UNKNOWN) | (state == FAILED))
+    sources = [c for c in columns if c.problems is not None]
+    if not len(rows) or not sources:
+        return problems
+    if problems is None:
+        problems = np.empty(len(state), dtype=object)
+    # A column's problems count on its own UNKNOWN and FAILED rows only.
+    found = [[p if s in (UNKNOWN, FAILED) else None for p, s in zip(c.problems[rows].tolist(), c.state[rows].tolist())]
+             for c in sources]
+    made: dict[tuple, object] = {}  # most rows combine the same few problems: each combination made once
+    for position, (row, had) in enumerate(zip(rows.tolist(), problems[rows].tolist())):
+        if had is None:
+            these = [f[position] for f in found]
+            key = tuple(map(id, these))
+            if key not in made:
+                made[key] = first_problem(*these)
+            problems[row] = made[key]
+    return problems
+
+
+def _set_problem(column: Column, row: int, problem) -> None:
+    """Row `row` of `column` holds `problem` (an Unknown, a Failure)."""
+    column.state[row] = UNKNOWN if problem.__class__ is Unknown else FAILED
+    problems = column.problems
+    if problems is None:
+        problems = column.problems = np.empty(len(column.state), dtype=object)
+    problems[row] = problem
+
+
+def _built(kind: str, results: list, rows: np.ndarray, state: np.ndarray, n: int, derive=None) -> Column:
+    """The column of `results` (Python values, each for a row of `rows`), the other rows in `state` (their
+    problems made by `derive`)."""
     state = state.copy()
     native = _NATIVE.get(kind)
     values = np.zeros(n, dtype=native) if native is not None else np.empty(n, dtype=object)
     rows = rows.tolist()
     plain = _plain(kind, results)
+    column = Column(kind, values, state, None, derive)
     if plain is not None:
         values[rows] = plain
-        return Column(kind, values, state)
+        return column
     for row, value in zip(rows, results):
         if value.__class__ in PROBLEMS:
-            state[row] = UNKNOWN if value.__class__ is Unknown else FAILED
+            _set_problem(column, row, value)
         elif native is None:
             values[row] = value  # one by one: a list would be spread over the array
         else:
@@ -131,7 +229,7 @@ def _built(kind: str, results: list, rows: np.ndarray, state: np.ndarray, n: int
                 state[row] = OPEN
             else:
                 values[row] = value
-    return Column(kind, values, state)
+    return column
 
 
 def _plain(kind: str, results: list):
@@ -146,6 +244,32 @@ def _plain(kind: str, results: list):
     if kind in ("texte", "décimal", "durée"):
         return results if not any(r.__class__ in PROBLEMS for r in results) else None
     return None
+
+
+def _folded(whole: Column, rows: np.ndarray, parts: Column, decided: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The state and problems of a fold over the parts of each row (`rows[i]` is part i's row, the parts of a
+    row in their order): plain where `decided`, else the worst of the row's own and its parts' states, with
+    first_problem of the parts, in order, where the row itself is plain."""
+    state = whole.state.copy()
+    np.maximum.at(state, rows, parts.state)
+    state[decided] = CLEAN
+
+    def derive(column: Column) -> np.ndarray | None:
+        problems = None if whole.problems is None else whole.problems.copy()
+        pending = np.flatnonzero(((column.state == UNKNOWN) | (column.state == FAILED)) & (whole.state == CLEAN))
+        if len(pending) and parts.problems is not None:
+            if problems is None:
+                problems = np.empty(len(column.state), dtype=object)
+            order = np.argsort(rows, kind="stable")
+            starts = np.searchsorted(rows[order], pending)
+            ends = np.searchsorted(rows[order], pending, side="right")
+            troubled = (parts.state == UNKNOWN) | (parts.state == FAILED)
+            for row, start, end in zip(pending.tolist(), starts.tolist(), ends.tolist()):
+                these = order[start:end]
+                problems[row] = first_problem(*parts.problems[these[troubled[these]]].tolist())
+        return problems
+
+    return state, derive
 
 
 def _zeros(n: int) -> np.ndarray:
@@ -170,7 +294,7 @@ def _as(column: Column, kind: str) -> Column:
     if column.kind == kind or (kind not in _NATIVE and column.kind not in _NATIVE):
         return column
     if column.kind == "inconnu" and not column.clean().any():
-        return Column(kind, _empty(kind, len(column.state)).values, column.state)
+        return Column(kind, _empty(kind, len(column.state)).values, column.state, derive=lambda _: column.problems)
     raise Unsupported(f"{column.kind} au lieu de {kind}")
 
 
@@ -179,6 +303,104 @@ def _worst(columns) -> np.ndarray:
     for c in columns[1:]:
         state = np.maximum(state, c.state)
     return state
+
+
+def _in_doubt(columns: list[Column], conditions: list[Column], chosen: np.ndarray, settled: np.ndarray,
+              result: Column) -> np.ndarray:
+    """runtime.resolve, for a value, on the rows where no exception holds and some can only be unknown (the others
+    plainly do not hold): the base, if every exception in doubt would give the same value; else unknown, with
+    the base's problem or the first differing one's. `result` (the base there) takes those rows; which they are
+    is returned."""
+    n = len(chosen)
+    doubt = ~settled & (chosen < 0)
+    for c in conditions:
+        doubt &= (c.state == CLEAN) | (c.state == UNKNOWN)
+    if not doubt.any():
+        return doubt
+    base = columns[0]
+    lead = np.full(n, -2)  # whose problem leads the row's: -1 the base's, j the j-th exception's consequence
+    lead[doubt & (base.state != CLEAN)] = -1
+    open_ = doubt & (base.state == OPEN)
+    undecided = doubt & (base.state == CLEAN)
+    for j, (condition, consequence) in enumerate(zip(conditions, columns[1:])):
+        differs = undecided & (condition.state == UNKNOWN) & ~((consequence.state == CLEAN) & _equal(consequence, base))
+        lead[differs] = j
+        open_ |= differs & (consequence.state == OPEN)
+        undecided &= ~differs
+    changed = doubt & (lead > -2)
+    failed = np.zeros(n, dtype=bool)
+    for j, column in enumerate(columns):
+        failed |= changed & (lead == j - 1) & (column.state == FAILED)
+    result.state = np.where(changed, np.where(open_, OPEN, np.where(failed, FAILED, UNKNOWN)), result.state).astype(np.int8)
+    before = result._derive if result._derive is not None else (lambda _, kept=result._problems: kept)
+
+    def derive(column: Column) -> np.ndarray | None:
+        problems = before(column)
+        rows = np.flatnonzero(changed & ~open_)
+        if not len(rows):
+            return problems
+        problems = np.empty(n, dtype=object) if problems is None else problems
+        for row in rows.tolist():
+            first = columns[lead[row] + 1]
+            doubts = [c.problems[row] for c in conditions if c.state[row] == UNKNOWN]
+            problems[row] = first_problem(first.problems[row] if first.state[row] in (UNKNOWN, FAILED) else None,
+                                          *doubts)
+        return problems
+
+    result._derive = derive
+    return doubt
+
+
+def _equal(a: Column, b: Column) -> np.ndarray:
+    """Row by row, whether the two values are equal as Python compares them (amounts by their value)."""
+    if a.kind in _NATIVE:
+        return a.values == b.values
+    return np.asarray([x == y for x, y in zip(a.values.tolist(), b.values.tolist())], dtype=bool)
+
+
+class _Open(Exception):
+    """A value the columns cannot tell, met where runtime.resolve reads one."""
+
+
+def _row_value(column: Column, row: int):
+    if column.state[row] == OPEN:
+        raise _Open
+    return column.value(row)
+
+
+def _put(column: Column, row: int, value) -> None:
+    """Row `row` of `column` holds the Python value `value` (OPEN if the column cannot hold it)."""
+    if value.__class__ in PROBLEMS:
+        _set_problem(column, row, value)
+    elif column.kind in _NATIVE:
+        native = _native(column.kind, value)
+        column.state[row] = OPEN if native is None else CLEAN
+        column.values[row] = 0 if native is None else native
+    else:
+        column.state[row] = CLEAN
+        column.values[row] = value
+
+
+def _select(columns: list[Column], chosen: np.ndarray) -> Column:
+    """Row by row, the column `chosen` names (-1: the first)."""
+    first = columns[0]
+    values, state = first.values.copy(), first.state.copy()
+    for i, c in enumerate(columns[1:]):
+        rows = chosen == i
+        values[rows], state[rows] = c.values[rows], c.state[rows]
+
+    def derive(column: Column) -> np.ndarray | None:
+        troubled = (column.state == UNKNOWN) | (column.state == FAILED)
+        if not troubled.any():
+            return None
+        problems = np.empty(len(state), dtype=object)
+        for i, c in enumerate(columns):
+            rows = troubled & (chosen == i - 1) & ((c.state == UNKNOWN) | (c.state == FAILED))
+            if rows.any():
+                problems[rows] = c.problems[rows]
+        return problems
+
+    return Column(first.kind, values, state, derive=derive)
 
 
 class Scope:
@@ -205,13 +427,22 @@ class _Batch(ExpressionVisitor):
         self.n = len(datas)
         self.root = Scope(self.n)
         self.definitions: dict[str, Column] = {}
-        self.amounts: dict[str, tuple[Column, np.ndarray, np.ndarray]] = {}
+        self.amounts: dict[str, tuple[Column, Column, np.ndarray, np.ndarray]] = {}
+        self.outcomes: dict[str, list] = {}  # each amount's outcomes (Columns._amount_outcomes)
         self.memo: dict[int, Column] = {}  # dossier-wide expressions, by node
         self._fields: dict[tuple, Column] = {}
         self._pieces = None
         self._holders = None
+        self._unknowns: dict[str, Unknown] = {}
 
     # -------------------------------------------------------------- expressions
+
+    def unknown(self, pointer: str) -> Unknown:
+        """The Unknown of a missing field, one for all the rows that miss it."""
+        found = self._unknowns.get(pointer)
+        if found is None:
+            found = self._unknowns[pointer] = Unknown(frozenset({pointer}))
+        return found
 
     def eval(self, e: ir.Expr, scope: Scope) -> Column:
         if scope is self.root:
@@ -228,18 +459,30 @@ class _Batch(ExpressionVisitor):
             # Amounts held in millionths come back as Money with six decimals: equal, and written alike once
             # rounded, but a decimal computed from one could show more zeros than the compiled program's.
             raise Unsupported("décimal calculé d'un montant")
-        state = _worst(columns)
+        state, derive = _combined(columns)
         rows = np.flatnonzero(state == CLEAN)
-        results = list(map(compute, *(c.objects(rows) for c in columns)))
-        return _built(kind, results, rows, state, scope.n)
+        args = [c.objects(rows) for c in columns]
+        if len(rows) < 16:
+            return _built(kind, list(map(compute, *args)), rows, state, scope.n, derive)
+        # The same objects give the same result (a barème's rates, the literals, a field's few values): each
+        # combination computed once.
+        combined, combinations = np.zeros(len(rows), dtype=np.int64), 1
+        for a in args:  # each argument numbered by its distinct objects, then the combinations numbered
+            numbers = np.unique(np.asarray([id(x) for x in a], dtype=np.int64), return_inverse=True)[1].reshape(-1)
+            distinct = int(numbers.max()) + 1
+            combinations *= distinct
+            if combinations >= 2**62:
+                return _built(kind, list(map(compute, *args)), rows, state, scope.n, derive)
+            combined = combined * distinct + numbers
+        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        once = _objects([compute(*(a[i] for a in args)) for i in first.tolist()])
+        return _built(kind, once[inverse.reshape(-1)].tolist(), rows, state, scope.n, derive)
 
     def _e_Literal(self, e, scope):
         return _full(e.type.kind, e.value, scope.n)
 
     def _e_OutOfScope(self, e, scope):
-        column = _full("inconnu", None, scope.n)
-        column.state[:] = FAILED
-        return column
+        return _failing("inconnu", NotCovered(e.message), scope.n)
 
     def _e_DefRef(self, e, scope):
         column = self.definition(e.name)
@@ -252,7 +495,7 @@ class _Batch(ExpressionVisitor):
         return found
 
     def _e_AmountRef(self, e, scope):
-        column = self.amount(e.name)[0]
+        column = self.amount(e.name)[1]
         return column if scope.parent is None else column.take(scope.parent)
 
     def _e_VarRef(self, e, scope):
@@ -283,31 +526,64 @@ class _Batch(ExpressionVisitor):
         """A field read from each dossier's root, once a batch."""
         key = (e.parts, e.type.kind)
         if key not in self._fields:
-            nodes = [d.get(e.parts[0]) for d in self.datas]
-            for part in e.parts[1:]:
-                nodes = [x.get(part) if x.__class__ is dict else None for x in nodes]
+            nodes = self._nodes(e.parts)
             pointer = "/" + "/".join(e.parts)
-            self._fields[key] = self._converted(e, nodes, lambda row: pointer)
+            missing = Unknown(frozenset({pointer}))  # one for every dossier, as the compiled program's constant
+            self._fields[key] = self._converted(e, nodes, lambda row: pointer, lambda row: missing)
         return self._fields[key]
 
+    def _nodes(self, parts: tuple[str, ...]) -> list:
+        """What each dossier holds at `parts` (None where it holds nothing), as compile._Generator reads it."""
+        nodes = [d.get(parts[0]) for d in self.datas]
+        for part in parts[1:]:
+            nodes = [x.get(part) if x.__class__ is dict else None for x in nodes]
+        return nodes
+
     def _read(self, e: ir.FieldRef, items: Column, n: int) -> Column:
-        """A field of loop variables or of a definition's element: nothing where the element is not one."""
+        """A field of loop variables or of a definition's element: where the element is a problem, that problem;
+        where it is something else than an element, OPEN."""
         elements = items.values.tolist()
-        state = np.maximum(items.state, [OPEN if x.__class__ is not Item else CLEAN for x in elements])
-        nodes = [x.data if x.__class__ is Item else None for x in elements]
+        plain = items.state == CLEAN
+        nodes = [x.data if x.__class__ is Item and good else None for x, good in zip(elements, plain.tolist())]
         for part in e.parts:
             nodes = [x.get(part) if x.__class__ is dict else None for x in nodes]
         tail = "/" + "/".join(e.parts)
-        column = self._converted(e, nodes, lambda row: elements[row].pointer + tail)
-        column.state = np.maximum(column.state, state)
+        column = self._converted(e, nodes, lambda row: elements[row].pointer + tail,
+                                 lambda row: self.unknown(getattr(elements[row], "pointer", "") + tail))
+        taken = ~plain | np.asarray([x.__class__ is not Item for x in elements], dtype=bool)
+        if not taken.any():
+            return column
+        inner = column._derive if column._derive is not None else (lambda _, kept=column._problems: kept)
+        column.state = np.where(taken, np.where(plain, OPEN, items.state), column.state).astype(np.int8)
+
+        def derive(read: Column) -> np.ndarray | None:
+            problems = inner(read)
+            problems = None if problems is None else problems.copy()
+            troubled = taken & ((items.state == UNKNOWN) | (items.state == FAILED))
+            if troubled.any():
+                problems = np.empty(n, dtype=object) if problems is None else problems
+                problems[troubled] = items.problems[troubled]
+            return problems
+
+        column._derive = derive
         return column
 
-    def _converted(self, e: ir.FieldRef, nodes: list, pointer) -> Column:
+    def _converted(self, e: ir.FieldRef, nodes: list, pointer, unknown) -> Column:
         """The values the compiled program converts a field's JSON to (compile._Generator._convert); `pointer`
-        gives a row's JSON pointer, which a list's elements and an amount's error carry."""
+        gives a row's JSON pointer, which a list's elements and an amount's error carry, and `unknown` the
+        Unknown of a row without the field."""
         kind = e.type.kind
         missing = np.asarray([x is None for x in nodes], dtype=bool)
         state = np.where(missing, UNKNOWN, CLEAN).astype(np.int8)
+
+        def derive(_) -> np.ndarray | None:
+            if not missing.any():
+                return None
+            problems = np.empty(len(nodes), dtype=object)
+            for row in np.flatnonzero(missing).tolist():
+                problems[row] = unknown(row)
+            return problems
+
         rows = np.flatnonzero(~missing)
         present = [x for x in nodes if x is not None]
         if kind == "date":
@@ -318,7 +594,7 @@ class _Batch(ExpressionVisitor):
             results = [convert(x, e, pointer(r)) for x, r in zip(present, rows.tolist())]
         else:
             results = present
-        return _built(kind, results, rows, state, len(nodes))
+        return _built(kind, results, rows, state, len(nodes), derive)
 
     def _e_TableRef(self, e, scope):
         key = self.eval(e.key, scope) if e.key is not None else None
@@ -336,8 +612,7 @@ class _Batch(ExpressionVisitor):
         operand, fallback = self.eval(e.operand, scope), self.eval(e.fallback, scope)
         fallback = _as(fallback, operand.kind)
         take = operand.state == UNKNOWN
-        return Column(operand.kind, np.where(take, fallback.values, operand.values),
-                      np.where(take, fallback.state, operand.state))
+        return _select([operand, fallback], np.where(take, 0, -1))
 
     def _e_Compare(self, e, scope):
         calendar = self._elapsed_against(e, scope)
@@ -346,24 +621,24 @@ class _Batch(ExpressionVisitor):
         left, right = self.eval(e.left, scope), self.eval(e.right, scope)
         if left.kind == "durée" or left.kind != right.kind:
             return self._map(lambda a, b: compare(e.op, a, b), [left, right], "booléen", scope)
-        state = _worst([left, right])
+        state, derive = _combined([left, right])
         if left.kind in _NATIVE:
-            return Column("booléen", _COMPARE[e.op](left.values, right.values), state)
+            return Column("booléen", _COMPARE[e.op](left.values, right.values), state, derive=derive)
         rows = np.flatnonzero(state == CLEAN)
         values = np.zeros(scope.n, dtype=bool)
         values[rows] = _COMPARE[e.op](left.values[rows], right.values[rows]).astype(bool)
-        return Column("booléen", values, state)
+        return Column("booléen", values, state, derive=derive)
 
     def _e_Arith(self, e, scope):
         left, right = self.eval(e.left, scope), self.eval(e.right, scope)
         if e.op in "+-*" and left.kind == right.kind == e.type.kind == "entier":
-            state = _worst([left, right])
+            state, derive = _combined([left, right])
             clean = state == CLEAN
             if not clean.any() or max(np.abs(left.values[clean]).max(), np.abs(right.values[clean]).max()) \
                     < _INT_LIMIT:
                 values = {"+": np.add, "-": np.subtract, "*": np.multiply}[e.op](left.values, right.values)
                 state = np.where(clean & (np.abs(values) >= _INT_LIMIT), OPEN, state).astype(np.int8)
-                return Column("entier", values, state)
+                return Column("entier", values, state, derive=derive)
         if e.type == ir.MONEY and e.op in _MONEY_ARITH:
             money = _money(e.op, left, right)
             return money if money is not None else self._map(_MONEY_ARITH[e.op], [left, right], "montant", scope)
@@ -375,7 +650,7 @@ class _Batch(ExpressionVisitor):
             state = operand.state
             if operand.kind == "montant":  # −(0 €) is « -0.00 » for Decimal
                 state = np.where((state == CLEAN) & (operand.values == 0), OPEN, state).astype(np.int8)
-            return Column(operand.kind, -operand.values, state)
+            return Column(operand.kind, -operand.values, state, derive=lambda _: operand.problems)
         return self._map(negate, [operand], e.type.kind, scope)
 
     def _e_Contains(self, e, scope):
@@ -394,10 +669,10 @@ class _Batch(ExpressionVisitor):
             return None
         start, end = self.eval(elapsed.start, scope), self.eval(elapsed.end, scope)
         reached, ok = _shift(start.values, literal.value)
-        state = _worst([start, end])
+        state, derive = _combined([start, end])
         state[(state == CLEAN) & (~ok | (end.values < start.values))] = OPEN
         left, right = (end.values, reached) if sides[0] is not None else (reached, end.values)
-        return Column("booléen", _COMPARE[e.op](left, right), state)
+        return Column("booléen", _COMPARE[e.op](left, right), state, derive=derive)
 
     def _between(self, e: ir.Expr) -> ir.Between | None:
         """The « durée entre » an expression is, directly or as a definition without « sauf si »."""
@@ -408,9 +683,9 @@ class _Batch(ExpressionVisitor):
 
     def _e_UnitsBetween(self, e, scope):
         start, end = self.eval(e.start, scope), self.eval(e.end, scope)
-        state = _worst([start, end])
+        state, derive = _combined([start, end])
         if e.unit.startswith("jour"):
-            return Column("entier", end.values - start.values, state)
+            return Column("entier", end.values - start.values, state, derive=derive)
         # values.between: whole months from the earlier date, negative when the end comes first.
         forward = end.values >= start.values
         low, high = np.where(forward, start.values, end.values), np.where(forward, end.values, start.values)
@@ -422,16 +697,38 @@ class _Batch(ExpressionVisitor):
         state[(state == CLEAN) & ~ok] = OPEN
         if e.unit != "mois":
             months = np.where(months >= 0, months // 12, -(-months // 12))
-        return Column("entier", months, state)
+        return Column("entier", months, state, derive=derive)
 
     def _e_Between(self, e, scope):
         return self._map(lambda a, b: computed(between, a, b), [self.eval(e.start, scope), self.eval(e.end, scope)],
                          "durée", scope)
 
     def _e_First(self, e, scope):
-        missing = Unknown(frozenset({"/" + "/".join(e.collection.parts)}))
-        return self._map(lambda items: items[0] if items else missing, [self.eval(e.collection, scope)],
+        collection = e.collection
+        missing = Unknown(frozenset({"/" + "/".join(collection.parts)}))
+        if isinstance(collection, ir.FieldRef) and collection.base is None and collection.type.kind == "liste":
+            column = self._first(collection, e.type.kind, missing)
+            return column if scope.parent is None else column.take(scope.parent)
+        return self._map(lambda items: items[0] if items else missing, [self.eval(collection, scope)],
                          e.type.kind, scope)
+
+    def _first(self, collection: ir.FieldRef, kind: str, missing: Unknown) -> Column:
+        """« premier de L » for a list of the dossier: runtime.convert's first element, the others not made."""
+        key = ("premier", collection.parts)
+        if key not in self._fields:
+            pointer = "/" + "/".join(collection.parts)
+            column = Column(kind, np.empty(self.n, dtype=object), _zeros(self.n))
+            for row, x in enumerate(self._nodes(collection.parts)):
+                if x is None:
+                    _set_problem(column, row, self.unknown(pointer))
+                elif x.__class__ is not list:  # convert would enumerate it: left to the compiled program
+                    column.state[row] = OPEN
+                elif not x:
+                    _set_problem(column, row, missing)
+                else:
+                    column.values[row] = Item(f"{pointer}/0", x[0], 0)
+            self._fields[key] = column
+        return self._fields[key]
 
     def _each(self, e, scope: Scope) -> tuple[Column, np.ndarray, Column | None]:
         """A quantifier's or count's list on each row, and its condition on each element: the elements' rows
@@ -453,27 +750,25 @@ class _Batch(ExpressionVisitor):
         absorbing = not e.every
         hit = (condition.state == CLEAN) & (condition.values if absorbing else ~condition.values)
         decided = np.bincount(rows, weights=hit, minlength=scope.n) > 0
-        worst = collection.state.copy()
-        np.maximum.at(worst, rows, condition.state)
-        state = np.where(decided, CLEAN, worst).astype(np.int8)
-        return Column("booléen", decided if absorbing else ~decided, state)
+        state, derive = _folded(collection, rows, condition, decided)
+        return Column("booléen", decided if absorbing else ~decided, state, derive=derive)
 
     def _e_Count(self, e, scope):
         """How many elements each list has, or satisfy the condition (unless one cannot be told: first_problem)."""
         collection, rows, condition = self._each(e, scope)
         if condition is None:
-            return Column("entier", np.bincount(rows, minlength=scope.n), collection.state)
+            return Column("entier", np.bincount(rows, minlength=scope.n), collection.state,
+                          derive=lambda _: collection.problems)
         counted = np.bincount(rows, weights=(condition.state == CLEAN) & condition.values, minlength=scope.n)
-        state = collection.state.copy()
-        np.maximum.at(state, rows, condition.state)
-        return Column("entier", counted.astype(np.int64), state)
+        state, derive = _folded(collection, rows, condition, np.zeros(scope.n, dtype=bool))
+        return Column("entier", counted.astype(np.int64), state, derive=derive)
 
     def _e_Prefix(self, e, scope):
         return self._map(lambda text: text[: e.count], [self.eval(e.operand, scope)], "texte", scope)
 
     def _e_Not(self, e, scope):
         operand = self.eval(e.operand, scope)
-        return Column("booléen", ~operand.values, operand.state)
+        return Column("booléen", ~operand.values, operand.state, derive=lambda _: operand.problems)
 
     def _e_And(self, e, scope):
         return self._kleene([self.eval(o, scope) for o in e.operands], False)
@@ -490,20 +785,20 @@ class _Batch(ExpressionVisitor):
         for c in columns:
             decided |= (c.state == CLEAN) & (c.values if absorbing else ~c.values)
         state = np.where(decided, CLEAN, _worst(columns)).astype(np.int8)
-        return Column("booléen", decided if absorbing else ~decided, state)
+        return Column("booléen", decided if absorbing else ~decided, state, derive=_deriving(columns))
 
     def fallback(self, e, *args):
         raise Unsupported(type(e).__name__)
 
     # -------------------------------------------------------------- « sauf si »
 
-    def choose(self, node: ir.Exceptions, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
-        """Which branch of a « sauf si » runtime.resolve takes on each row (-1: the base), where the columns can
-        tell: OPEN where an exception is in doubt (or could hold), FAILED where two hold in conflict, or where
-        none holds and one fails."""
-        if not node.cases:
-            return np.full(scope.n, -1), np.zeros(scope.n, dtype=np.int8)
+    def conditions(self, node: ir.Exceptions, scope: Scope) -> tuple[list[Column], np.ndarray, np.ndarray]:
+        """The exceptions' conditions, and on each row the first that holds (-1: none) and whether the columns
+        settle runtime.resolve alone: every condition plain, and the ones that hold agreeing. Elsewhere resolve
+        itself decides, on the row's values (`resolved`), unless a condition is OPEN (it might hold)."""
         conditions = [self.eval(case.condition, scope) for case in node.cases]
+        if not conditions:
+            return [], np.full(scope.n, -1), np.ones(scope.n, dtype=bool)
         holds = [(c.state == CLEAN) & c.values for c in conditions]
         chosen = np.full(scope.n, -1)
         for i in reversed(range(len(holds))):
@@ -512,30 +807,32 @@ class _Batch(ExpressionVisitor):
         groups = [next(j for j, other in enumerate(node.cases) if other.consequence == case.consequence)
                   for case in node.cases]
         group_of_chosen = np.asarray(groups)[np.maximum(chosen, 0)]
-        conflict = np.zeros(scope.n, dtype=bool)
+        settled = _worst(conditions) == CLEAN
         for i, h in enumerate(holds):
-            conflict |= h & (groups[i] != group_of_chosen)
-        held = chosen >= 0
-        worst = _worst(conditions)
-        state = np.zeros(scope.n, dtype=np.int8)
-        state[~held & (worst == FAILED)] = FAILED
-        state[~held & (worst != CLEAN) & (worst != FAILED)] = OPEN
-        state[conflict] = FAILED
-        state[np.any([c.state == OPEN for c in conditions], axis=0)] = OPEN  # an OPEN condition might hold
-        return chosen, state
+            settled &= ~(h & (groups[i] != group_of_chosen))
+        return conditions, chosen, settled
 
     def valued(self, node: ir.Exceptions, scope: Scope) -> tuple[Column, np.ndarray]:
-        """A definition's or amount's value, and the branch that gave it on each row."""
-        chosen, state = self.choose(node, scope)
+        """A definition's or amount's value, and the branch that gave it on each row (-1: the base)."""
         branches = [node.base, *(case.consequence for case in node.cases)]
         columns = [self.eval(b, scope) if isinstance(b, ir.Expr) else self.valued(b, scope)[0] for b in branches]
         kind = next((c.kind for c in columns if c.kind != "inconnu"), "inconnu")
         columns = [_as(c, kind) for c in columns]
-        values, worst = columns[0].values.copy(), columns[0].state.copy()
-        for i, c in enumerate(columns[1:]):
-            rows = chosen == i
-            values[rows], worst[rows] = c.values[rows], c.state[rows]
-        return Column(kind, values, np.maximum(worst, state)), chosen
+        if not node.cases:
+            return columns[0], np.full(scope.n, -1)
+        conditions, chosen, settled = self.conditions(node, scope)
+        result = _select(columns, chosen)
+        settled = settled | _in_doubt(columns, conditions, chosen, settled, result)
+        for row in np.flatnonzero(~settled).tolist():
+            try:
+                values = [_row_value(c, row) for c in conditions]
+                case, value = resolve(node, values, lambda branch: _row_value(columns[branches.index(branch)], row))
+            except _Open:
+                result.state[row] = OPEN
+                continue
+            chosen[row] = -1 if case is None else node.cases.index(case)
+            _put(result, row, value)
+        return result, chosen
 
     # -------------------------------------------------------------- pieces
 
@@ -594,9 +891,8 @@ class _Batch(ExpressionVisitor):
         below = scope.below(rows, {"pièce": Column("objet", items[which], _zeros(len(which)))})
         piece = self._kleene([self._filter(f, below) for f in spec.filters], False)
         met = np.bincount(rows, weights=piece.clean() & piece.values, minlength=scope.n) > 0
-        worst = _zeros(scope.n)
-        np.maximum.at(worst, rows, piece.state)
-        return Column("booléen", met, np.where(met, CLEAN, worst).astype(np.int8))
+        state, derive = _folded(_full("booléen", False, scope.n), rows, piece, met)
+        return Column("booléen", met, state, derive=derive)
 
     def _filter(self, f, scope: Scope) -> Column:
         if isinstance(f, ir.WithCondition):
@@ -612,23 +908,26 @@ class _Batch(ExpressionVisitor):
 
     # -------------------------------------------------------------- amounts
 
-    def amount(self, name: str) -> tuple[Column, np.ndarray, np.ndarray]:
-        """The value an AmountRef reads (rounded to the cent; 0 € where it is not due), the branch of its
-        « sauf si » that gave it, and where it is due."""
+    def amount(self, name: str) -> tuple[Column, Column, np.ndarray, np.ndarray]:
+        """An amount's value before it is settled (a problem where its condition is one), the value an
+        AmountRef reads (rounded to the cent; 0 € where it is not due), the branch of its « sauf si » that gave
+        it, and where it is due."""
         if name not in self.amounts:
             a = self.program.amounts[name]
             value, chosen = self.valued(a.value, self.root)
-            due = np.ones(self.n, dtype=bool)
-            open_ = value.state != CLEAN
-            if a.applies is not None:
-                applies = self.eval(a.applies, self.root)
-                due = applies.clean() & applies.values
-                open_ = (applies.state != CLEAN) | (due & open_)
             value = _as(value, "montant")
+            due, undecided = np.ones(self.n, dtype=bool), np.zeros(self.n, dtype=bool)
+            if a.applies is not None:
+                applies = _as(self.eval(a.applies, self.root), "booléen")
+                due, undecided = applies.clean() & applies.values, applies.state != CLEAN
+                # Where it is not known whether it applies, that is its value (compile._Generator._amount).
+                value = _select([value, applies], np.where(undecided, 0, -1))
             cents, unheld = _rounded(value.values)
-            open_ |= due & unheld
-            read = np.where(due & ~open_, cents * _CENT, 0)
-            self.amounts[name] = (Column("montant", read, np.where(open_, OPEN, CLEAN).astype(np.int8)), chosen, due)
+            read = Column("montant", np.where(due & (value.state == CLEAN), cents * _CENT, 0),
+                          np.where(due | undecided, value.state, CLEAN).astype(np.int8),
+                          derive=lambda _: value.problems)
+            read.state[due & (value.state == CLEAN) & unheld] = OPEN
+            self.amounts[name] = (value, read, chosen, due)
         return self.amounts[name]
 
 
@@ -668,31 +967,41 @@ def _dated(pieces: Column, reference: Column, max_age: Column) -> Column:
     """runtime.dated on every piece: dated on or before the reference, and valid (its date plus the period) on
     or after it; a piece without date is unknown, a period past the calendar an error."""
     n = len(pieces.values)
-    days = np.zeros(n, dtype=np.int64)
-    state = _worst([pieces, reference, max_age])
+    day = Column("date", np.zeros(n, dtype=np.int64), _zeros(n))
     for row, item in enumerate(pieces.values.tolist()):
         raw = item.data.get("date") if item.__class__ is Item else None
-        if isinstance(raw, str):
-            days[row] = datetime.date.fromisoformat(raw).toordinal()
+        if item.__class__ is not Item:
+            day.state[row] = OPEN
+        elif isinstance(raw, str):
+            day.values[row] = datetime.date.fromisoformat(raw).toordinal()
         else:
-            state[row] = max(state[row], OPEN if item.__class__ is not Item else UNKNOWN)
+            _set_problem(day, row, Unknown(frozenset({item.pointer + "/date"})))
+    days = day.values
+    state, derive = _combined([reference, day, max_age])  # in runtime.dated's order
     valid_until = np.zeros(n, dtype=np.int64)
     clean = state == CLEAN
+    result = Column("booléen", np.zeros(n, dtype=bool), state.copy(), derive=derive)
     for duration in set(max_age.values[clean].tolist()):
         rows = clean & (max_age.values == duration)
         if duration.__class__ is not Duration:
-            state[rows] = OPEN
+            result.state[rows] = OPEN
             continue
         shifted, ok = _shift(days, duration)
         valid_until[rows] = shifted[rows]
-        state[rows & ~ok] = FAILED
-    return Column("booléen", (days <= reference.values) & (reference.values <= valid_until), state)
+        for row in np.flatnonzero(rows & ~ok).tolist():  # past the calendar: computed's own message
+            failure = computed(shift, datetime.date.fromordinal(int(days[row])), duration)
+            if isinstance(failure, Failure):
+                _set_problem(result, row, failure)
+            else:
+                result.state[row] = OPEN
+    result.values = (days <= reference.values) & (reference.values <= valid_until)
+    return result
 
 
 def _money(op: str, left: Column, right: Column) -> Column | None:
     """runtime.money_plus, money_minus and money_times on millionths of a euro; OPEN where the result would
     leave them (too large, or off the grid); None for operands of other kinds (a boolean factor)."""
-    state = _worst([left, right])
+    state, derive = _combined([left, right])
     clean = state == CLEAN
     if op in "+-":
         if not left.kind == right.kind == "montant":
@@ -716,7 +1025,7 @@ def _money(op: str, left: Column, right: Column) -> Column | None:
         # Decimal keeps the sign of a zero product (0 € × −1 is « -0.00 »), which no integer holds.
         state[clean & (values == 0) & ((money.values < 0) != (numerators < 0))] = OPEN
     state[(state == CLEAN) & (np.abs(values) >= _MONEY_LIMIT)] = OPEN
-    return Column("montant", values, state)
+    return Column("montant", values, state, derive=derive)
 
 
 def _rates(factor: Column, clean: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -768,7 +1077,7 @@ class _Lookup:
 
     def value(self) -> Column:
         n, table = self.scope.n, self.table
-        state = _worst([self.day] if self.key is None else [self.key, self.day])
+        state, derive = _combined([self.day] if self.key is None else [self.key, self.day])
         code = np.full(n, -1)  # the row or version found on each row; -1: none
         clean = state == CLEAN
         days = self.day.values
@@ -785,9 +1094,11 @@ class _Lookup:
                 decided |= rows
                 if rows.any():
                     self._rows(version, rows, code)
-        state = state.copy()
-        state[clean & (code < 0)] = FAILED  # no version in force, no row for the key
-        return self._cells(code, state)
+        result = self._cells(code, state.copy(), derive)
+        for row in np.flatnonzero(clean & (code < 0)).tolist():  # no version in force, no row for the key: why
+            key = None if self.key is None else self.key.value(row)
+            _set_problem(result, row, Failure(table.find(key, self.day.value(row))))
+        return result
 
     def _rows(self, version, rows: np.ndarray, code: np.ndarray) -> None:
         """CompiledPeriod.row_for on the rows a version is in force on."""
@@ -806,7 +1117,7 @@ class _Lookup:
             found = [version.row_for(key) for key in self.key.objects(rows)]
             code[rows] = [-1 if f is None else self.number(f) for f in found]
 
-    def _cells(self, code: np.ndarray, state: np.ndarray) -> Column:
+    def _cells(self, code: np.ndarray, state: np.ndarray, derive) -> Column:
         """Each row's value: the found row's or version's, computed on the key where it is an expression."""
         n, kind = self.scope.n, self.e.type.kind
         result = _empty(kind, n)
@@ -819,12 +1130,14 @@ class _Lookup:
                 constants.values[number] = 0 if native is None else native
                 constants.state[number] = OPEN if native is None else CLEAN
             elif isinstance(value, ir.OutOfScope):
-                constants.state[number] = FAILED
+                _set_problem(constants, number, NotCovered(value.message))
             else:
                 cells.append((number, value))
-        rows = np.flatnonzero((state == CLEAN) & (code >= 0))
+        found = (state == CLEAN) & (code >= 0)
+        rows = np.flatnonzero(found)
         result.values[rows] = constants.values[code[rows]]
         result.state[rows] = constants.state[code[rows]]
+        computed_cells = []
         for number, value in cells:
             rows = np.flatnonzero((state == CLEAN) & (code == number))
             if not len(rows):
@@ -833,6 +1146,25 @@ class _Lookup:
             column = _as(self.batch.eval(value, self.scope.below(rows, env)), kind)
             result.values[rows] = column.values
             result.state[rows] = column.state
+            computed_cells.append((rows, column))
+
+        def problems(column: Column) -> np.ndarray | None:
+            # The key's or day's problem, else the cell's: « hors barème », or what its computation met.
+            made = derive(column)
+            troubled = (column.state == UNKNOWN) | (column.state == FAILED)
+            if not (troubled & found).any():
+                return made
+            made = np.empty(n, dtype=object) if made is None else made
+            where = troubled & found
+            if constants.problems is not None:
+                made[where] = constants.problems[code[where]]
+            for rows, cell in computed_cells:
+                bad = (cell.state == UNKNOWN) | (cell.state == FAILED)
+                if bad.any():
+                    made[rows[bad]] = cell.problems[bad]
+            return made
+
+        result._derive = problems
         return result
 
 
@@ -924,7 +1256,9 @@ class Columns:
 
     def _amount_outcomes(self, batch: _Batch, a: ir.Amount) -> list:
         """Each dossier's AmountOutcome, or None where the compiled program must give it."""
-        read, chosen, due = batch.amount(a.name)
+        if a.name in batch.outcomes:
+            return batch.outcomes[a.name]
+        _, read, chosen, due = batch.amount(a.name)
         rule = rule_of(a)
         result = [None] * batch.n
         plain = read.clean()
@@ -945,15 +1279,31 @@ class Columns:
             rows = np.flatnonzero(rows)
             keys = [c.values[rows].tolist() if c.kind in _NATIVE else [id(v) for v in c.values[rows].tolist()]
                     for c in operands]
+            objects = None
             for position, row in enumerate(rows.tolist()):
                 key = (index, cents[row], *(k[position] for k in keys))
                 outcome = made.get(key)
                 if outcome is None:
-                    values = iter([c.objects(rows[position:position + 1])[0] for c in operands])
+                    objects = objects or [c.objects(rows) for c in operands]
+                    values = iter([o[position] for o in objects])
                     figure = tuple([(text, None if operand is None else next(values)) for text, operand in layout])
-                    outcome = made[key] = AmountOutcome(rule, AmountStatus.COMPUTED, Money(Decimal(cents[row]).scaleb(-2)),
-                                                        (), None, None, (), figure)
+                    money = Money(Decimal(cents[row]).scaleb(-2))
+                    outcome = made[key] = AmountOutcome(rule, AmountStatus.COMPUTED, money, (), None, None, (), figure)
                 result[row] = outcome
+        # Not a figure: why (compile._amount_runner), and for a sum the parts that keep it from one.
+        troubled = np.flatnonzero((read.state == UNKNOWN) | (read.state == FAILED)).tolist()
+        parts = [self._amount_outcomes(batch, self.program.amounts[p]) for p in dict.fromkeys(amount_refs(a.value))] \
+            if troubled else []
+        for row in troubled:
+            value, status, error = settled_amount(read.problems[row])
+            unsettled = ()
+            if status in UNSETTLED:
+                outcomes = [part[row] for part in parts]
+                if None in outcomes:
+                    continue
+                unsettled = tuple(o for o in outcomes if o.status in UNSETTLED)
+            result[row] = AmountOutcome(rule, status, value, missing_of(value), None, error, unsettled, ())
+        batch.outcomes[a.name] = result
         return result
 
 
@@ -965,8 +1315,7 @@ def _shown(batch: _Batch, n: ir.Notice) -> list:
 
 
 class _RequirementUnit:
-    """A requirement decided on columns: for each dossier, one of a few outcomes the same for every dossier, or
-    (for each titulaire) one per titulaire."""
+    """A requirement decided on columns: for each dossier, its outcome (one for each titulaire)."""
 
     def __init__(self, req: ir.Requirement, compiled_run) -> None:
         self.req, self.compiled = req, compiled_run
@@ -978,49 +1327,78 @@ class _RequirementUnit:
         for demand in self.branches:
             if demand is not None:
                 self.kinds += [(status, piece_types(demand)) for status in (Status.MISSING, Status.SATISFIED)]
-        self.outcomes = [(RequirementOutcome(self.rule, None, status, types, req.message, (), None),)
-                         for status, types in self.kinds]
+        self.outcomes = [(self.outcome(None, status, types),) for status, types in self.kinds]
+
+    def outcome(self, holder, status: Status, pieces: tuple, missing=(), error=None) -> RequirementOutcome:
+        return RequirementOutcome(self.rule, holder, status, pieces, self.req.message, missing, None, error)
 
     def run(self, batch: _Batch) -> list:
         """Each dossier's outcomes, or None where the compiled program must give them."""
         if not self.req.per_holder:
+            codes, exact = self._codes(batch, batch.root, [None] * batch.n)
             outcomes = self.outcomes
-            return [outcomes[c] if c >= 0 else None for c in self._codes(batch, batch.root).tolist()]
+            return [outcomes[c] if c >= 0 else exact[row] for row, c in enumerate(codes.tolist())]
         scope, holders, listed = batch.holders()
-        codes = self._codes(batch, scope).tolist()
+        codes, exact = self._codes(batch, scope, holders)
+        codes = codes.tolist()
         result = [None] * batch.n
-        rule, message = self.rule, self.req.message
         # A dossier's titulaires are a run of rows; all of them must be decided.
         row = 0
         for dossier, count in enumerate(np.bincount(scope.parent, minlength=batch.n).tolist()):
-            these = codes[row:row + count]
-            if listed[dossier] and min(these) >= 0:
-                result[dossier] = tuple([RequirementOutcome(rule, holder, *self.kinds[c], message, (), None)
-                                         for holder, c in zip(holders[row:row + count], these)])
+            if not listed[dossier]:  # compile._requirement_runner's per_holder: no titulaire to check
+                result[dossier] = (self.outcome(None, Status.UNKNOWN, self.kinds[0][1], ("/titulaires",)),)
+            else:
+                these = [self.outcome(holder, *self.kinds[c]) if c >= 0 else exact[r][0] if exact[r] else None
+                         for r, holder, c in zip(range(row, row + count), holders[row:row + count],
+                                                 codes[row:row + count])]
+                result[dossier] = None if None in these else tuple(these)
             row += count
         return result
 
-    def _codes(self, batch: _Batch, scope: Scope) -> np.ndarray:
-        """For each row, the index of its outcome in self.kinds; -1 where the compiled program decides."""
+    def _codes(self, batch: _Batch, scope: Scope, holders: list) -> tuple[np.ndarray, list]:
+        """For each row, the index of its outcome in self.kinds, or -1 and (where the columns can tell) its
+        outcome, weighed by runtime.resolve on the row's values as compile._requirement_runner weighs it."""
         req = self.req
         code = np.full(scope.n, -1)
-        chosen, state = batch.choose(req.demand, scope)
-        decided = state == CLEAN
-        if req.applies is not None:
-            applies = batch.eval(req.applies, scope)
+        conditions, chosen, settled = batch.conditions(req.demand, scope)
+        demands = [batch.demand(d, scope) if d is not None else None for d in self.branches]
+        decided = settled.copy()
+        applies = batch.eval(req.applies, scope) if req.applies is not None else None
+        if applies is not None:
             code[(applies.state == CLEAN) & ~applies.values] = 0
             decided &= (applies.state == CLEAN) & applies.values
         offset = 1
-        for i, demand in enumerate(self.branches):
+        for i, (demand, met) in enumerate(zip(self.branches, demands)):
             rows = decided & (chosen == i - 1)
             if demand is None:
                 code[rows] = 0
                 continue
-            met = batch.demand(demand, scope)
-            rows &= met.state == CLEAN
-            code[rows] = offset + met.values[rows]
+            code[rows & (met.state == CLEAN)] = offset + met.values[rows & (met.state == CLEAN)]
             offset += 2
-        return code
+        exact = [None] * scope.n
+        for row in np.flatnonzero(code < 0).tolist():
+            exact[row] = self._weighed(row, holders[row], applies, conditions, demands)
+        return code, exact
+
+    def _weighed(self, row: int, holder, applies: Column | None, conditions, demands) -> tuple | None:
+        """compile._requirement_runner's outcome on one row from its values, or None if one is OPEN."""
+        req = self.req
+        try:
+            found = True if applies is None else _row_value(applies, row)
+            values = [_row_value(c, row) for c in conditions]
+            if found is True and all(v is False for v in values):
+                chosen, satisfied = None, _row_value(demands[0], row)
+            else:
+                chosen, satisfied = resolve(req.demand, values,
+                                            lambda d: _row_value(demands[self.branches.index(d)], row),
+                                            demands=True, undecided=(found,) if found.__class__ in PROBLEMS else ())
+        except _Open:
+            return None
+        demand = req.demand.base if chosen is None else chosen.consequence
+        if demand is None:
+            return (self.outcome(holder, Status.NOT_APPLICABLE, self.kinds[0][1]),)
+        status, missing, error = requirement_status(satisfied)
+        return (self.outcome(holder, status, piece_types(demand), missing, error),)
 
 
 _COLUMNS: dict[int, tuple[Program, Columns]] = {}
