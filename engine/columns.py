@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 from decimal import Decimal
 
 import numpy as np
@@ -51,6 +52,9 @@ _INT_LIMIT = 2**31  # integers beyond it leave the columns: their products could
 _MONEY_ARITH = {"+": money_plus, "-": money_minus, "*": money_times}
 _COMPARE = {"=": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
             ">=": np.greater_equal}
+
+
+_RANK = "#rang"  # beside « titulaire » in the titulaires' scope: each one's index in its list, a native column
 
 
 class Unsupported(Exception):
@@ -176,20 +180,28 @@ def _deriving(columns, problems: np.ndarray | None = None):
 
 def _problems(state: np.ndarray, columns, problems: np.ndarray | None = None) -> np.ndarray | None:
     """`problems` (made if None) with first_problem of the columns' on each UNKNOWN or FAILED row of `state`
-    that has none yet."""
+    that has none yet. A column's problems count on its own UNKNOWN and FAILED rows only."""
     rows = np.flatnonzero((state == UNKNOWN) | (state == FAILED))
     sources = [c for c in columns if c.problems is not None]
     if not len(rows) or not sources:
         return problems
     if problems is None:
         problems = np.empty(len(state), dtype=object)
-    # A column's problems count on its own UNKNOWN and FAILED rows only.
-    found = [[p if s in (UNKNOWN, FAILED) else None for p, s in zip(c.problems[rows].tolist(), c.state[rows].tolist())]
-             for c in sources]
-    made: dict[tuple, object] = {}  # most rows combine the same few problems: each combination made once
-    for position, (row, had) in enumerate(zip(rows.tolist(), problems[rows].tolist())):
-        if had is None:
-            these = [f[position] for f in found]
+    else:
+        rows = rows[np.equal(problems[rows], None)]
+    troubled = [((c.state == UNKNOWN) | (c.state == FAILED))[rows] for c in sources]
+    found = [c.problems[rows] for c in sources]
+    count = np.sum(troubled, axis=0)
+    for these, mask in zip(found, troubled):  # one problem among the operands: that one
+        alone = mask & (count == 1)
+        problems[rows[alone]] = these[alone]
+    several = np.flatnonzero(count > 1)
+    if len(several):
+        found = [f[several].tolist() for f in found]
+        troubled = [t[several].tolist() for t in troubled]
+        made: dict[tuple, object] = {}  # most rows combine the same few problems: each combination made once
+        for position, row in enumerate(rows[several].tolist()):
+            these = [f[position] for f, t in zip(found, troubled) if t[position]]
             key = tuple(map(id, these))
             if key not in made:
                 made[key] = first_problem(*these)
@@ -434,6 +446,8 @@ class _Batch(ExpressionVisitor):
         self._pieces = None
         self._holders = None
         self._unknowns: dict[str, Unknown] = {}
+        self._items: dict[str, Column] = {}
+        self._owner: dict[str, np.ndarray | None] = {}
 
     # -------------------------------------------------------------- expressions
 
@@ -462,7 +476,7 @@ class _Batch(ExpressionVisitor):
         state, derive = _combined(columns)
         rows = np.flatnonzero(state == CLEAN)
         args = [c.objects(rows) for c in columns]
-        if len(rows) < 16:
+        if len(rows) < 16 or any(c.kind == "objet" for c in columns):  # elements: each one its own object
             return _built(kind, list(map(compute, *args)), rows, state, scope.n, derive)
         # The same objects give the same result (a barème's rates, the literals, a field's few values): each
         # combination computed once.
@@ -504,6 +518,9 @@ class _Batch(ExpressionVisitor):
         return scope.env[e.name]
 
     def _e_Rank(self, e, scope):
+        if e.var == "titulaire" and _RANK in scope.env:
+            ranks = scope.env[_RANK]
+            return Column("entier", ranks.values + 1, ranks.state)
         return self._map(lambda item: item.index + 1, [scope.env[e.var]], "entier", scope)
 
     def _e_KeyRef(self, e, scope):
@@ -862,7 +879,9 @@ class _Batch(ExpressionVisitor):
                     items.append(item)
                     holders.append(holder_of(item))
             rows = np.asarray(rows, dtype=np.intp)
-            scope = Scope(len(rows), rows, {"titulaire": Column("objet", _objects(items), _zeros(len(rows)))})
+            ranks = np.asarray([item.index for item in items], dtype=np.int64)
+            scope = Scope(len(rows), rows, {"titulaire": Column("objet", _objects(items), _zeros(len(rows))),
+                                            _RANK: Column("entier", ranks, _zeros(len(rows)))})
             self._holders = scope, holders, np.bincount(rows, minlength=self.n) > 0
         return self._holders
 
@@ -887,14 +906,36 @@ class _Batch(ExpressionVisitor):
         if not spec.filters:
             values = np.bincount(rows, minlength=scope.n) > 0
             return Column("booléen", values, _zeros(scope.n))
-        items = _objects([Item(f"/pieces/{i}", p, i) for i, p in pieces])
-        below = scope.below(rows, {"pièce": Column("objet", items[which], _zeros(len(which)))})
-        piece = self._kleene([self._filter(f, below) for f in spec.filters], False)
+        owners = self._owners(spec.piece_type)
+        # The pieces as loop variables, unless « du titulaire » is all that is asked of them.
+        plain = owners is not None and _RANK in scope.env and all(isinstance(f, ir.OfHolder) for f in spec.filters)
+        below = scope.below(rows, {} if plain else {"pièce": self._piece_items(spec.piece_type).take(which)})
+        piece = self._kleene([self._filter(f, below, owners, which) for f in spec.filters], False)
         met = np.bincount(rows, weights=piece.clean() & piece.values, minlength=scope.n) > 0
         state, derive = _folded(_full("booléen", False, scope.n), rows, piece, met)
         return Column("booléen", met, state, derive=derive)
 
-    def _filter(self, f, scope: Scope) -> Column:
+    def _piece_items(self, piece_type: str) -> Column:
+        """The pieces of a type as loop variables."""
+        if piece_type not in self._items:
+            pieces = self.pieces(piece_type)[1]
+            self._items[piece_type] = Column("objet", _objects([Item(f"/pieces/{i}", p, i) for i, p in pieces]),
+                                             _zeros(len(pieces)))
+        return self._items[piece_type]
+
+    def _owners(self, piece_type: str) -> np.ndarray | None:
+        """The titulaire each piece of a type is « du » (None unless each one says it with an integer, or says
+        nothing: the first)."""
+        if piece_type not in self._owner:
+            owners = [p.get("titulaire", 0) for _, p in self.pieces(piece_type)[1]]
+            self._owner[piece_type] = np.asarray(owners, dtype=np.int64) if all(
+                o.__class__ is int and -_INT_LIMIT < o < _INT_LIMIT for o in owners) else None
+        return self._owner[piece_type]
+
+    def _filter(self, f, scope: Scope, owners: np.ndarray | None, which: np.ndarray) -> Column:
+        """A filter's value on each (row, piece) pair of `scope`, `which` naming each pair's piece."""
+        if isinstance(f, ir.OfHolder) and owners is not None and _RANK in scope.env:
+            return Column("booléen", owners[which] == scope.env[_RANK].values, _zeros(scope.n))
         if isinstance(f, ir.WithCondition):
             return self.eval(f.condition, scope)
         if isinstance(f, ir.Dated):
@@ -1205,8 +1246,34 @@ class Columns:
                    for n, _, _ in self._notices]
         day = self._columns(("définition", REFERENCE_DATE), lambda: batch.definition(REFERENCE_DATE)) \
             if REFERENCE_DATE in self.program.definitions else None
-        return [self._outcome(i, name, data, requirements, amounts, notices, day)
-                for i, (name, data) in enumerate(items)]
+        n = len(items)
+        # Dossier by dossier: what each requirement, amount and notice gives it (None: the compiled program's).
+        by_dossier = [list(zip(*[[None] * n if c is None else c for c in parts])) if parts else [()] * n
+                      for parts in (requirements, amounts, [c for c in notices if c is not None])]
+        decided = np.ones(n, dtype=bool)
+        wanted = [*requirements, *amounts, *(c for c, (_, _, applies) in zip(notices, self._notices) if applies)]
+        for c in wanted:
+            decided &= np.asarray([x is not None for x in c], dtype=bool) if c is not None else False
+        days = [None] * n if day is None else [None if s != CLEAN else datetime.date.fromordinal(v)
+                                               for v, s in zip(day.values.tolist(), day.state.tolist())]
+        if day is not None:
+            decided &= day.state != OPEN
+        elif REFERENCE_DATE in self.program.definitions:
+            decided[:] = False
+        return [self._outcome(i, name, data, requirements, amounts, notices, day) if not plain else
+                self._decided(name, data, reqs, figures, shown, evaluated_on)
+                for i, ((name, data), plain, reqs, figures, shown, evaluated_on)
+                in enumerate(zip(items, decided.tolist(), *by_dossier, days))]
+
+    def _decided(self, name: str, data: dict, requirements: tuple, figures: tuple, shown: tuple,
+                 evaluated_on) -> Outcome:
+        """A dossier's Outcome when the columns decided all of it."""
+        outcomes = tuple(itertools.chain.from_iterable(requirements))
+        pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in outcomes)
+        applies = iter(shown)
+        notices = tuple([notice for n, notice, compiled_applies in self._notices
+                         if (compiled_applies is None or next(applies)) and (pieces_missing or not n.when_pieces_missing)])
+        return Outcome(name, data.get("reference"), verdict_of(outcomes), outcomes, figures, notices, evaluated_on)
 
     def _columns(self, name: tuple[str, str], compute):
         """`compute()`, or None where the columns do not handle what it needs."""
@@ -1340,20 +1407,16 @@ class _RequirementUnit:
             return [outcomes[c] if c >= 0 else exact[row] for row, c in enumerate(codes.tolist())]
         scope, holders, listed = batch.holders()
         codes, exact = self._codes(batch, scope, holders)
-        codes = codes.tolist()
-        result = [None] * batch.n
+        rule, message, kinds = self.rule, self.req.message, self.kinds
+        made = [RequirementOutcome(rule, holder, *kinds[c], message, (), None) if c >= 0 else
+                exact[row][0] if exact[row] is not None else None
+                for row, (holder, c) in enumerate(zip(holders, codes.tolist()))]
         # A dossier's titulaires are a run of rows; all of them must be decided.
-        row = 0
-        for dossier, count in enumerate(np.bincount(scope.parent, minlength=batch.n).tolist()):
-            if not listed[dossier]:  # compile._requirement_runner's per_holder: no titulaire to check
-                result[dossier] = (self.outcome(None, Status.UNKNOWN, self.kinds[0][1], ("/titulaires",)),)
-            else:
-                these = [self.outcome(holder, *self.kinds[c]) if c >= 0 else exact[r][0] if exact[r] else None
-                         for r, holder, c in zip(range(row, row + count), holders[row:row + count],
-                                                 codes[row:row + count])]
-                result[dossier] = None if None in these else tuple(these)
-            row += count
-        return result
+        undecided = np.bincount(scope.parent, weights=[x is None for x in made], minlength=batch.n) > 0
+        ends = np.cumsum(np.bincount(scope.parent, minlength=batch.n)).tolist()
+        nobody = (self.outcome(None, Status.UNKNOWN, self.kinds[0][1], ("/titulaires",)),)  # as per_holder says
+        return [nobody if not has else None if open_ else tuple(made[start:end])
+                for has, open_, start, end in zip(listed.tolist(), undecided.tolist(), [0, *ends[:-1]], ends)]
 
     def _codes(self, batch: _Batch, scope: Scope, holders: list) -> tuple[np.ndarray, list]:
         """For each row, the index of its outcome in self.kinds, or -1 and (where the columns can tell) its
@@ -1368,6 +1431,8 @@ class _RequirementUnit:
             code[(applies.state == CLEAN) & ~applies.values] = 0
             decided &= (applies.state == CLEAN) & applies.values
         offset = 1
+        exact = [None] * scope.n
+        made: dict[tuple, tuple] = {}  # rows missing the same fields share their outcome
         for i, (demand, met) in enumerate(zip(self.branches, demands)):
             rows = decided & (chosen == i - 1)
             if demand is None:
@@ -1375,9 +1440,17 @@ class _RequirementUnit:
                 continue
             code[rows & (met.state == CLEAN)] = offset + met.values[rows & (met.state == CLEAN)]
             offset += 2
-        exact = [None] * scope.n
+            # Decided but for its pieces: the demand's own problem, as requirement_status says it.
+            for row in np.flatnonzero(rows & ((met.state == UNKNOWN) | (met.state == FAILED))).tolist():
+                problem = met.problems[row]
+                key = (id(problem), i, id(holders[row]))
+                if key not in made:
+                    status, missing, error = requirement_status(problem)
+                    made[key] = (problem, (self.outcome(holders[row], status, piece_types(demand), missing, error),))
+                exact[row] = made[key][1]
         for row in np.flatnonzero(code < 0).tolist():
-            exact[row] = self._weighed(row, holders[row], applies, conditions, demands)
+            if exact[row] is None:
+                exact[row] = self._weighed(row, holders[row], applies, conditions, demands)
         return code, exact
 
     def _weighed(self, row: int, holder, applies: Column | None, conditions, demands) -> tuple | None:
