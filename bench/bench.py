@@ -4,7 +4,9 @@ Run with `python bench/bench.py [--dossiers N] [--repeats R] [--jobs J] [--batch
 generated dossiers in the same process; the rows run in turn, round after round, each figure is the median of the
 rounds, and the ratio is the median over the rounds of the row's time over the baseline's in the same round (how many
 times slower than plain Python the readable, explained rules are). The baseline is the
-shipped pack written by hand, reading the same barème figures as plain dictionaries. The last rows run the command
+shipped pack written by hand, reading the same barème figures as plain dictionaries. Evaluation is timed two ways:
+the compiled program one dossier at a time (what `immat validate` does for one dossier, and the API for each), and
+the columns (immat.columns), which a JSON Lines batch uses, a batch of dossiers at a time. The last rows run the command
 itself, `immat validate --format jsonl --jobs J lot.jsonl` with the same dossiers, as a new process each time
 (starting it, reading the file and writing the reports included).
 """
@@ -24,10 +26,11 @@ import time
 from pathlib import Path
 from decimal import ROUND_HALF_UP, Decimal
 
+from immat.columns import columns
 from immat.compile import compiled
 from immat.evaluate import evaluate
 from immat.explain import explaining
-from immat.pipeline import load_rules, render_many, validate
+from immat.pipeline import BATCH, load_rules, render_many, validate
 from immat.report import render_json, render_jsonl
 
 CASES = [("neuf", "france"), ("neuf", "union_europeenne"), ("neuf", "hors_union_europeenne"),
@@ -219,15 +222,19 @@ def main() -> None:
     program = load_rules().program
     load_seconds = time.perf_counter() - started
     figures = Figures(program)
-    evaluator, recording = compiled(program), explaining(program)
+    evaluator, recording, batched = compiled(program), explaining(program), columns(program)
     dossiers = [d for d in generate(args.dossiers) if _usable(figures, d)]
+    named = [(f"b{i}", d) for i, d in enumerate(dossiers)]
     texts = [json.dumps(d) for d in dossiers]
     documents = [(f"banc:{n}", t) for n, t in enumerate(texts)]
     n = len(dossiers)
     explained = functools.partial(render_jsonl, explain=True)
     rows = [
         ("baseline: hand-written Python on parsed dicts", lambda: each(lambda d: baseline(figures, d), dossiers)),
-        ("immat: evaluate parsed dicts (compiled)", lambda: each(lambda d: evaluator.evaluate("b", d), dossiers)),
+        ("immat: evaluate parsed dicts (compiled, one at a time)",
+         lambda: each(lambda d: evaluator.evaluate("b", d), dossiers)),
+        (f"immat: the same, on columns ({BATCH} dossiers together)",
+         lambda: each(batched.evaluate_many, [named[i:i + BATCH] for i in range(0, len(named), BATCH)])),
         ("immat: the same with every reasoning tree (compiled, recorded)",
          lambda: each(lambda d: recording.evaluate("b", d), dossiers)),
         ("immat: the same with every reasoning tree (reference walker)",

@@ -433,9 +433,10 @@ class Scope:
 class _Batch(ExpressionVisitor):
     """One batch's columns: each definition, amount, field and dossier-wide expression computed once."""
 
-    def __init__(self, program: Program, datas: list[dict]) -> None:
+    def __init__(self, program: Program, datas: list[dict], grids: dict | None = None) -> None:
         self.program = program
         self.datas = datas
+        self.grids = {} if grids is None else grids  # the program's barèmes, numbered once (_Grid)
         self.n = len(datas)
         self.root = Scope(self.n)
         self.definitions: dict[str, Column] = {}
@@ -450,6 +451,12 @@ class _Batch(ExpressionVisitor):
         self._owner: dict[str, np.ndarray | None] = {}
 
     # -------------------------------------------------------------- expressions
+
+    def grid(self, table, kind: str) -> _Grid:
+        key = (id(table), kind)
+        if key not in self.grids:
+            self.grids[key] = (table, _Grid(table, kind))  # the table kept, so that its id is not reused
+        return self.grids[key][1]
 
     def unknown(self, pointer: str) -> Unknown:
         """The Unknown of a missing field, one for all the rows that miss it."""
@@ -856,14 +863,15 @@ class _Batch(ExpressionVisitor):
     def pieces(self, piece_type: str) -> tuple[np.ndarray, list]:
         """The batch's pieces of a type: each one's dossier, and each one's index and element."""
         if self._pieces is None:
-            by_type: dict[str, tuple[list, list]] = {}
-            for row, d in enumerate(self.datas):
-                pieces = d.get("pieces")
-                for i, p in enumerate(pieces if pieces.__class__ is list else ()):
-                    rows, items = by_type.setdefault(p.get("type"), ([], []))
-                    rows.append(row)
-                    items.append((i, p))
-            self._pieces = {t: (np.asarray(rows, dtype=np.intp), items) for t, (rows, items) in by_type.items()}
+            lists = [d.get("pieces") for d in self.datas]
+            lists = [x if x.__class__ is list else () for x in lists]
+            rows = np.repeat(np.arange(self.n), [len(x) for x in lists])
+            flat = [(i, p) for x in lists for i, p in enumerate(x)]
+            types = [p.get("type") for _, p in flat]
+            by_type: dict[str, list[int]] = {}
+            for position, kind in enumerate(types):
+                by_type.setdefault(kind, []).append(position)
+            self._pieces = {t: (rows[where], [flat[k] for k in where]) for t, where in by_type.items()}
         return self._pieces.get(piece_type) or (np.zeros(0, dtype=np.intp), [])
 
     def holders(self) -> tuple[Scope, list, np.ndarray]:
@@ -1100,6 +1108,45 @@ def _rounded(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return cents, (values < 0) & (cents == 0)
 
 
+class _Grid:
+    """A barème's rows and dated versions numbered once for a program, with what a lookup reads of each: the
+    bounds of a version's ranges, and each constant value as a column holds it."""
+
+    def __init__(self, table, kind: str) -> None:
+        self.choices: list = []
+        self.numbers: dict[int, int] = {}
+        self.ranges: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # a version's lows, highs, rows
+        for versions in table.groups.values():
+            for version in versions:
+                self._number(version)
+        for version in table.periods:
+            self._number(version.period)
+            numbers = [self._number(r) for r in version.ranges]
+            for row in version.texts.values():
+                self._number(row)
+            self.ranges[id(version)] = (np.asarray(version.lows, dtype=np.int64),
+                                        np.asarray([_OPEN_HIGH if r.key.high is None else r.key.high
+                                                    for r in version.ranges], dtype=np.int64),
+                                        np.asarray(numbers, dtype=np.int64))
+        self.constants, self.cells = _empty(kind, len(self.choices)), []
+        for number, choice in enumerate(self.choices):
+            value = choice.value
+            if isinstance(value, ir.Literal):
+                native = value.value if kind not in _NATIVE else _native(kind, value.value)
+                self.constants.values[number] = 0 if native is None else native
+                self.constants.state[number] = OPEN if native is None else CLEAN
+            elif isinstance(value, ir.OutOfScope):
+                _set_problem(self.constants, number, NotCovered(value.message))
+            elif value is not None:
+                self.cells.append((number, value))
+
+    def _number(self, choice) -> int:
+        if id(choice) not in self.numbers:
+            self.numbers[id(choice)] = len(self.choices)
+            self.choices.append(choice)
+        return self.numbers[id(choice)]
+
+
 class _Lookup:
     """A barème lookup on every row: the version in force on its day, then the row of its key, as
     CompiledTable.find; then the row's value (a constant, or computed on the key)."""
@@ -1107,17 +1154,10 @@ class _Lookup:
     def __init__(self, batch: _Batch, e: ir.TableRef, scope: Scope, key: Column | None, day: Column) -> None:
         self.batch, self.e, self.scope, self.key, self.day = batch, e, scope, key, day
         self.table = e.table
-        self.choices: list = []  # the rows and versions found, which `code` numbers
-        self._numbers: dict[int, int] = {}
-
-    def number(self, choice) -> int:
-        if id(choice) not in self._numbers:
-            self._numbers[id(choice)] = len(self.choices)
-            self.choices.append(choice)
-        return self._numbers[id(choice)]
+        self.grid = batch.grid(e.table, e.type.kind)
 
     def value(self) -> Column:
-        n, table = self.scope.n, self.table
+        n, table, numbers = self.scope.n, self.table, self.grid.numbers
         state, derive = _combined([self.day] if self.key is None else [self.key, self.day])
         code = np.full(n, -1)  # the row or version found on each row; -1: none
         clean = state == CLEAN
@@ -1127,7 +1167,7 @@ class _Lookup:
             for key in set(keys[clean].tolist()):
                 rows = clean & (keys == key)
                 for version in table.groups.get(key) or ():
-                    code[rows & _in_force(version, days) & (code < 0)] = self.number(version)
+                    code[rows & _in_force(version, days) & (code < 0)] = numbers[id(version)]
         else:
             decided = ~clean  # the first version in force decides, even when it has no row for the key
             for version in table.periods:
@@ -1143,44 +1183,33 @@ class _Lookup:
 
     def _rows(self, version, rows: np.ndarray, code: np.ndarray) -> None:
         """CompiledPeriod.row_for on the rows a version is in force on."""
+        numbers = self.grid.numbers
         if not self.table.keyed or version.period.value is not None:
-            code[rows] = self.number(version.period)
+            code[rows] = numbers[id(version.period)]
         elif self.key.kind == "entier" and version.ranges and not version.texts:
             keys = self.key.values
-            lows = np.asarray(version.lows, dtype=np.int64)
-            highs = np.asarray([_OPEN_HIGH if r.key.high is None else r.key.high for r in version.ranges])
-            numbers = np.asarray([self.number(r) for r in version.ranges])
+            lows, highs, ranges = self.grid.ranges[id(version)]
             index = np.searchsorted(lows, keys, side="right") - 1
-            inside = (index >= 0) & (keys <= highs[np.maximum(index, 0)])
-            code[rows & inside] = numbers[index[rows & inside]]
+            inside = rows & (index >= 0) & (keys <= highs[np.maximum(index, 0)])
+            code[inside] = ranges[index[inside]]
         else:
             rows = np.flatnonzero(rows)
             found = [version.row_for(key) for key in self.key.objects(rows)]
-            code[rows] = [-1 if f is None else self.number(f) for f in found]
+            code[rows] = [-1 if f is None else numbers[id(f)] for f in found]
 
     def _cells(self, code: np.ndarray, state: np.ndarray, derive) -> Column:
         """Each row's value: the found row's or version's, computed on the key where it is an expression."""
         n, kind = self.scope.n, self.e.type.kind
+        constants = self.grid.constants
         result = _empty(kind, n)
         result.state = state
-        constants, cells = _empty(kind, len(self.choices)), []
-        for number, choice in enumerate(self.choices):
-            value = choice.value
-            if isinstance(value, ir.Literal):
-                native = value.value if kind not in _NATIVE else _native(kind, value.value)
-                constants.values[number] = 0 if native is None else native
-                constants.state[number] = OPEN if native is None else CLEAN
-            elif isinstance(value, ir.OutOfScope):
-                _set_problem(constants, number, NotCovered(value.message))
-            else:
-                cells.append((number, value))
         found = (state == CLEAN) & (code >= 0)
         rows = np.flatnonzero(found)
         result.values[rows] = constants.values[code[rows]]
         result.state[rows] = constants.state[code[rows]]
         computed_cells = []
-        for number, value in cells:
-            rows = np.flatnonzero((state == CLEAN) & (code == number))
+        for number, value in self.grid.cells:
+            rows = np.flatnonzero(found & (code == number))
             if not len(rows):
                 continue
             env = {} if self.key is None else {ROW_KEY: self.key.take(rows)}
@@ -1233,11 +1262,12 @@ class Columns:
         self._amounts = list(zip(program.amounts.values(), self.scalar._amounts))
         self._notices = self.scalar._notices
         self.unsupported: dict[tuple[str, str], str] = {}  # what the columns left to the compiled program, and why
+        self._grids: dict = {}
         self.handed_over = 0  # the results (of a requirement, amount, notice) the compiled program gave so far
 
     def evaluate_many(self, items: list[tuple[str, dict]]) -> list[Outcome]:
         datas = [data for _, data in items]
-        batch = _Batch(self.program, datas)
+        batch = _Batch(self.program, datas, self._grids)
         requirements = [self._columns(("exigence", unit.req.name), lambda u=unit: u.run(batch))
                         for unit in self._requirements]
         amounts = [self._columns(("montant", a.name), lambda a=a: self._amount_outcomes(batch, a))
@@ -1334,8 +1364,7 @@ class Columns:
             result[row] = not_applicable
         # The calculation shown beside the figure: the formula that gave it, each operand with its value. Dossiers
         # with the same figure, formula and operands (the same values, or the same objects) share one outcome.
-        cents = (read.values // _CENT).tolist()
-        made: dict[tuple, AmountOutcome] = {}
+        cents = read.values // _CENT
         formulas = [*(c.consequence for c in a.value.cases), a.value.base]
         for index, formula in enumerate(formulas):
             layout = calculation(formula, lambda operand: operand)
@@ -1346,15 +1375,15 @@ class Columns:
             rows = np.flatnonzero(rows)
             keys = [c.values[rows].tolist() if c.kind in _NATIVE else [id(v) for v in c.values[rows].tolist()]
                     for c in operands]
+            made: dict[tuple, AmountOutcome] = {}
             objects = None
-            for position, row in enumerate(rows.tolist()):
-                key = (index, cents[row], *(k[position] for k in keys))
+            for position, (row, key) in enumerate(zip(rows.tolist(), zip(cents[rows].tolist(), *keys))):
                 outcome = made.get(key)
                 if outcome is None:
                     objects = objects or [c.objects(rows) for c in operands]
                     values = iter([o[position] for o in objects])
                     figure = tuple([(text, None if operand is None else next(values)) for text, operand in layout])
-                    money = Money(Decimal(cents[row]).scaleb(-2))
+                    money = Money(Decimal(key[0]).scaleb(-2))
                     outcome = made[key] = AmountOutcome(rule, AmountStatus.COMPUTED, money, (), None, None, (), figure)
                 result[row] = outcome
         # Not a figure: why (compile._amount_runner), and for a sum the parts that keep it from one.

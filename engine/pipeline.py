@@ -234,9 +234,10 @@ def render_one(program: Program, render: Callable[[Outcome], str], explain: bool
         return _failed(document, f"erreur interne d'immat ({type(exc).__name__})")
 
 
-# Dossiers evaluated together on columns (columns.py): enough for NumPy's work on each column to outweigh its
-# cost per call; a chunk with fewer goes one dossier at a time, without importing NumPy.
-BATCH = 256
+# Dossiers evaluated together on columns (columns.py): a batch costs about 10 ms whatever its size (each
+# expression's NumPy calls), then 0.1 ms a dossier; a chunk of fewer than FEW goes one dossier at a time,
+# without importing NumPy.
+BATCH = 1024
 FEW = 32
 
 
@@ -325,7 +326,7 @@ def render_many(program: Program, documents: Iterable, render: Callable[[Outcome
     pool = _pool(program, jobs)
     try:
         while True:
-            for chunk in itertools.islice(chunks, 2 * jobs * 4 - len(in_flight)):
+            for chunk in itertools.islice(chunks, 4 * jobs - len(in_flight)):
                 in_flight.append((chunk, pool.submit(_render_in_worker, render, explain, chunk)))
             if not in_flight:
                 return
