@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import gc
 import itertools
 from decimal import Decimal
 
@@ -447,10 +448,19 @@ class _Batch(ExpressionVisitor):
         self._pieces = None
         self._holders = None
         self._unknowns: dict[str, Unknown] = {}
+        self._paths: dict[tuple[str, ...], list] = {}
         self._items: dict[str, Column] = {}
         self._owner: dict[str, np.ndarray | None] = {}
 
     # -------------------------------------------------------------- expressions
+
+    def close(self) -> None:
+        """Forget the batch's columns: the functions that make their problems refer to the batch, which would
+        otherwise hold them in a cycle."""
+        for made in (self.definitions, self.amounts, self.outcomes, self.memo, self._fields, self._paths,
+                     self._items, self._owner, self._unknowns):
+            made.clear()
+        self._pieces = self._holders = None
 
     def grid(self, table, kind: str) -> _Grid:
         key = (id(table), kind)
@@ -557,11 +567,17 @@ class _Batch(ExpressionVisitor):
         return self._fields[key]
 
     def _nodes(self, parts: tuple[str, ...]) -> list:
-        """What each dossier holds at `parts` (None where it holds nothing), as compile._Generator reads it."""
-        nodes = [d.get(parts[0]) for d in self.datas]
-        for part in parts[1:]:
-            nodes = [x.get(part) if x.__class__ is dict else None for x in nodes]
-        return nodes
+        """What each dossier holds at `parts` (None where it holds nothing), as compile._Generator reads it;
+        each path read once a batch, the fields of `vehicule` from one reading of `vehicule`."""
+        found = self._paths.get(parts)
+        if found is None:
+            if len(parts) == 1:
+                found = [d.get(parts[0]) for d in self.datas]
+            else:
+                part = parts[-1]
+                found = [x.get(part) if x.__class__ is dict else None for x in self._nodes(parts[:-1])]
+            self._paths[parts] = found
+        return found
 
     def _read(self, e: ir.FieldRef, items: Column, n: int) -> Column:
         """A field of loop variables or of a definition's element: where the element is a problem, that problem;
@@ -863,8 +879,7 @@ class _Batch(ExpressionVisitor):
     def pieces(self, piece_type: str) -> tuple[np.ndarray, list]:
         """The batch's pieces of a type: each one's dossier, and each one's index and element."""
         if self._pieces is None:
-            lists = [d.get("pieces") for d in self.datas]
-            lists = [x if x.__class__ is list else () for x in lists]
+            lists = [x if x.__class__ is list else () for x in self._nodes(("pieces",))]
             rows = np.repeat(np.arange(self.n), [len(x) for x in lists])
             flat = [(i, p) for x in lists for i, p in enumerate(x)]
             types = [p.get("type") for _, p in flat]
@@ -1266,8 +1281,23 @@ class Columns:
         self.handed_over = 0  # the results (of a requirement, amount, notice) the compiled program gave so far
 
     def evaluate_many(self, items: list[tuple[str, dict]]) -> list[Outcome]:
-        datas = [data for _, data in items]
-        batch = _Batch(self.program, datas, self._grids)
+        """Each dossier's Outcome, as Compiled.evaluate gives it.
+
+        Python's cycle collector is held off meanwhile: a batch makes hundreds of thousands of small objects and
+        no cycle among them (each column refers to its operands only), and every pass of the collector would walk
+        the batch's dossiers and the program again; what the batch leaves is freed by reference counting.
+        """
+        batch = _Batch(self.program, [data for _, data in items], self._grids)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._evaluate_many(batch, items)
+        finally:
+            batch.close()
+            if collecting:
+                gc.enable()
+
+    def _evaluate_many(self, batch: _Batch, items: list[tuple[str, dict]]) -> list[Outcome]:
         requirements = [self._columns(("exigence", unit.req.name), lambda u=unit: u.run(batch))
                         for unit in self._requirements]
         amounts = [self._columns(("montant", a.name), lambda a=a: self._amount_outcomes(batch, a))

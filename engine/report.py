@@ -252,6 +252,26 @@ def amount_json(o: AmountOutcome, explain: bool = False) -> dict:
 
 _STATUSES = tuple(map(str, Status))
 
+# A result's JSON by the result's identity (the entry keeps the result, so that its id is not reused): the batch
+# evaluator (columns.py) hands the same outcome objects to every dossier they fit, and a record is written of
+# them without change. Bounded, as _WORDS.
+_MADE: dict[int, tuple[object, dict]] = {}
+
+
+def _made(o, make) -> dict:
+    found = _MADE.get(id(o))
+    if found is not None and found[0] is o:
+        return found[1]
+    if len(_MADE) >= 65536:
+        _MADE.clear()
+    made = make(o)
+    _MADE[id(o)] = (o, made)
+    return made
+
+
+def _notice_json(n, explain: bool = False) -> dict:
+    return {**_rule_json(n.rule, explain), "message": n.message}
+
 
 def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False) -> dict:
     counts = dict.fromkeys(_STATUSES, 0)
@@ -268,11 +288,17 @@ def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False) -> d
     }
     if explain:  # what a report for people heads with, for a page that shows the JSON report to a person
         out["facts"] = list(_facts(o))
+        return out | {
+            "summary": counts,
+            "requirements": [requirement_json(r, True) for r in _listed(o, True)],
+            "amounts": [amount_json(a, True) for a in o.amounts],
+            "notices": [_notice_json(n, True) for n in o.notices],
+        }
     return out | {
         "summary": counts,
-        "requirements": [requirement_json(r, explain) for r in _listed(o, show_all or explain)],
-        "amounts": [amount_json(a, explain) for a in o.amounts],
-        "notices": [{**_rule_json(n.rule, explain), "message": n.message} for n in o.notices],
+        "requirements": [_made(r, requirement_json) for r in _listed(o, show_all)],
+        "amounts": [_made(a, amount_json) for a in o.amounts],
+        "notices": [_made(n, _notice_json) for n in o.notices],
     }
 
 

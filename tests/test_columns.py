@@ -223,3 +223,21 @@ def test_month_ends_and_leap_days_shift_as_the_calendar_does():
             else:
                 with pytest.raises(ArithmeticError):
                     add_months(d, months)
+
+
+def test_a_batch_leaves_no_cycle_for_the_collector_it_holds_off():
+    import gc
+
+    program, _, _ = _evaluators(None)
+    columns = c.Columns(program)
+    batch = [("d", d) for d in (_dossiers() + _partial())]
+    columns.evaluate_many(batch)
+    gc.collect()
+    assert gc.isenabled()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        columns.evaluate_many(batch)
+        assert gc.collect() == 0, {type(o).__name__ for o in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
