@@ -21,6 +21,7 @@ fixture and on generated dossiers.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import gc
@@ -1283,19 +1284,14 @@ class Columns:
     def evaluate_many(self, items: list[tuple[str, dict]]) -> list[Outcome]:
         """Each dossier's Outcome, as Compiled.evaluate gives it.
 
-        Python's cycle collector is held off meanwhile: a batch makes hundreds of thousands of small objects and
-        no cycle among them (each column refers to its operands only), and every pass of the collector would walk
-        the batch's dossiers and the program again; what the batch leaves is freed by reference counting.
+        Python's cycle collector is held off meanwhile (collector_held).
         """
         batch = _Batch(self.program, [data for _, data in items], self._grids)
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            return self._evaluate_many(batch, items)
-        finally:
-            batch.close()
-            if collecting:
-                gc.enable()
+        with collector_held():
+            try:
+                return self._evaluate_many(batch, items)
+            finally:
+                batch.close()
 
     def _evaluate_many(self, batch: _Batch, items: list[tuple[str, dict]]) -> list[Outcome]:
         requirements = [self._columns(("exigence", unit.req.name), lambda u=unit: u.run(batch))
@@ -1531,6 +1527,21 @@ class _RequirementUnit:
             return (self.outcome(holder, Status.NOT_APPLICABLE, self.kinds[0][1]),)
         status, missing, error = requirement_status(satisfied)
         return (self.outcome(holder, status, piece_types(demand), missing, error),)
+
+
+@contextlib.contextmanager
+def collector_held():
+    """Python's cycle collector held off for a batch: a batch makes hundreds of thousands of small objects and no
+    cycle among them (a column refers to its operands only; the batch forgets its columns when done, which a
+    test checks), and each pass of the collector would walk the batch's dossiers and the program again, about
+    15 % of a batch's time. What the batch leaves is freed by reference counting."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 _COLUMNS: dict[int, tuple[Program, Columns]] = {}

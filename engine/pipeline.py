@@ -251,6 +251,13 @@ def render_batch(program: Program, render: Callable[[Outcome], str], explain: bo
     """
     if explain or len(documents) < FEW:
         return [render_one(program, render, explain, d) for d in documents]
+    from .columns import collector_held
+
+    with collector_held():  # reading and writing the batch make as many objects as evaluating it
+        return _rendered_together(program, render, documents)
+
+
+def _rendered_together(program: Program, render: Callable[[Outcome], str], documents: list) -> list:
     from .columns import columns
 
     parsed = [_parsed(program, d) for d in documents]
