@@ -6,7 +6,7 @@ rounds, and the ratio is the median over the rounds of the row's time over the b
 times slower than plain Python the readable, explained rules are). The baseline is the
 shipped pack written by hand, reading the same barème figures as plain dictionaries. Evaluation is timed two ways:
 the compiled program one dossier at a time (what `immat validate` does for one dossier, and the API for each), and
-the columns (immat.columns), which a JSON Lines batch uses, a batch of dossiers at a time. The last rows run the command
+the columns (immat.batches), which a JSON Lines batch uses, a batch of dossiers at a time. The last rows run the command
 itself, `immat validate --format jsonl --jobs J lot.jsonl` with the same dossiers, as a new process each time
 (starting it, reading the file and writing the reports included).
 """
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from decimal import ROUND_HALF_UP, Decimal
 
-from immat.columns import columns
+from immat.batches import evaluator
 from immat.compile import compiled
 from immat.evaluate import evaluate
 from immat.explain import explaining
@@ -222,7 +222,7 @@ def main() -> None:
     program = load_rules().program
     load_seconds = time.perf_counter() - started
     figures = Figures(program)
-    evaluator, recording, batched = compiled(program), explaining(program), columns(program)
+    one_by_one, recording, batched = compiled(program), explaining(program), evaluator(program)
     dossiers = [d for d in generate(args.dossiers) if _usable(figures, d)]
     named = [(f"b{i}", d) for i, d in enumerate(dossiers)]
     texts = [json.dumps(d) for d in dossiers]
@@ -232,7 +232,7 @@ def main() -> None:
     rows = [
         ("baseline: hand-written Python on parsed dicts", lambda: each(lambda d: baseline(figures, d), dossiers)),
         ("immat: evaluate parsed dicts (compiled, one at a time)",
-         lambda: each(lambda d: evaluator.evaluate("b", d), dossiers)),
+         lambda: each(lambda d: one_by_one.evaluate("b", d), dossiers)),
         (f"immat: the same, on columns ({BATCH} dossiers together)",
          lambda: each(batched.evaluate_many, [named[i:i + BATCH] for i in range(0, len(named), BATCH)])),
         ("immat: the same with every reasoning tree (compiled, recorded)",

@@ -1,44 +1,35 @@
-"""Program × a batch of dossiers → their Outcomes, each expression evaluated once for the whole batch.
+"""A program's expressions evaluated on columns: each expression once for a batch of dossiers.
 
-OpenFisca's way: a column holds one value per dossier (NumPy arrays: booleans, integers, dates as day numbers;
-exact Python values for texts, decimals, amounts and durations), and each node of the program is one operation
-on columns. Beside its values, a column has a state per dossier:
+OpenFisca's way: a column holds one value per dossier (NumPy arrays: booleans, integers, dates as day numbers,
+amounts in millionths of a euro; exact Python values for texts, decimals and durations), and each node of the
+program is one operation on columns. Beside its values, a column has a state per dossier:
 
 - CLEAN: a plain value;
 - UNKNOWN: the dossier leaves it unknown (« à défaut » replaces it);
 - FAILED: it cannot be computed (a key no barème covers, « hors barème »);
-- OPEN: the columns cannot tell what it is (an exception in doubt, a value of an unexpected kind).
+- OPEN: the columns cannot tell what it is (a value of an unexpected kind, an amount off their grid).
 
 The states are ordered as `first_problem` ranks them, so the state of most results is the highest of their
-operands', and a « ou » or « et » decided by one plain operand is plain whatever the others are.
-
-Columns only ever decide an outcome made of plain values. Where a requirement's or an amount's result is not
-CLEAN, that dossier's requirement or amount is evaluated by the compiled program (`compile.py`), which names
-the missing fields and the error as the reference does; so are the few constructs the columns do not handle
-(requirements for each titulaire, quantifiers). The tests hold the columns to the compiled outcome on every
-fixture and on generated dossiers.
+operands', and a « ou » or « et » decided by one plain operand is plain whatever the others are. On its UNKNOWN
+and FAILED rows a column holds the value the compiled program holds there (the Unknown naming the missing
+fields, the Failure saying why), made from the operands' only when an outcome names it. batches.py makes the
+outcomes; what is OPEN there is the compiled program's to say, for that dossier and that rule.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import functools
-import gc
-import itertools
 from decimal import Decimal
 
 import numpy as np
 
 from . import ir
-from .compile import Compiled, State, compiled, kept
-from .ir import REFERENCE_DATE, ExpressionVisitor
-from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status
+from .ir import ExpressionVisitor
 from .program import Program
 from .runtime import (
-    ROW_KEY, UNSETTLED, Item, amount_refs, arith, calculation, compare, computed, convert, dated, holder_of,
-    missing_of, money_minus, money_plus, money_times, negate, piece_types, requirement_status, resolve, rule_of,
-    settled_amount, shift, verdict_of,
+    ROW_KEY, Item, arith, compare, computed, convert, dated, holder_of, money_minus, money_plus, money_times,
+    negate, resolve, shift,
 )
 from .values import Duration, Failure, Money, NotCovered, Percentage, Unknown, between, first_problem
 
@@ -46,7 +37,7 @@ CLEAN, UNKNOWN, FAILED, OPEN = 0, 1, 2, 3
 PROBLEMS = (Unknown, Failure, NotCovered)
 # Amounts are held in millionths of a euro: exact for every tariff, and for a product by a rate, as long as it
 # stays on that grid (the compiled program decides the rest); dates as day numbers (date.toordinal).
-_NATIVE = {"booléen": np.bool_, "entier": np.int64, "date": np.int64, "montant": np.int64}
+NATIVE = {"booléen": np.bool_, "entier": np.int64, "date": np.int64, "montant": np.int64}
 MICRO_DIGITS = 6
 _MICRO = 10**MICRO_DIGITS
 _MONEY_LIMIT = 10**15  # 10⁹ €: beyond it, amounts leave the columns
@@ -100,7 +91,7 @@ class Column:
         if self.state[row] in (UNKNOWN, FAILED):
             return self.problems[row]
         value = self.values[row]
-        if self.kind not in _NATIVE:
+        if self.kind not in NATIVE:
             return value
         value = value.item()
         if self.kind == "date":
@@ -144,11 +135,11 @@ def _native(kind: str, value):
 
 def _full(kind: str, value, n: int) -> Column:
     """A literal, the same on every row."""
-    if kind in _NATIVE:
+    if kind in NATIVE:
         native = _native(kind, value)
         if native is None:
             raise Unsupported(f"{kind} {value!r}")
-        values = np.full(n, native, dtype=_NATIVE[kind])
+        values = np.full(n, native, dtype=NATIVE[kind])
     else:
         values = np.empty(n, dtype=object)
         values.fill(value)
@@ -174,23 +165,19 @@ def _combined(columns) -> tuple[np.ndarray, object]:
     return state, _deriving(columns)
 
 
-def _deriving(columns, problems: np.ndarray | None = None):
-    """A column's `derive`: first_problem of `columns`' on its UNKNOWN and FAILED rows that have none in
-    `problems`."""
-    return lambda column: _problems(column.state, columns, None if problems is None else problems.copy())
+def _deriving(columns):
+    """A column's `derive`: first_problem of `columns`' on its UNKNOWN and FAILED rows."""
+    return lambda column: _problems(column.state, columns)
 
 
-def _problems(state: np.ndarray, columns, problems: np.ndarray | None = None) -> np.ndarray | None:
-    """`problems` (made if None) with first_problem of the columns' on each UNKNOWN or FAILED row of `state`
-    that has none yet. A column's problems count on its own UNKNOWN and FAILED rows only."""
+def _problems(state: np.ndarray, columns) -> np.ndarray | None:
+    """first_problem of the columns' on each UNKNOWN or FAILED row of `state`. A column's problems count on its
+    own UNKNOWN and FAILED rows only."""
     rows = np.flatnonzero((state == UNKNOWN) | (state == FAILED))
     sources = [c for c in columns if c.problems is not None]
     if not len(rows) or not sources:
-        return problems
-    if problems is None:
-        problems = np.empty(len(state), dtype=object)
-    else:
-        rows = rows[np.equal(problems[rows], None)]
+        return None
+    problems = np.empty(len(state), dtype=object)
     troubled = [((c.state == UNKNOWN) | (c.state == FAILED))[rows] for c in sources]
     found = [c.problems[rows] for c in sources]
     count = np.sum(troubled, axis=0)
@@ -224,7 +211,7 @@ def _built(kind: str, results: list, rows: np.ndarray, state: np.ndarray, n: int
     """The column of `results` (Python values, each for a row of `rows`), the other rows in `state` (their
     problems made by `derive`)."""
     state = state.copy()
-    native = _NATIVE.get(kind)
+    native = NATIVE.get(kind)
     values = np.zeros(n, dtype=native) if native is not None else np.empty(n, dtype=object)
     rows = rows.tolist()
     plain = _plain(kind, results)
@@ -297,7 +284,7 @@ def _objects(values: list) -> np.ndarray:
 
 
 def _empty(kind: str, n: int) -> Column:
-    native = _NATIVE.get(kind)
+    native = NATIVE.get(kind)
     values = np.zeros(n, dtype=native) if native is not None else np.empty(n, dtype=object)
     return Column(kind, values, np.zeros(n, dtype=np.int8))
 
@@ -305,7 +292,7 @@ def _empty(kind: str, n: int) -> Column:
 def _as(column: Column, kind: str) -> Column:
     """`column` where a value of `kind` is expected: a column that is never a value (« hors barème ») becomes
     one of that kind; two kinds of exact Python values mix as the compiled program mixes them."""
-    if column.kind == kind or (kind not in _NATIVE and column.kind not in _NATIVE):
+    if column.kind == kind or (kind not in NATIVE and column.kind not in NATIVE):
         return column
     if column.kind == "inconnu" and not column.clean().any():
         return Column(kind, _empty(kind, len(column.state)).values, column.state, derive=lambda _: column.problems)
@@ -367,18 +354,18 @@ def _in_doubt(columns: list[Column], conditions: list[Column], chosen: np.ndarra
 
 def _equal(a: Column, b: Column) -> np.ndarray:
     """Row by row, whether the two values are equal as Python compares them (amounts by their value)."""
-    if a.kind in _NATIVE:
+    if a.kind in NATIVE:
         return a.values == b.values
     return np.asarray([x == y for x, y in zip(a.values.tolist(), b.values.tolist())], dtype=bool)
 
 
-class _Open(Exception):
+class Undecided(Exception):
     """A value the columns cannot tell, met where runtime.resolve reads one."""
 
 
-def _row_value(column: Column, row: int):
+def row_value(column: Column, row: int):
     if column.state[row] == OPEN:
-        raise _Open
+        raise Undecided
     return column.value(row)
 
 
@@ -386,7 +373,7 @@ def _put(column: Column, row: int, value) -> None:
     """Row `row` of `column` holds the Python value `value` (OPEN if the column cannot hold it)."""
     if value.__class__ in PROBLEMS:
         _set_problem(column, row, value)
-    elif column.kind in _NATIVE:
+    elif column.kind in NATIVE:
         native = _native(column.kind, value)
         column.state[row] = OPEN if native is None else CLEAN
         column.values[row] = 0 if native is None else native
@@ -432,7 +419,7 @@ class Scope:
         return Scope(len(rows), parent, {**{k: v.take(rows) for k, v in self.env.items()}, **env})
 
 
-class _Batch(ExpressionVisitor):
+class Batch(ExpressionVisitor):
     """One batch's columns: each definition, amount, field and dossier-wide expression computed once."""
 
     def __init__(self, program: Program, datas: list[dict], grids: dict | None = None) -> None:
@@ -663,7 +650,7 @@ class _Batch(ExpressionVisitor):
         if left.kind == "durée" or left.kind != right.kind:
             return self._map(lambda a, b: compare(e.op, a, b), [left, right], "booléen", scope)
         state, derive = _combined([left, right])
-        if left.kind in _NATIVE:
+        if left.kind in NATIVE:
             return Column("booléen", _COMPARE[e.op](left.values, right.values), state, derive=derive)
         rows = np.flatnonzero(state == CLEAN)
         values = np.zeros(scope.n, dtype=bool)
@@ -866,9 +853,9 @@ class _Batch(ExpressionVisitor):
         settled = settled | _in_doubt(columns, conditions, chosen, settled, result)
         for row in np.flatnonzero(~settled).tolist():
             try:
-                values = [_row_value(c, row) for c in conditions]
-                case, value = resolve(node, values, lambda branch: _row_value(columns[branches.index(branch)], row))
-            except _Open:
+                values = [row_value(c, row) for c in conditions]
+                case, value = resolve(node, values, lambda branch: row_value(columns[branches.index(branch)], row))
+            except Undecided:
                 result.state[row] = OPEN
                 continue
             chosen[row] = -1 if case is None else node.cases.index(case)
@@ -988,7 +975,7 @@ class _Batch(ExpressionVisitor):
                 # Where it is not known whether it applies, that is its value (compile._Generator._amount).
                 value = _select([value, applies], np.where(undecided, 0, -1))
             cents, unheld = _rounded(value.values)
-            read = Column("montant", np.where(due & (value.state == CLEAN), cents * _CENT, 0),
+            read = Column("montant", np.where(due & (value.state == CLEAN), cents * CENT, 0),
                           np.where(due | undecided, value.state, CLEAN).astype(np.int8),
                           derive=lambda _: value.problems)
             read.state[due & (value.state == CLEAN) & unheld] = OPEN
@@ -1114,13 +1101,13 @@ def _rates(factor: Column, clean: np.ndarray, state: np.ndarray) -> tuple[np.nda
     return numerators, digits
 
 
-_HALF_CENT, _CENT = 5 * 10 ** (MICRO_DIGITS - 3), 10 ** (MICRO_DIGITS - 2)
+_HALF_CENT, CENT = 5 * 10 ** (MICRO_DIGITS - 3), 10 ** (MICRO_DIGITS - 2)
 
 
 def _rounded(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Millionths of a euro to cents, rounding half away from zero as Money.rounded does (ROUND_HALF_UP), and
     where the cents do not hold its result: a negative amount that rounds to zero, which it writes « -0.00 »."""
-    cents = np.where(values >= 0, (values + _HALF_CENT) // _CENT, -((_HALF_CENT - values) // _CENT))
+    cents = np.where(values >= 0, (values + _HALF_CENT) // CENT, -((_HALF_CENT - values) // CENT))
     return cents, (values < 0) & (cents == 0)
 
 
@@ -1148,7 +1135,7 @@ class _Grid:
         for number, choice in enumerate(self.choices):
             value = choice.value
             if isinstance(value, ir.Literal):
-                native = value.value if kind not in _NATIVE else _native(kind, value.value)
+                native = value.value if kind not in NATIVE else _native(kind, value.value)
                 self.constants.values[number] = 0 if native is None else native
                 self.constants.state[number] = OPEN if native is None else CLEAN
             elif isinstance(value, ir.OutOfScope):
@@ -1167,7 +1154,7 @@ class _Lookup:
     """A barème lookup on every row: the version in force on its day, then the row of its key, as
     CompiledTable.find; then the row's value (a constant, or computed on the key)."""
 
-    def __init__(self, batch: _Batch, e: ir.TableRef, scope: Scope, key: Column | None, day: Column) -> None:
+    def __init__(self, batch: Batch, e: ir.TableRef, scope: Scope, key: Column | None, day: Column) -> None:
         self.batch, self.e, self.scope, self.key, self.day = batch, e, scope, key, day
         self.table = e.table
         self.grid = batch.grid(e.table, e.type.kind)
@@ -1262,291 +1249,3 @@ def _in_force(period, days: np.ndarray) -> np.ndarray:
     if period.end is not None:
         rows &= days <= period.end.toordinal()
     return rows
-
-
-# ------------------------------------------------------------------ outcomes
-
-
-class Columns:
-    """A program evaluated a batch at a time; `evaluate_many` gives what Compiled.evaluate gives each dossier."""
-
-    def __init__(self, program: Program) -> None:
-        self.program = program
-        self.scalar: Compiled = compiled(program)
-        self._requirements = [_RequirementUnit(r, run) for r, run in zip(program.requirements,
-                                                                           self.scalar._requirements)]
-        self._amounts = list(zip(program.amounts.values(), self.scalar._amounts))
-        self._notices = self.scalar._notices
-        self.unsupported: dict[tuple[str, str], str] = {}  # what the columns left to the compiled program, and why
-        self._grids: dict = {}
-        self.handed_over = 0  # the results (of a requirement, amount, notice) the compiled program gave so far
-
-    def evaluate_many(self, items: list[tuple[str, dict]]) -> list[Outcome]:
-        """Each dossier's Outcome, as Compiled.evaluate gives it.
-
-        Python's cycle collector is held off meanwhile (collector_held).
-        """
-        batch = _Batch(self.program, [data for _, data in items], self._grids)
-        with collector_held():
-            try:
-                return self._evaluate_many(batch, items)
-            finally:
-                batch.close()
-
-    def _evaluate_many(self, batch: _Batch, items: list[tuple[str, dict]]) -> list[Outcome]:
-        requirements = [self._columns(("exigence", unit.req.name), lambda u=unit: u.run(batch))
-                        for unit in self._requirements]
-        amounts = [self._columns(("montant", a.name), lambda a=a: self._amount_outcomes(batch, a))
-                   for a, _ in self._amounts]
-        notices = [self._columns(("avis", n.name), lambda n=n: _shown(batch, n)) if n.applies is not None else None
-                   for n, _, _ in self._notices]
-        day = self._columns(("définition", REFERENCE_DATE), lambda: batch.definition(REFERENCE_DATE)) \
-            if REFERENCE_DATE in self.program.definitions else None
-        n = len(items)
-        # Dossier by dossier: what each requirement, amount and notice gives it (None: the compiled program's).
-        by_dossier = [list(zip(*[[None] * n if c is None else c for c in parts])) if parts else [()] * n
-                      for parts in (requirements, amounts, [c for c in notices if c is not None])]
-        decided = np.ones(n, dtype=bool)
-        wanted = [*requirements, *amounts, *(c for c, (_, _, applies) in zip(notices, self._notices) if applies)]
-        for c in wanted:
-            decided &= np.asarray([x is not None for x in c], dtype=bool) if c is not None else False
-        days = [None] * n if day is None else [None if s != CLEAN else datetime.date.fromordinal(v)
-                                               for v, s in zip(day.values.tolist(), day.state.tolist())]
-        if day is not None:
-            decided &= day.state != OPEN
-        elif REFERENCE_DATE in self.program.definitions:
-            decided[:] = False
-        return [self._outcome(i, name, data, requirements, amounts, notices, day) if not plain else
-                self._decided(name, data, reqs, figures, shown, evaluated_on)
-                for i, ((name, data), plain, reqs, figures, shown, evaluated_on)
-                in enumerate(zip(items, decided.tolist(), *by_dossier, days))]
-
-    def _decided(self, name: str, data: dict, requirements: tuple, figures: tuple, shown: tuple,
-                 evaluated_on) -> Outcome:
-        """A dossier's Outcome when the columns decided all of it."""
-        outcomes = tuple(itertools.chain.from_iterable(requirements))
-        pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in outcomes)
-        applies = iter(shown)
-        notices = tuple([notice for n, notice, compiled_applies in self._notices
-                         if (compiled_applies is None or next(applies)) and (pieces_missing or not n.when_pieces_missing)])
-        return Outcome(name, data.get("reference"), verdict_of(outcomes), outcomes, figures, notices, evaluated_on)
-
-    def _columns(self, name: tuple[str, str], compute):
-        """`compute()`, or None where the columns do not handle what it needs."""
-        if name in self.unsupported:
-            return None
-        try:
-            return compute()
-        except Unsupported as exc:
-            self.unsupported[name] = str(exc)
-            return None
-
-    def _outcome(self, i: int, name: str, data: dict, requirements, amounts, notices, day) -> Outcome:
-        state = None  # the compiled program's, made for this dossier only if something is left to it
-
-        def scalar() -> State:
-            nonlocal state
-            self.handed_over += 1
-            if state is None:
-                state = State(data, self.scalar._definitions)
-            return state
-
-        found = []
-        for unit, column in zip(self._requirements, requirements):
-            outcomes = None if column is None else column[i]
-            found += unit.compiled(scalar()) if outcomes is None else outcomes
-        outcomes = tuple(found)
-        figures = []
-        for (a, run), column in zip(self._amounts, amounts):
-            outcome = None if column is None else column[i]
-            figures.append(run(scalar()) if outcome is None else outcome)
-        pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in outcomes)
-        shown = []
-        for (n, notice, compiled_applies), column in zip(self._notices, notices):
-            if n.when_pieces_missing and not pieces_missing:
-                continue
-            applies = True if compiled_applies is None else column[i] if column is not None else None
-            if applies is None:
-                applies = compiled_applies(scalar()) is True
-            if applies:
-                shown.append(notice)
-        if day is None or day.state[i] == OPEN:
-            evaluated_on = self.scalar._day(scalar()) if REFERENCE_DATE in self.program.definitions else None
-        else:
-            evaluated_on = datetime.date.fromordinal(int(day.values[i])) if day.state[i] == CLEAN else None
-        return Outcome(name, data.get("reference"), verdict_of(outcomes), outcomes, tuple(figures), tuple(shown),
-                       evaluated_on)
-
-    def _amount_outcomes(self, batch: _Batch, a: ir.Amount) -> list:
-        """Each dossier's AmountOutcome, or None where the compiled program must give it."""
-        if a.name in batch.outcomes:
-            return batch.outcomes[a.name]
-        _, read, chosen, due = batch.amount(a.name)
-        rule = rule_of(a)
-        result = [None] * batch.n
-        plain = read.clean()
-        not_applicable = AmountOutcome(rule, AmountStatus.NOT_APPLICABLE, None, (), None, None, (), ())
-        for row in np.flatnonzero(plain & ~due).tolist():
-            result[row] = not_applicable
-        # The calculation shown beside the figure: the formula that gave it, each operand with its value. Dossiers
-        # with the same figure, formula and operands (the same values, or the same objects) share one outcome.
-        cents = read.values // _CENT
-        formulas = [*(c.consequence for c in a.value.cases), a.value.base]
-        for index, formula in enumerate(formulas):
-            layout = calculation(formula, lambda operand: operand)
-            rows = plain & due & (chosen == (index if index < len(a.value.cases) else -1))
-            operands = [batch.eval(v, batch.root) for _, v in layout if v is not None]
-            for c in operands:
-                rows &= c.clean()
-            rows = np.flatnonzero(rows)
-            keys = [c.values[rows].tolist() if c.kind in _NATIVE else [id(v) for v in c.values[rows].tolist()]
-                    for c in operands]
-            made: dict[tuple, AmountOutcome] = {}
-            objects = None
-            for position, (row, key) in enumerate(zip(rows.tolist(), zip(cents[rows].tolist(), *keys))):
-                outcome = made.get(key)
-                if outcome is None:
-                    objects = objects or [c.objects(rows) for c in operands]
-                    values = iter([o[position] for o in objects])
-                    figure = tuple([(text, None if operand is None else next(values)) for text, operand in layout])
-                    money = Money(Decimal(key[0]).scaleb(-2))
-                    outcome = made[key] = AmountOutcome(rule, AmountStatus.COMPUTED, money, (), None, None, (), figure)
-                result[row] = outcome
-        # Not a figure: why (compile._amount_runner), and for a sum the parts that keep it from one.
-        troubled = np.flatnonzero((read.state == UNKNOWN) | (read.state == FAILED)).tolist()
-        parts = [self._amount_outcomes(batch, self.program.amounts[p]) for p in dict.fromkeys(amount_refs(a.value))] \
-            if troubled else []
-        for row in troubled:
-            value, status, error = settled_amount(read.problems[row])
-            unsettled = ()
-            if status in UNSETTLED:
-                outcomes = [part[row] for part in parts]
-                if None in outcomes:
-                    continue
-                unsettled = tuple(o for o in outcomes if o.status in UNSETTLED)
-            result[row] = AmountOutcome(rule, status, value, missing_of(value), None, error, unsettled, ())
-        batch.outcomes[a.name] = result
-        return result
-
-
-def _shown(batch: _Batch, n: ir.Notice) -> list:
-    """Whether each dossier's notice applies (True only when its condition is plainly true)."""
-    column = batch.eval(n.applies, batch.root)
-    return [None if s == OPEN else bool(v and s == CLEAN) for v, s in zip(column.values.tolist(),
-                                                                          column.state.tolist())]
-
-
-class _RequirementUnit:
-    """A requirement decided on columns: for each dossier, its outcome (one for each titulaire)."""
-
-    def __init__(self, req: ir.Requirement, compiled_run) -> None:
-        self.req, self.compiled = req, compiled_run
-        self.rule = rule_of(req)
-        # Each branch (the base, then each exception's), as compile._requirement_runner names its outcomes:
-        # the pieces of the demand that applies (of the base when none does).
-        self.branches = [req.demand.base, *(c.consequence for c in req.demand.cases)]
-        self.kinds = [(Status.NOT_APPLICABLE, piece_types(req.demand.base))]
-        for demand in self.branches:
-            if demand is not None:
-                self.kinds += [(status, piece_types(demand)) for status in (Status.MISSING, Status.SATISFIED)]
-        self.outcomes = [(self.outcome(None, status, types),) for status, types in self.kinds]
-
-    def outcome(self, holder, status: Status, pieces: tuple, missing=(), error=None) -> RequirementOutcome:
-        return RequirementOutcome(self.rule, holder, status, pieces, self.req.message, missing, None, error)
-
-    def run(self, batch: _Batch) -> list:
-        """Each dossier's outcomes, or None where the compiled program must give them."""
-        if not self.req.per_holder:
-            codes, exact = self._codes(batch, batch.root, [None] * batch.n)
-            outcomes = self.outcomes
-            return [outcomes[c] if c >= 0 else exact[row] for row, c in enumerate(codes.tolist())]
-        scope, holders, listed = batch.holders()
-        codes, exact = self._codes(batch, scope, holders)
-        rule, message, kinds = self.rule, self.req.message, self.kinds
-        made = [RequirementOutcome(rule, holder, *kinds[c], message, (), None) if c >= 0 else
-                exact[row][0] if exact[row] is not None else None
-                for row, (holder, c) in enumerate(zip(holders, codes.tolist()))]
-        # A dossier's titulaires are a run of rows; all of them must be decided.
-        undecided = np.bincount(scope.parent, weights=[x is None for x in made], minlength=batch.n) > 0
-        ends = np.cumsum(np.bincount(scope.parent, minlength=batch.n)).tolist()
-        nobody = (self.outcome(None, Status.UNKNOWN, self.kinds[0][1], ("/titulaires",)),)  # as per_holder says
-        return [nobody if not has else None if open_ else tuple(made[start:end])
-                for has, open_, start, end in zip(listed.tolist(), undecided.tolist(), [0, *ends[:-1]], ends)]
-
-    def _codes(self, batch: _Batch, scope: Scope, holders: list) -> tuple[np.ndarray, list]:
-        """For each row, the index of its outcome in self.kinds, or -1 and (where the columns can tell) its
-        outcome, weighed by runtime.resolve on the row's values as compile._requirement_runner weighs it."""
-        req = self.req
-        code = np.full(scope.n, -1)
-        conditions, chosen, settled = batch.conditions(req.demand, scope)
-        demands = [batch.demand(d, scope) if d is not None else None for d in self.branches]
-        decided = settled.copy()
-        applies = batch.eval(req.applies, scope) if req.applies is not None else None
-        if applies is not None:
-            code[(applies.state == CLEAN) & ~applies.values] = 0
-            decided &= (applies.state == CLEAN) & applies.values
-        offset = 1
-        exact = [None] * scope.n
-        made: dict[tuple, tuple] = {}  # rows missing the same fields share their outcome
-        for i, (demand, met) in enumerate(zip(self.branches, demands)):
-            rows = decided & (chosen == i - 1)
-            if demand is None:
-                code[rows] = 0
-                continue
-            code[rows & (met.state == CLEAN)] = offset + met.values[rows & (met.state == CLEAN)]
-            offset += 2
-            # Decided but for its pieces: the demand's own problem, as requirement_status says it.
-            for row in np.flatnonzero(rows & ((met.state == UNKNOWN) | (met.state == FAILED))).tolist():
-                problem = met.problems[row]
-                key = (id(problem), i, id(holders[row]))
-                if key not in made:
-                    status, missing, error = requirement_status(problem)
-                    made[key] = (problem, (self.outcome(holders[row], status, piece_types(demand), missing, error),))
-                exact[row] = made[key][1]
-        for row in np.flatnonzero(code < 0).tolist():
-            if exact[row] is None:
-                exact[row] = self._weighed(row, holders[row], applies, conditions, demands)
-        return code, exact
-
-    def _weighed(self, row: int, holder, applies: Column | None, conditions, demands) -> tuple | None:
-        """compile._requirement_runner's outcome on one row from its values, or None if one is OPEN."""
-        req = self.req
-        try:
-            found = True if applies is None else _row_value(applies, row)
-            values = [_row_value(c, row) for c in conditions]
-            if found is True and all(v is False for v in values):
-                chosen, satisfied = None, _row_value(demands[0], row)
-            else:
-                chosen, satisfied = resolve(req.demand, values,
-                                            lambda d: _row_value(demands[self.branches.index(d)], row),
-                                            demands=True, undecided=(found,) if found.__class__ in PROBLEMS else ())
-        except _Open:
-            return None
-        demand = req.demand.base if chosen is None else chosen.consequence
-        if demand is None:
-            return (self.outcome(holder, Status.NOT_APPLICABLE, self.kinds[0][1]),)
-        status, missing, error = requirement_status(satisfied)
-        return (self.outcome(holder, status, piece_types(demand), missing, error),)
-
-
-@contextlib.contextmanager
-def collector_held():
-    """Python's cycle collector held off for a batch: a batch makes hundreds of thousands of small objects and no
-    cycle among them (a column refers to its operands only; the batch forgets its columns when done, which a
-    test checks), and each pass of the collector would walk the batch's dossiers and the program again, about
-    15 % of a batch's time. What the batch leaves is freed by reference counting."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
-_COLUMNS: dict[int, tuple[Program, Columns]] = {}
-
-
-def columns(program: Program) -> Columns:
-    """The program's batch evaluator, built on first use and kept."""
-    return kept(_COLUMNS, program, Columns)

@@ -234,7 +234,7 @@ def render_one(program: Program, render: Callable[[Outcome], str], explain: bool
         return _failed(document, f"erreur interne d'immat ({type(exc).__name__})")
 
 
-# Dossiers evaluated together on columns (columns.py): a batch costs about 10 ms whatever its size (each
+# Dossiers evaluated together on columns (batches.py): a batch costs about 10 ms whatever its size (each
 # expression's NumPy calls), then 0.1 ms a dossier; a chunk of fewer than FEW goes one dossier at a time,
 # without importing NumPy.
 BATCH = 1024
@@ -251,19 +251,19 @@ def render_batch(program: Program, render: Callable[[Outcome], str], explain: bo
     """
     if explain or len(documents) < FEW:
         return [render_one(program, render, explain, d) for d in documents]
-    from .columns import collector_held
+    from .batches import collector_held
 
     with collector_held():  # reading and writing the batch make as many objects as evaluating it
         return _rendered_together(program, render, documents)
 
 
 def _rendered_together(program: Program, render: Callable[[Outcome], str], documents: list) -> list:
-    from .columns import columns
+    from .batches import evaluator
 
     parsed = [_parsed(program, d) for d in documents]
     dossiers = [p for p in parsed if not isinstance(p, Unreadable)]
     try:
-        outcomes = iter(columns(program).evaluate_many([(d.name, d.data) for d in dossiers]))
+        outcomes = iter(evaluator(program).evaluate_many([(d.name, d.data) for d in dossiers]))
     except Exception:  # noqa: BLE001 - the same dossiers, one at a time, say which one
         return [p if isinstance(p, Unreadable) else render_one(program, render, False, d)
                 for d, p in zip(documents, parsed)]

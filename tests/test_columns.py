@@ -1,4 +1,4 @@
-"""The batch evaluator (engine/columns.py) against the compiled one: the same outcome for every dossier of a
+"""The batch evaluator (engine/batches.py, on engine/columns.py) against the compiled one: the same outcome for every dossier of a
 batch, whatever the batch holds, under the shipped pack and each rule file of the language's tests; the same
 bytes from the command; and its own arithmetic (amounts in millionths, dates as day numbers) against the
 runtime's, which the compiled program uses."""
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fuzz.dossiers import mutate as mutate_dossier
 from fuzz.dossiers import values_by_key
-from immat import columns as c
+from immat import batches, columns as c
 from immat.compile import Compiled
 from immat.diagnostics import DiagnosticError
 from immat.pipeline import load_rules, parse_dossier, render_batch, render_many
@@ -33,10 +33,10 @@ from .test_compiled import LANGUAGE_PACKS, PARTIAL, _dossiers, mutated_program
 @functools.cache
 def _evaluators(rules: str | None):
     program = load_rules(rules).program
-    return program, Compiled(program), c.Columns(program)
+    return program, Compiled(program), batches.BatchEvaluator(program)
 
 
-def _agree(rules: str | None, dossiers: list[dict]) -> c.Columns:
+def _agree(rules: str | None, dossiers: list[dict]) -> batches.BatchEvaluator:
     """Every dossier of one batch gets the compiled program's outcome."""
     _, compiled, columns = _evaluators(rules)
     got = columns.evaluate_many([(f"d{i}", d) for i, d in enumerate(dossiers)])
@@ -88,7 +88,7 @@ def test_a_mutated_rule_file_that_checks_gives_the_compiled_outcomes(pack, rng, 
     program = mutated_program(pack, rng, tmp_path_factory)
     if program is None:
         return
-    compiled, columns = Compiled(program), c.Columns(program)
+    compiled, columns = Compiled(program), batches.BatchEvaluator(program)
     dossiers = random.Random(rng.random()).sample(_dossiers(), 20)
     for i, outcome in enumerate(columns.evaluate_many([("d", d) for d in dossiers])):
         assert outcome == compiled.evaluate("d", dossiers[i])
@@ -98,7 +98,7 @@ def test_the_columns_decide_a_complete_dossier_without_the_compiled_program():
     text = (ROOT / "fixtures" / "exemple" / "dossier.json").read_text("utf-8")
     example = parse_dossier(text, "d", shipped_schema()).data
     program, compiled, _ = _evaluators(None)
-    columns = c.Columns(program)
+    columns = batches.BatchEvaluator(program)
     assert all(o == compiled.evaluate("d", example) for o in columns.evaluate_many([("d", example)] * 40))
     assert columns.handed_over == 0
 
@@ -131,7 +131,7 @@ def test_columns_that_fail_on_a_batch_leave_each_dossier_its_own_result(monkeypa
     def broken(self, items):
         raise RuntimeError("anomalie")
 
-    monkeypatch.setattr(c.Columns, "evaluate_many", broken)
+    monkeypatch.setattr(batches.BatchEvaluator, "evaluate_many", broken)
     assert render_batch(program, render_jsonl, False, documents) == expected
 
 
@@ -229,7 +229,7 @@ def test_a_batch_leaves_no_cycle_for_the_collector_it_holds_off():
     import gc
 
     program, _, _ = _evaluators(None)
-    columns = c.Columns(program)
+    columns = batches.BatchEvaluator(program)
     batch = [("d", d) for d in (_dossiers() + _partial())]
     columns.evaluate_many(batch)
     gc.collect()

@@ -125,13 +125,13 @@ def test_the_generated_source_names_nothing_from_the_rule_files(which):
 
 
 def test_every_visitor_handles_every_kind_of_expression():
-    from immat.columns import _Batch
+    from immat.columns import Batch
     from immat.compile import _Generator
     from immat.docs.prose import Prose
     from immat.evaluate import _Run
     from immat.ir import EXPRESSIONS, ExpressionVisitor
 
-    for visitor in (_Run, _Generator, Prose, _Batch):
+    for visitor in (_Run, _Generator, Prose, Batch):
         assert issubclass(visitor, ExpressionVisitor)
         missing = [kind.__name__ for kind in EXPRESSIONS if not hasattr(visitor, visitor.prefix + kind.__name__)]
         assert not missing, f"{visitor.__name__} ne traite pas : {', '.join(missing)}"

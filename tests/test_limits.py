@@ -181,10 +181,10 @@ def test_every_line_of_a_batch_has_its_record_at_its_place(immat, tmp_path):
 # evaluation raises, and one whose worker process dies, alone or in a batch evaluated on columns.
 FAULTY = """
 import multiprocessing, os
-from immat.columns import Columns
+from immat.batches import BatchEvaluator
 from immat.compile import Compiled
 
-real, real_many = Compiled.evaluate, Columns.evaluate_many
+real, real_many = Compiled.evaluate, BatchEvaluator.evaluate_many
 
 def fault(data):
     if data["reference"] == "PANNE":
@@ -201,7 +201,7 @@ def evaluate_many(self, items):
         fault(data)
     return real_many(self, items)
 
-Compiled.evaluate, Columns.evaluate_many = evaluate, evaluate_many
+Compiled.evaluate, BatchEvaluator.evaluate_many = evaluate, evaluate_many
 
 if __name__ == "__main__":
     from immat.cli import main
