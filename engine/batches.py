@@ -30,6 +30,7 @@ from .runtime import (
 )
 from .values import Money
 
+
 class BatchEvaluator:
     """A program evaluated a batch at a time; `evaluate_many` gives what Compiled.evaluate gives each dossier."""
 
@@ -105,6 +106,7 @@ class BatchEvaluator:
             return None
 
     def _outcome(self, i: int, name: str, data: dict, requirements, amounts, notices, day) -> Outcome:
+        """Dossier `i`'s Outcome when the compiled program gives some of its results."""
         state = None  # the compiled program's, made for this dossier only if something is left to it
 
         def scalar() -> State:
@@ -184,7 +186,7 @@ class BatchEvaluator:
             unsettled = ()
             if status in UNSETTLED:
                 outcomes = [part[row] for part in parts]
-                if None in outcomes:
+                if any(o is None for o in outcomes):
                     continue
                 unsettled = tuple(o for o in outcomes if o.status in UNSETTLED)
             result[row] = AmountOutcome(rule, status, value, missing_of(value), None, error, unsettled, ())

@@ -430,7 +430,7 @@ class Batch(ExpressionVisitor):
         self.root = Scope(self.n)
         self.definitions: dict[str, Column] = {}
         self.amounts: dict[str, tuple[Column, Column, np.ndarray, np.ndarray]] = {}
-        self.outcomes: dict[str, list] = {}  # each amount's outcomes (Columns._amount_outcomes)
+        self.outcomes: dict[str, list] = {}  # each amount's outcomes (batches.BatchEvaluator._amount_outcomes)
         self.memo: dict[int, Column] = {}  # dossier-wide expressions, by node
         self._fields: dict[tuple, Column] = {}
         self._pieces = None

@@ -253,8 +253,8 @@ def amount_json(o: AmountOutcome, explain: bool = False) -> dict:
 _STATUSES = tuple(map(str, Status))
 
 # A result's JSON by the result's identity (the entry keeps the result, so that its id is not reused): the batch
-# evaluator (columns.py) hands the same outcome objects to every dossier they fit, and a record is written of
-# them without change. Bounded, as _WORDS.
+# evaluator (batches.py) hands the same outcome objects to every dossier they fit, and a record is written of
+# them without change. Bounded, and small: the shared outcomes are a few hundred, the others met once.
 _MADE: dict[int, tuple[object, dict]] = {}
 
 
@@ -262,7 +262,7 @@ def _made(o, make) -> dict:
     found = _MADE.get(id(o))
     if found is not None and found[0] is o:
         return found[1]
-    if len(_MADE) >= 65536:
+    if len(_MADE) >= 4096:
         _MADE.clear()
     made = make(o)
     _MADE[id(o)] = (o, made)
