@@ -1,9 +1,9 @@
 """Batches past one machine: dossiers partitioned across a Dask cluster, results back in input order.
 
 The checked program is sent once to every worker (`Client.scatter`, broadcast), so that each worker loads the
-rules once and compiles them on its first chunk; a chunk of dossiers is one task, each dossier handled by the
-function one machine runs (`pipeline.render_one`, `pipeline.diff_one`), so that the records are the same bytes
-and the diff the same as on one machine.
+rules once and compiles them on its first chunk; a chunk of dossiers is one task, handled by the function one
+machine runs (`pipeline.render_batch`, `pipeline.diff_one`), so that the records are the same bytes and the
+diff the same as on one machine.
 A bounded number of chunks is in flight: memory stays flat whatever the input's length. Dask (the optional
 extra `immat[dask]`) is imported only here.
 """
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from .diagnostics import DiagnosticError, error
 from .outcome import Outcome
-from .pipeline import Rendered, Unreadable, diff_one, render_one
+from .pipeline import Rendered, Unreadable, diff_one, render_batch
 from .program import Program
 
 CHUNK = 500  # dossiers a task: a task costs the scheduler about a millisecond, a dossier about half of one
@@ -64,9 +64,14 @@ def _chunk(function: Callable, shared: tuple, args: tuple, batch: list) -> list:
     return [function(*shared, *args, item) for item in batch]
 
 
+def _whole(function: Callable, shared: tuple, args: tuple, batch: list) -> list:
+    return function(*shared, *args, batch)
+
+
 def ordered_map(client, function: Callable, shared: tuple, args: tuple, items: Iterable,
-                chunk: int = CHUNK) -> Iterator:
-    """`function(*shared, *args, item)` for every item, on the cluster's workers, results in input order.
+                chunk: int = CHUNK, whole: bool = False) -> Iterator:
+    """`function(*shared, *args, item)` for every item, on the cluster's workers, results in input order;
+    with `whole`, `function(*shared, *args, chunk)` for each chunk of them, which gives one result each.
 
     `shared` (the checked programs) is sent once to every worker; `args` and `function` travel with each
     chunk, so they must be small and picklable (module-level functions, partials of them)."""
@@ -78,7 +83,8 @@ def ordered_map(client, function: Callable, shared: tuple, args: tuple, items: I
         if batch is not None:
             # Sent as data, not inside the task: the scheduler keeps what a task was submitted with after it is
             # done, which would make the client's memory grow with the input.
-            pending.append(client.submit(_chunk, function, scattered, args, client.scatter([batch])[0], pure=False))
+            pending.append(client.submit(_whole if whole else _chunk, function, scattered, args,
+                                         client.scatter([batch])[0], pure=False))
         while pending and (batch is None or len(pending) >= workers * IN_FLIGHT):
             yield from pending.popleft().result()
 
@@ -86,8 +92,8 @@ def ordered_map(client, function: Callable, shared: tuple, args: tuple, items: I
 def render_on_cluster(client, program: Program, documents: Iterable, render: Callable[[Outcome], str],
                       explain: bool = False, chunk: int = CHUNK) -> Iterator[Rendered | Unreadable]:
     """Validate and render a stream of dossiers on the cluster, in input order, one result each, as
-    pipeline.render_many does on one machine."""
-    return ordered_map(client, render_one, (program,), (render, explain), documents, chunk)
+    pipeline.render_many does on one machine: each chunk evaluated together (pipeline.render_batch)."""
+    return ordered_map(client, render_batch, (program,), (render, explain), documents, chunk, whole=True)
 
 
 def diff_on_cluster(client, before: Program, after: Program, documents: Iterable,

@@ -328,7 +328,9 @@ def render_many(program: Program, documents: Iterable, render: Callable[[Outcome
     from concurrent.futures.process import BrokenProcessPool
 
     chunks = iter(lambda: list(itertools.islice(documents, batch)), [])
-    chunks = itertools.chain((first[i:i + batch] for i in range(0, window, batch)), chunks)
+    # The first window shared between the workers, so that each starts at once.
+    share = -(-window // jobs) if batch >= window else batch
+    chunks = itertools.chain((first[i:i + share] for i in range(0, window, share)), chunks)
     in_flight: collections.deque = collections.deque()
     pool = _pool(program, jobs)
     try:
