@@ -311,10 +311,10 @@ def render_many(program: Program, documents: Iterable, render: Callable[[Outcome
     The input is read a chunk of `batch` dossiers at a time (evaluated together: render_batch), a few chunks
     per process ahead of what was handed back, so memory stays flat however long the stream, and the workers
     never wait for the main process to read or write; fewer than `window` dossiers are not worth starting
-    processes for. `render` must be picklable (a module-level function or a
-    functools.partial of one). Should a worker die, a WorkerLost says so and the dossiers it had not finished
-    are checked again one at a time: only one whose own process dies is lost. A reader that must have each
-    result before it sends the next dossier asks for `batch=1`.
+    processes for. `render` must be picklable (a module-level function or a functools.partial of one). Should
+    a worker die, a WorkerLost says so and the dossiers it had not finished are checked again one at a time:
+    only one whose own process dies is lost. A reader that must have each result before it sends the next
+    dossier asks for `batch=1`.
     """
     documents = iter(documents)
     if jobs <= 1:
