@@ -18,8 +18,8 @@ from decimal import Decimal
 import numpy as np
 
 from . import ir
-from .columns import CENT, CLEAN, FAILED, NATIVE, OPEN, PROBLEMS, UNKNOWN, Batch, Column, Scope, Undecided, \
-    Unsupported, row_value
+from .columns import CENT, CLEAN, NATIVE, OPEN, PROBLEMS, Batch, Column, Scope, Undecided, Unsupported, row_value, \
+    troubled_rows
 from .compile import Compiled, State, compiled, kept
 from .ir import REFERENCE_DATE
 from .outcome import AmountOutcome, AmountStatus, Outcome, RequirementOutcome, Status
@@ -69,7 +69,7 @@ class BatchEvaluator:
         n = len(items)
         # Dossier by dossier: what each requirement, amount and notice gives it (None: the compiled program's).
         by_dossier = [list(zip(*[[None] * n if c is None else c for c in parts])) if parts else [()] * n
-                      for parts in (requirements, amounts, [c for c in notices if c is not None])]
+                      for parts in (requirements, amounts, notices)]
         decided = np.ones(n, dtype=bool)
         wanted = [*requirements, *amounts, *(c for c, (_, _, applies) in zip(notices, self._notices) if applies)]
         for c in wanted:
@@ -88,11 +88,16 @@ class BatchEvaluator:
     def _decided(self, name: str, data: dict, requirements: tuple, figures: tuple, shown: tuple,
                  evaluated_on) -> Outcome:
         """A dossier's Outcome when the columns decided all of it."""
-        outcomes = tuple(itertools.chain.from_iterable(requirements))
+        return self._assembled(name, data, tuple(itertools.chain.from_iterable(requirements)), figures,
+                               shown.__getitem__, evaluated_on)
+
+    def _assembled(self, name: str, data: dict, outcomes: tuple, figures: tuple, applies, evaluated_on) -> Outcome:
+        """The Outcome of a dossier's results, as Compiled.evaluate makes it; `applies(k)` says whether the k-th
+        notice, one with a condition, applies (asked only of those that a missing piece does not rule out)."""
         pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in outcomes)
-        applies = iter(shown)
-        notices = tuple([notice for n, notice, compiled_applies in self._notices
-                         if (compiled_applies is None or next(applies)) and (pieces_missing or not n.when_pieces_missing)])
+        notices = tuple([notice for k, (n, notice, compiled_applies) in enumerate(self._notices)
+                         if (pieces_missing or not n.when_pieces_missing)
+                         and (compiled_applies is None or applies(k))])
         return Outcome(name, data.get("reference"), verdict_of(outcomes), outcomes, figures, notices, evaluated_on)
 
     def _columns(self, name: tuple[str, str], compute):
@@ -125,22 +130,17 @@ class BatchEvaluator:
         for (a, run), column in zip(self._amounts, amounts):
             outcome = None if column is None else column[i]
             figures.append(run(scalar()) if outcome is None else outcome)
-        pieces_missing = any(o.status is Status.MISSING and o.rule.kind == "exigence" for o in outcomes)
-        shown = []
-        for (n, notice, compiled_applies), column in zip(self._notices, notices):
-            if n.when_pieces_missing and not pieces_missing:
-                continue
-            applies = True if compiled_applies is None else column[i] if column is not None else None
-            if applies is None:
-                applies = compiled_applies(scalar()) is True
-            if applies:
-                shown.append(notice)
+
+        def applies(k: int) -> bool:
+            column = notices[k]
+            shown = None if column is None else column[i]
+            return self._notices[k][2](scalar()) is True if shown is None else shown
+
         if day is None or day.state[i] == OPEN:
             evaluated_on = self.scalar._day(scalar()) if REFERENCE_DATE in self.program.definitions else None
         else:
             evaluated_on = datetime.date.fromordinal(int(day.values[i])) if day.state[i] == CLEAN else None
-        return Outcome(name, data.get("reference"), verdict_of(outcomes), outcomes, tuple(figures), tuple(shown),
-                       evaluated_on)
+        return self._assembled(name, data, outcomes, tuple(figures), applies, evaluated_on)
 
     def _amount_outcomes(self, batch: Batch, a: ir.Amount) -> list:
         """Each dossier's AmountOutcome, or None where the compiled program must give it."""
@@ -178,7 +178,7 @@ class BatchEvaluator:
                     outcome = made[key] = AmountOutcome(rule, AmountStatus.COMPUTED, money, (), None, None, (), figure)
                 result[row] = outcome
         # Not a figure: why (compile._amount_runner), and for a sum the parts that keep it from one.
-        troubled = np.flatnonzero((read.state == UNKNOWN) | (read.state == FAILED)).tolist()
+        troubled = np.flatnonzero(troubled_rows(read.state)).tolist()
         parts = [self._amount_outcomes(batch, self.program.amounts[p]) for p in dict.fromkeys(amount_refs(a.value))] \
             if troubled else []
         for row in troubled:
@@ -227,9 +227,7 @@ class _RequirementUnit:
             return [outcomes[c] if c >= 0 else exact[row] for row, c in enumerate(codes.tolist())]
         scope, holders, listed = batch.holders()
         codes, exact = self._codes(batch, scope, holders)
-        rule, message, kinds = self.rule, self.req.message, self.kinds
-        made = [RequirementOutcome(rule, holder, *kinds[c], message, (), None) if c >= 0 else
-                exact[row][0] if exact[row] is not None else None
+        made = [self.outcome(holder, *self.kinds[c]) if c >= 0 else exact[row][0] if exact[row] is not None else None
                 for row, (holder, c) in enumerate(zip(holders, codes.tolist()))]
         # A dossier's titulaires are a run of rows; all of them must be decided.
         undecided = np.bincount(scope.parent, weights=[x is None for x in made], minlength=batch.n) > 0
@@ -261,7 +259,7 @@ class _RequirementUnit:
             code[rows & (met.state == CLEAN)] = offset + met.values[rows & (met.state == CLEAN)]
             offset += 2
             # Decided but for its pieces: the demand's own problem, as requirement_status says it.
-            for row in np.flatnonzero(rows & ((met.state == UNKNOWN) | (met.state == FAILED))).tolist():
+            for row in np.flatnonzero(rows & troubled_rows(met.state)).tolist():
                 problem = met.problems[row]
                 key = (id(problem), i, id(holders[row]))
                 if key not in made:

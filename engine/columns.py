@@ -39,7 +39,6 @@ PROBLEMS = (Unknown, Failure, NotCovered)
 # stays on that grid (the compiled program decides the rest); dates as day numbers (date.toordinal).
 NATIVE = {"booléen": np.bool_, "entier": np.int64, "date": np.int64, "montant": np.int64}
 MICRO_DIGITS = 6
-_MICRO = 10**MICRO_DIGITS
 _MONEY_LIMIT = 10**15  # 10⁹ €: beyond it, amounts leave the columns
 _INT_LIMIT = 2**31  # integers beyond it leave the columns: their products could pass int64
 _MONEY_ARITH = {"+": money_plus, "-": money_minus, "*": money_times}
@@ -81,6 +80,10 @@ class Column:
     @problems.setter
     def problems(self, problems: np.ndarray | None) -> None:
         self._problems, self._derive = problems, None
+
+    def deriving(self):
+        """How this column's problems are made, not made yet: for a derive that builds on them."""
+        return self._derive if self._derive is not None else (lambda _, kept=self._problems: kept)
 
     def take(self, rows: np.ndarray) -> Column:
         return Column(self.kind, self.values[rows], self.state[rows],
@@ -159,10 +162,7 @@ def _combined(columns) -> tuple[np.ndarray, object]:
     """The state of a result computed from `columns` unless one is not plain, the worst of theirs, and how to
     derive its problems: first_problem of the operands', in order (a Failure first, else the union of the
     Unknowns)."""
-    state = columns[0].state
-    for c in columns[1:]:
-        state = np.maximum(state, c.state)
-    return state, _deriving(columns)
+    return _worst(columns), _deriving(columns)
 
 
 def _deriving(columns):
@@ -173,12 +173,12 @@ def _deriving(columns):
 def _problems(state: np.ndarray, columns) -> np.ndarray | None:
     """first_problem of the columns' on each UNKNOWN or FAILED row of `state`. A column's problems count on its
     own UNKNOWN and FAILED rows only."""
-    rows = np.flatnonzero((state == UNKNOWN) | (state == FAILED))
+    rows = np.flatnonzero(troubled_rows(state))
     sources = [c for c in columns if c.problems is not None]
     if not len(rows) or not sources:
         return None
     problems = np.empty(len(state), dtype=object)
-    troubled = [((c.state == UNKNOWN) | (c.state == FAILED))[rows] for c in sources]
+    troubled = [troubled_rows(c.state)[rows] for c in sources]
     found = [c.problems[rows] for c in sources]
     count = np.sum(troubled, axis=0)
     for these, mask in zip(found, troubled):  # one problem among the operands: that one
@@ -198,6 +198,11 @@ def _problems(state: np.ndarray, columns) -> np.ndarray | None:
     return problems
 
 
+def troubled_rows(state: np.ndarray) -> np.ndarray:
+    """The rows that hold a problem (UNKNOWN or FAILED)."""
+    return (state == UNKNOWN) | (state == FAILED)
+
+
 def _set_problem(column: Column, row: int, problem) -> None:
     """Row `row` of `column` holds `problem` (an Unknown, a Failure)."""
     column.state[row] = UNKNOWN if problem.__class__ is Unknown else FAILED
@@ -210,12 +215,11 @@ def _set_problem(column: Column, row: int, problem) -> None:
 def _built(kind: str, results: list, rows: np.ndarray, state: np.ndarray, n: int, derive=None) -> Column:
     """The column of `results` (Python values, each for a row of `rows`), the other rows in `state` (their
     problems made by `derive`)."""
-    state = state.copy()
-    native = NATIVE.get(kind)
-    values = np.zeros(n, dtype=native) if native is not None else np.empty(n, dtype=object)
+    column = _empty(kind, n)
+    column.state, column._derive = state.copy(), derive
+    values, state, native = column.values, column.state, NATIVE.get(kind)
     rows = rows.tolist()
     plain = _plain(kind, results)
-    column = Column(kind, values, state, None, derive)
     if plain is not None:
         values[rows] = plain
         return column
@@ -257,20 +261,37 @@ def _folded(whole: Column, rows: np.ndarray, parts: Column, decided: np.ndarray)
 
     def derive(column: Column) -> np.ndarray | None:
         problems = None if whole.problems is None else whole.problems.copy()
-        pending = np.flatnonzero(((column.state == UNKNOWN) | (column.state == FAILED)) & (whole.state == CLEAN))
+        pending = np.flatnonzero(troubled_rows(column.state) & (whole.state == CLEAN))
         if len(pending) and parts.problems is not None:
             if problems is None:
                 problems = np.empty(len(column.state), dtype=object)
             order = np.argsort(rows, kind="stable")
             starts = np.searchsorted(rows[order], pending)
             ends = np.searchsorted(rows[order], pending, side="right")
-            troubled = (parts.state == UNKNOWN) | (parts.state == FAILED)
+            troubled = troubled_rows(parts.state)
             for row, start, end in zip(pending.tolist(), starts.tolist(), ends.tolist()):
                 these = order[start:end]
                 problems[row] = first_problem(*parts.problems[these[troubled[these]]].tolist())
         return problems
 
     return state, derive
+
+
+def _once_each(compute, args: list[list]) -> list | None:
+    """`compute` on each row's arguments, once for each combination of the objects they are: the same objects
+    give the same result (a barème's rates, the literals, a field's few values). None if the combinations are
+    too many to number."""
+    combined, combinations = np.zeros(len(args[0]), dtype=np.int64), 1
+    for a in args:  # each argument numbered by its distinct objects, then the combinations numbered
+        numbers = np.unique(np.asarray([id(x) for x in a], dtype=np.int64), return_inverse=True)[1].reshape(-1)
+        distinct = int(numbers.max()) + 1
+        combinations *= distinct
+        if combinations >= 2**62:
+            return None
+        combined = combined * distinct + numbers
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    once = _objects([compute(*(a[i] for a in args)) for i in first.tolist()])
+    return once[inverse.reshape(-1)].tolist()
 
 
 def _zeros(n: int) -> np.ndarray:
@@ -333,7 +354,7 @@ def _in_doubt(columns: list[Column], conditions: list[Column], chosen: np.ndarra
     for j, column in enumerate(columns):
         failed |= changed & (lead == j - 1) & (column.state == FAILED)
     result.state = np.where(changed, np.where(open_, OPEN, np.where(failed, FAILED, UNKNOWN)), result.state).astype(np.int8)
-    before = result._derive if result._derive is not None else (lambda _, kept=result._problems: kept)
+    before = result.deriving()
 
     def derive(column: Column) -> np.ndarray | None:
         problems = before(column)
@@ -391,12 +412,12 @@ def _select(columns: list[Column], chosen: np.ndarray) -> Column:
         values[rows], state[rows] = c.values[rows], c.state[rows]
 
     def derive(column: Column) -> np.ndarray | None:
-        troubled = (column.state == UNKNOWN) | (column.state == FAILED)
+        troubled = troubled_rows(column.state)
         if not troubled.any():
             return None
         problems = np.empty(len(state), dtype=object)
         for i, c in enumerate(columns):
-            rows = troubled & (chosen == i - 1) & ((c.state == UNKNOWN) | (c.state == FAILED))
+            rows = troubled & (chosen == i - 1) & troubled_rows(c.state)
             if rows.any():
                 problems[rows] = c.problems[rows]
         return problems
@@ -481,21 +502,12 @@ class Batch(ExpressionVisitor):
         state, derive = _combined(columns)
         rows = np.flatnonzero(state == CLEAN)
         args = [c.objects(rows) for c in columns]
-        if len(rows) < 16 or any(c.kind == "objet" for c in columns):  # elements: each one its own object
-            return _built(kind, list(map(compute, *args)), rows, state, scope.n, derive)
-        # The same objects give the same result (a barème's rates, the literals, a field's few values): each
-        # combination computed once.
-        combined, combinations = np.zeros(len(rows), dtype=np.int64), 1
-        for a in args:  # each argument numbered by its distinct objects, then the combinations numbered
-            numbers = np.unique(np.asarray([id(x) for x in a], dtype=np.int64), return_inverse=True)[1].reshape(-1)
-            distinct = int(numbers.max()) + 1
-            combinations *= distinct
-            if combinations >= 2**62:
-                return _built(kind, list(map(compute, *args)), rows, state, scope.n, derive)
-            combined = combined * distinct + numbers
-        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-        once = _objects([compute(*(a[i] for a in args)) for i in first.tolist()])
-        return _built(kind, once[inverse.reshape(-1)].tolist(), rows, state, scope.n, derive)
+        results = None
+        if len(rows) >= 16 and not any(c.kind == "objet" for c in columns):  # elements: each one its own object
+            results = _once_each(compute, args)
+        if results is None:
+            results = list(map(compute, *args))
+        return _built(kind, results, rows, state, scope.n, derive)
 
     def _e_Literal(self, e, scope):
         return _full(e.type.kind, e.value, scope.n)
@@ -550,7 +562,7 @@ class Batch(ExpressionVisitor):
         if key not in self._fields:
             nodes = self._nodes(e.parts)
             pointer = "/" + "/".join(e.parts)
-            missing = Unknown(frozenset({pointer}))  # one for every dossier, as the compiled program's constant
+            missing = self.unknown(pointer)  # one for every dossier, as the compiled program's constant
             self._fields[key] = self._converted(e, nodes, lambda row: pointer, lambda row: missing)
         return self._fields[key]
 
@@ -581,13 +593,13 @@ class Batch(ExpressionVisitor):
         taken = ~plain | np.asarray([x.__class__ is not Item for x in elements], dtype=bool)
         if not taken.any():
             return column
-        inner = column._derive if column._derive is not None else (lambda _, kept=column._problems: kept)
+        inner = column.deriving()
         column.state = np.where(taken, np.where(plain, OPEN, items.state), column.state).astype(np.int8)
 
         def derive(read: Column) -> np.ndarray | None:
             problems = inner(read)
             problems = None if problems is None else problems.copy()
-            troubled = taken & ((items.state == UNKNOWN) | (items.state == FAILED))
+            troubled = taken & troubled_rows(items.state)
             if troubled.any():
                 problems = np.empty(n, dtype=object) if problems is None else problems
                 problems[troubled] = items.problems[troubled]
@@ -823,7 +835,7 @@ class Batch(ExpressionVisitor):
     def conditions(self, node: ir.Exceptions, scope: Scope) -> tuple[list[Column], np.ndarray, np.ndarray]:
         """The exceptions' conditions, and on each row the first that holds (-1: none) and whether the columns
         settle runtime.resolve alone: every condition plain, and the ones that hold agreeing. Elsewhere resolve
-        itself decides, on the row's values (`resolved`), unless a condition is OPEN (it might hold)."""
+        itself decides, on the row's values (valued, batches), unless a condition is OPEN (it might hold)."""
         conditions = [self.eval(case.condition, scope) for case in node.cases]
         if not conditions:
             return [], np.full(scope.n, -1), np.ones(scope.n, dtype=bool)
@@ -879,7 +891,7 @@ class Batch(ExpressionVisitor):
 
     def holders(self) -> tuple[Scope, list, np.ndarray]:
         """Each titulaire of the batch as a row (in dossier order), with the Holder a report names, and which
-        dossiers have titulaires (those without are left to the compiled program)."""
+        dossiers have titulaires (those without get the outcome compile._requirement_runner gives them)."""
         if self._holders is None:
             rows, items, holders = [], [], []
             for row, d in enumerate(self.datas):
@@ -1224,7 +1236,7 @@ class _Lookup:
         def problems(column: Column) -> np.ndarray | None:
             # The key's or day's problem, else the cell's: « hors barème », or what its computation met.
             made = derive(column)
-            troubled = (column.state == UNKNOWN) | (column.state == FAILED)
+            troubled = troubled_rows(column.state)
             if not (troubled & found).any():
                 return made
             made = np.empty(n, dtype=object) if made is None else made
@@ -1232,7 +1244,7 @@ class _Lookup:
             if constants.problems is not None:
                 made[where] = constants.problems[code[where]]
             for rows, cell in computed_cells:
-                bad = (cell.state == UNKNOWN) | (cell.state == FAILED)
+                bad = troubled_rows(cell.state)
                 if bad.any():
                     made[rows[bad]] = cell.problems[bad]
             return made
