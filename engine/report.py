@@ -178,21 +178,26 @@ def _expanded(step: Step, seen: set) -> tuple[tuple[Step, ...], str | None]:
     return step.children, step.note
 
 
-# Keyed by the span's identity, which the entry keeps alive: hashing a Span by value, a thousand times a
-# dossier, cost more than the words themselves.
-_WORDS: dict[tuple[str, int], tuple[object, str, str | None]] = {}
+def _kept(store: dict, bound: int, key, alive, make):
+    """`make()`, kept in `store` under a key made of `alive`'s identity: the entry keeps `alive`, so that its id
+    is not reused while the entry lasts. Hashing by identity costs nothing where hashing a Span or an outcome by
+    value, a thousand times a dossier, cost more than what is kept. At `bound` entries, the store starts again."""
+    found = store.get(key)
+    if found is None:
+        if len(store) >= bound:
+            store.clear()
+        found = store[key] = (alive, make())
+    return found[1]
+
+
+_WORDS: dict[tuple[str, int], tuple[object, tuple[str, str | None]]] = {}
 
 
 def _step_words(text: str, span) -> tuple[str, str | None]:
     """A step's text on one line and its file:line: the same for every dossier, worked out once (the program's
     steps are a few thousand; a batch writes them a million times)."""
-    found = _WORDS.get((text, id(span)))
-    if found is None:
-        if len(_WORDS) >= 65536:
-            _WORDS.clear()
-        found = _WORDS[text, id(span)] = (span, " ".join(text.split()),
-                                          f"{span.path}:{span.line}" if span is not None else None)
-    return found[1], found[2]
+    return _kept(_WORDS, 65536, (text, id(span)), span,
+                 lambda: (" ".join(text.split()), f"{span.path}:{span.line}" if span is not None else None))
 
 
 def step_json(step: Step, seen: set | None = None) -> dict:
@@ -252,21 +257,14 @@ def amount_json(o: AmountOutcome, explain: bool = False) -> dict:
 
 _STATUSES = tuple(map(str, Status))
 
-# A result's JSON by the result's identity (the entry keeps the result, so that its id is not reused): the batch
-# evaluator (batches.py) hands the same outcome objects to every dossier they fit, and a record is written of
-# them without change. Bounded, and small: the shared outcomes are a few hundred, the others met once.
+# A result's JSON by the result's identity: the batch evaluator (batches.py) hands the same outcome objects to
+# every dossier they fit, and a record is written of them without change. Small: the shared outcomes are a few
+# hundred, the others met once.
 _MADE: dict[int, tuple[object, dict]] = {}
 
 
 def _made(o, make) -> dict:
-    found = _MADE.get(id(o))
-    if found is not None and found[0] is o:
-        return found[1]
-    if len(_MADE) >= 4096:
-        _MADE.clear()
-    made = make(o)
-    _MADE[id(o)] = (o, made)
-    return made
+    return _kept(_MADE, 4096, id(o), o, lambda: make(o))
 
 
 def _notice_json(n, explain: bool = False) -> dict:
