@@ -137,6 +137,11 @@ def validate(program: Program, text: str, name: str, explain: bool = False) -> O
         outcome = explaining(program).evaluate(dossier.name, dossier.data)
     else:
         outcome = compiled(program).evaluate(dossier.name, dossier.data)
+    return _reported(program, outcome, dossier)
+
+
+def _reported(program: Program, outcome: Outcome, dossier) -> Outcome:
+    """An outcome with what its report names besides: the pack, the schema's words, the dossier's facts."""
     return attrs.evolve(outcome, rules=program.pack, schema=program.schema, data=dossier.data)
 
 
@@ -157,6 +162,11 @@ def _in_batch_file(name: str, d: Diagnostic) -> Diagnostic:
     return attrs.evolve(d, file=match["file"], line=int(match["line"]) + d.line - 1)
 
 
+def _refused(name: str, exc: DiagnosticError) -> Unreadable:
+    """A dossier the reading refused, its diagnostics located in its batch file."""
+    return Unreadable(name, [_in_batch_file(name, d) for d in exc.diagnostics])
+
+
 def unreadable_file(name: str, exc: Exception) -> Unreadable:
     return Unreadable(name, [error("lecture", f"lecture impossible : {exc}", file=name)])
 
@@ -175,7 +185,7 @@ def validate_many(program: Program, documents: Iterable[tuple[str, str] | Unread
         try:
             yield validate(program, text, name, explain)
         except DiagnosticError as exc:
-            yield Unreadable(name, [_in_batch_file(name, d) for d in exc.diagnostics])
+            yield _refused(name, exc)
 
 
 @frozen
@@ -273,7 +283,7 @@ def _rendered_together(program: Program, render: Callable[[Outcome], str], docum
             results.append(dossier)
             continue
         try:
-            outcome = attrs.evolve(next(outcomes), rules=program.pack, schema=program.schema, data=dossier.data)
+            outcome = _reported(program, next(outcomes), dossier)
             results.append(Rendered(outcome.dossier, str(outcome.verdict), render(outcome), outcome.reference))
         except Exception as exc:  # noqa: BLE001 - as render_one
             results.append(_failed(document, f"erreur interne d'immat ({type(exc).__name__})"))
@@ -288,7 +298,7 @@ def _parsed(program: Program, document):
     try:
         return parse_dossier(text, name, program.schema)
     except DiagnosticError as exc:
-        return Unreadable(name, [_in_batch_file(name, d) for d in exc.diagnostics])
+        return _refused(name, exc)
     except Exception as exc:  # noqa: BLE001 - as render_one
         return _failed(document, f"erreur interne d'immat ({type(exc).__name__})")
 
