@@ -45,15 +45,20 @@ class BatchEvaluator:
         self._grids: dict = {}
         self.handed_over = 0  # the results (of a requirement, amount, notice) the compiled program gave so far
 
-    def evaluate_many(self, items: list[tuple[str, dict]]) -> list[Outcome]:
-        """Each dossier's Outcome, as Compiled.evaluate gives it.
+    def evaluate_many(self, items: list[tuple[str, dict]], reasoning=None) -> list:
+        """Each dossier's Outcome, as Compiled.evaluate gives it; with `reasoning`, what it makes of the batch
+        recorded for the trees, the items, their outcomes and each amount's outcomes (None where the columns
+        do not make them): trees.explain_many's outcomes with their reasoning.
 
         Python's cycle collector is held off meanwhile (collector_held).
         """
-        batch = Batch(self.program, [data for _, data in items], self._grids)
+        batch = Batch(self.program, [data for _, data in items], self._grids, recording=reasoning is not None)
         with collector_held():
             try:
-                return self._evaluate_many(batch, items)
+                outcomes = self._evaluate_many(batch, items)
+                if reasoning is None:
+                    return outcomes
+                return reasoning(batch, items, outcomes, [batch.outcomes.get(a.name) for a, _ in self._amounts])
             finally:
                 batch.close()
 

@@ -443,7 +443,7 @@ class Scope:
 class Batch(ExpressionVisitor):
     """One batch's columns: each definition, amount, field and dossier-wide expression computed once."""
 
-    def __init__(self, program: Program, datas: list[dict], grids: dict | None = None) -> None:
+    def __init__(self, program: Program, datas: list[dict], grids: dict | None = None, recording: bool = False) -> None:
         self.program = program
         self.datas = datas
         self.grids = {} if grids is None else grids  # the program's barèmes, numbered once (_Grid)
@@ -460,6 +460,9 @@ class Batch(ExpressionVisitor):
         self._paths: dict[tuple[str, ...], list] = {}
         self._items: dict[str, Column] = {}
         self._owner: dict[str, np.ndarray | None] = {}
+        # For the reasoning trees (trees.py): every column by node and scope, and how each scope below another
+        # was made, each entry holding its scope so that the scope's id is not reused while it is kept.
+        self.kept: dict | None = {} if recording else None
 
     # -------------------------------------------------------------- expressions
 
@@ -467,7 +470,7 @@ class Batch(ExpressionVisitor):
         """Forget the batch's columns: the functions that make their problems refer to the batch, which would
         otherwise hold them in a cycle."""
         for made in (self.definitions, self.amounts, self.outcomes, self.memo, self._fields, self._paths,
-                     self._items, self._owner, self._unknowns):
+                     self._items, self._owner, self._unknowns, self.kept or {}):
             made.clear()
         self._pieces = self._holders = None
 
@@ -490,7 +493,17 @@ class Batch(ExpressionVisitor):
             if found is None:
                 found = self.memo[id(e)] = self.visit(e, scope)
             return found
-        return self.visit(e, scope)
+        if self.kept is None:
+            return self.visit(e, scope)
+        return self.recorded(("eval", id(e)), scope, lambda: self.visit(e, scope))
+
+    def recorded(self, key: tuple, scope: Scope, compute):
+        """`compute()` for `key` on `scope`, made once while the batch records its columns for the trees."""
+        key = (*key, id(scope))
+        found = self.kept.get(key)
+        if found is None:
+            found = self.kept[key] = (scope, compute())
+        return found[1]
 
     def _map(self, compute, columns, kind: str, scope: Scope) -> Column:
         """`compute` on the Python values of the rows where every operand is plain; the others keep the worst
@@ -782,7 +795,10 @@ class Batch(ExpressionVisitor):
         if e.condition is None:
             return collection, rows, None
         elements = Column("objet", _objects([item for items in lists for item in items]), _zeros(len(rows)))
-        return collection, rows, self.eval(e.condition, scope.below(rows, {e.var: elements}))
+        below = scope.below(rows, {e.var: elements})
+        if self.kept is not None:
+            self.kept[("each", id(e), id(scope))] = (scope, rows, below)
+        return collection, rows, self.eval(e.condition, below)
 
     def _e_Quantifier(self, e, scope):
         """runtime.kleene over each list: « pour tout » absorbs on a plain false, « il existe » on a plain true."""
@@ -912,10 +928,18 @@ class Batch(ExpressionVisitor):
         """Whether each row of `scope` meets a demand, as runtime.kleene folds its alternatives and pieces."""
         if isinstance(demand, ir.ConditionDemand):
             return self.eval(demand.condition, scope)
-        return self._kleene([self._alternative(spec, scope) for spec in demand.alternatives], True)
+        def met() -> Column:
+            return self._kleene([self.alternative(spec, scope) for spec in demand.alternatives], True)
+
+        return met() if self.kept is None else self.recorded(("demand", id(demand)), scope, met)
+
+    def alternative(self, spec: ir.PieceSpec, scope: Scope) -> Column:
+        """Whether some piece of the type, in the row's dossier, passes every filter."""
+        if self.kept is None:
+            return self._alternative(spec, scope)
+        return self.recorded(("alternative", id(spec)), scope, lambda: self._alternative(spec, scope))
 
     def _alternative(self, spec: ir.PieceSpec, scope: Scope) -> Column:
-        """Whether some piece of the type, in the row's dossier, passes every filter."""
         dossiers, pieces = self.pieces(spec.piece_type)
         # Each piece beside each row of its dossier (the dossier itself, or each of its titulaires): the rows
         # of a scope come in dossier order, so a dossier's rows are a run.
@@ -927,18 +951,23 @@ class Batch(ExpressionVisitor):
         rows = np.repeat(start[dossiers], per_piece) + np.arange(len(which)) - np.repeat(np.cumsum(per_piece) - per_piece,
                                                                                         per_piece)
         if not spec.filters:
+            if self.kept is not None:
+                self.kept[("pairs", id(spec), id(scope))] = (scope, rows, which, None, [])
             values = np.bincount(rows, minlength=scope.n) > 0
             return Column("booléen", values, _zeros(scope.n))
         owners = self._owners(spec.piece_type)
         # The pieces as loop variables, unless « du titulaire » is all that is asked of them.
         plain = owners is not None and _RANK in scope.env and all(isinstance(f, ir.OfHolder) for f in spec.filters)
-        below = scope.below(rows, {} if plain else {"pièce": self._piece_items(spec.piece_type).take(which)})
-        piece = self._kleene([self._filter(f, below, owners, which) for f in spec.filters], False)
+        below = scope.below(rows, {} if plain else {"pièce": self.piece_items(spec.piece_type).take(which)})
+        filters = [self._filter(f, below, owners, which) for f in spec.filters]
+        if self.kept is not None:
+            self.kept[("pairs", id(spec), id(scope))] = (scope, rows, which, below, filters)
+        piece = self._kleene(filters, False)
         met = np.bincount(rows, weights=piece.clean() & piece.values, minlength=scope.n) > 0
         state, derive = _folded(_full("booléen", False, scope.n), rows, piece, met)
         return Column("booléen", met, state, derive=derive)
 
-    def _piece_items(self, piece_type: str) -> Column:
+    def piece_items(self, piece_type: str) -> Column:
         """The pieces of a type as loop variables."""
         if piece_type not in self._items:
             pieces = self.pieces(piece_type)[1]
@@ -1191,6 +1220,8 @@ class _Lookup:
                 if rows.any():
                     self._rows(version, rows, code)
         result = self._cells(code, state.copy(), derive)
+        if self.batch.kept is not None:
+            self.batch.kept[("lookup", id(self.e), id(self.scope))] = (self.scope, code, clean)
         for row in np.flatnonzero(clean & (code < 0)).tolist():  # no version in force, no row for the key: why
             key = None if self.key is None else self.key.value(row)
             _set_problem(result, row, Failure(table.find(key, self.day.value(row))))
@@ -1228,7 +1259,10 @@ class _Lookup:
             if not len(rows):
                 continue
             env = {} if self.key is None else {ROW_KEY: self.key.take(rows)}
-            column = _as(self.batch.eval(value, self.scope.below(rows, env)), kind)
+            below = self.scope.below(rows, env)
+            if self.batch.kept is not None:
+                self.batch.kept[("cell", id(self.e), number, id(self.scope))] = (self.scope, rows, below)
+            column = _as(self.batch.eval(value, below), kind)
             result.values[rows] = column.values
             result.state[rows] = column.state
             computed_cells.append((rows, column))

@@ -253,29 +253,32 @@ FEW = 32
 
 def render_batch(program: Program, render: Callable[[Outcome], str], explain: bool,
                  documents: list) -> list[Rendered | Unreadable]:
-    """render_one for each document, the dossiers that pass the schema evaluated together on columns.
+    """render_one for each document, the dossiers that pass the schema evaluated together on columns (with
+    `explain`, their reasoning trees made on the columns too: trees.py).
 
-    Each result is render_one's: the columns give the compiled program's outcome (the tests hold them to it).
+    Each result is render_one's: the columns give the compiled program's outcome, trees included (the tests
+    hold them to it).
     Should they fail on the batch, an anomaly of immat, each dossier is checked again alone, so that only one
     the compiled program fails on loses its verdict.
     """
-    if explain or len(documents) < FEW:
+    if len(documents) < FEW:
         return [render_one(program, render, explain, d) for d in documents]
     from .batches import collector_held
 
     with collector_held():  # reading and writing the batch make as many objects as evaluating it
-        return _rendered_together(program, render, documents)
+        return _rendered_together(program, render, explain, documents)
 
 
-def _rendered_together(program: Program, render: Callable[[Outcome], str], documents: list) -> list:
+def _rendered_together(program: Program, render: Callable[[Outcome], str], explain: bool, documents: list) -> list:
     from .batches import evaluator
+    from .trees import explain_many
 
     parsed = [_parsed(program, d) for d in documents]
-    dossiers = [p for p in parsed if not isinstance(p, Unreadable)]
+    dossiers = [(d.name, d.data) for d in parsed if not isinstance(d, Unreadable)]
     try:
-        outcomes = iter(evaluator(program).evaluate_many([(d.name, d.data) for d in dossiers]))
+        outcomes = iter(explain_many(program, dossiers) if explain else evaluator(program).evaluate_many(dossiers))
     except Exception:  # noqa: BLE001 - the same dossiers, one at a time, say which one
-        return [p if isinstance(p, Unreadable) else render_one(program, render, False, d)
+        return [p if isinstance(p, Unreadable) else render_one(program, render, explain, d)
                 for d, p in zip(documents, parsed)]
     results = []
     for document, dossier in zip(documents, parsed):

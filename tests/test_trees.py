@@ -1,0 +1,141 @@
+"""The reasoning trees made on a batch's columns (engine/trees.py) against the compiled program's
+(engine/explain.py): the same outcome, trees included, and the same report bytes, for every dossier of a batch,
+whatever the batch holds, under the shipped pack and each rule file of the language's tests."""
+
+from __future__ import annotations
+
+import functools
+import gc
+import json
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from fuzz.dossiers import mutate as mutate_dossier
+from fuzz.dossiers import values_by_key
+from immat import trees
+from immat.diagnostics import DiagnosticError
+from immat.explain import explaining
+from immat.pipeline import load_rules, parse_dossier, render_many
+from immat.report import render_json, render_jsonl
+from immat.schema import shipped_schema
+
+from .conftest import ROOT
+from .test_columns import _lot, _partial
+from .test_compiled import LANGUAGE_PACKS, _dossiers, mutated_program
+
+
+@functools.cache
+def _program(rules: str | None):
+    return load_rules(rules).program
+
+
+def _agree(program, dossiers: list[dict]) -> None:
+    """Every dossier of one batch gets the compiled program's explained outcome, and the same report."""
+    recording = explaining(program)
+    got = trees.explain_many(program, [(f"d{i}", d) for i, d in enumerate(dossiers)])
+    assert len(got) == len(dossiers)
+    for i, (data, outcome) in enumerate(zip(dossiers, got)):
+        expected = recording.evaluate(f"d{i}", data)
+        assert outcome == expected, f"dossier n° {i}"
+        assert render_json(outcome, explain=True) == render_json(expected, explain=True), f"dossier n° {i}"
+
+
+@pytest.mark.parametrize("rules", [None, *map(str, LANGUAGE_PACKS)], ids=lambda r: "rules" if r is None else r[-24:])
+def test_every_fixture_gets_the_compiled_programs_trees_under_every_pack(rules, monkeypatch):
+    made = []  # the dossiers the columns could not explain, which the compiled program does
+    real = trees._explained
+
+    def counting(batch, items, outcomes, amounts):
+        explained = real(batch, items, outcomes, amounts)
+        made.append(len(explained))
+        return explained
+
+    monkeypatch.setattr(trees, "_explained", counting)
+    dossiers = _dossiers() + _partial()
+    _agree(_program(rules), dossiers)
+    assert made == [len(dossiers)]  # the trees came from the columns, not from a fallback for the batch
+
+
+def test_the_example_is_explained_on_columns_without_the_compiled_program(monkeypatch):
+    example = json.loads((ROOT / "fixtures" / "exemple" / "dossier.json").read_text("utf-8"))
+    program = _program(None)
+    monkeypatch.setattr(trees, "explaining", lambda p: pytest.fail("explained by the compiled program"))
+    explained = trees.explain_many(program, [("d", example)] * 40)
+    assert all(o == explained[0] for o in explained)
+    assert all(r.reason is not None for r in explained[0].requirements)
+    assert all(a.breakdown is not None for a in explained[0].amounts)
+
+
+def test_a_batch_of_one_and_a_batch_in_another_order_give_the_same_trees():
+    dossiers = _dossiers()[:12]
+    _agree(_program(None), dossiers[:1])
+    _agree(_program(None), dossiers[::-1])
+    _agree(_program(None), [])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=st.sampled_from([None, *map(str, LANGUAGE_PACKS)]), rng=st.randoms(use_true_random=False),
+       size=st.integers(1, 40))
+def test_a_batch_of_mutated_dossiers_gets_the_compiled_trees_under_every_pack(rules, rng, size):
+    values = values_by_key(_dossiers())
+    batch = []
+    for _ in range(size):
+        try:
+            batch.append(parse_dossier(mutate_dossier(rng.choice(_dossiers()), rng, values), "d",
+                                       shipped_schema()).data)
+        except DiagnosticError:
+            continue
+    _agree(_program(rules), batch)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pack=st.sampled_from(LANGUAGE_PACKS), rng=st.randoms(use_true_random=False))
+def test_a_mutated_rule_file_that_checks_gives_the_compiled_trees(pack, rng, tmp_path_factory):
+    program = mutated_program(pack, rng, tmp_path_factory)
+    if program is None:
+        return
+    _agree(program, random.Random(rng.random()).sample(_dossiers(), 20))
+
+
+def test_explained_batches_give_the_same_bytes_as_one_dossier_at_a_time():
+    program = _program(None)
+    documents = _lot(120)
+    explained = functools.partial(render_jsonl, explain=True)
+    together = list(render_many(program, documents, explained, explain=True))
+    alone = list(render_many(program, documents, explained, explain=True, batch=1))
+    assert together == alone
+    assert sum(1 for r in together if hasattr(r, "text")) > 100
+
+
+def test_explaining_a_batch_leaves_no_cycle_for_the_collector():
+    program = _program(None)
+    batch = [("d", d) for d in (_dossiers() + _partial())]
+    trees.explain_many(program, batch)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        trees.explain_many(program, batch)
+        assert gc.collect() == 0, {type(o).__name__ for o in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+
+def test_a_dossier_whose_tree_the_columns_cannot_make_is_explained_by_the_compiled_program(monkeypatch):
+    real = trees.value_keys
+
+    def open_on_row_three(column):  # as if every value of dossier n° 3 were one the columns cannot hold
+        keys = real(column)
+        if len(column.state) > 3:
+            keys[0] = keys[0].copy()
+            keys[0][3] = -1
+        return keys
+
+    monkeypatch.setattr(trees, "value_keys", open_on_row_three)
+    asked = []
+    recording = explaining(_program(None))
+    monkeypatch.setattr(trees, "explaining", lambda p: asked.append(p) or recording)
+    _agree(_program(None), _dossiers()[:10])
+    assert len(asked) == 1
