@@ -6,9 +6,10 @@ rounds, and the ratio is the median over the rounds of the row's time over the b
 times slower than plain Python the readable, explained rules are). The baseline is the
 shipped pack written by hand, reading the same barème figures as plain dictionaries. Evaluation is timed two ways:
 the compiled program one dossier at a time (what `immat validate` does for one dossier, and the API for each), and
-the columns (immat.batches), which a JSON Lines batch uses, a batch of dossiers at a time. The last rows run the command
-itself, `immat validate --format jsonl --jobs J lot.jsonl` with the same dossiers, as a new process each time
-(starting it, reading the file and writing the reports included).
+the columns (immat.batches), which a JSON Lines batch uses, a batch of dossiers at a time; with every reasoning tree,
+the same two ways (immat.explain, immat.trees). The last rows run the command itself, `immat validate --format jsonl
+--jobs J lot.jsonl` with the same dossiers, as a new process each time (starting it, reading the file and writing the
+reports included).
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ import time
 from pathlib import Path
 from decimal import ROUND_HALF_UP, Decimal
 
-from immat.batches import evaluator
+from immat.batches import collector_held, evaluator
 from immat.compile import compiled
 from immat.evaluate import evaluate
 from immat.explain import explaining
 from immat.pipeline import BATCH, load_rules, render_many, validate
 from immat.report import render_json, render_jsonl
+from immat.trees import explain_many
 
 CASES = [("neuf", "france"), ("neuf", "union_europeenne"), ("neuf", "hors_union_europeenne"),
          ("occasion", "france"), ("occasion", "union_europeenne"), ("occasion", "hors_union_europeenne")]
@@ -193,6 +195,15 @@ def each(work, items) -> None:
         work(item)
 
 
+def held(work):
+    """`work(batch)` with the cycle collector held off until its result is dropped, as pipeline.render_batch
+    holds it until a batch is written."""
+    def run(batch) -> None:
+        with collector_held():
+            work(batch)
+    return run
+
+
 def timed(rows, repeats: int) -> list[tuple[str, float, float]]:
     """Each row's median time and median ratio to the first row (the baseline). The rows run in turn, one round
     after another, and each ratio is taken within its round: on a shared machine whose speed drifts over
@@ -225,6 +236,7 @@ def main() -> None:
     one_by_one, recording, batched = compiled(program), explaining(program), evaluator(program)
     dossiers = [d for d in generate(args.dossiers) if _usable(figures, d)]
     named = [(f"b{i}", d) for i, d in enumerate(dossiers)]
+    chunks = [named[i:i + BATCH] for i in range(0, len(named), BATCH)]
     texts = [json.dumps(d) for d in dossiers]
     documents = [(f"banc:{n}", t) for n, t in enumerate(texts)]
     n = len(dossiers)
@@ -233,10 +245,11 @@ def main() -> None:
         ("baseline: hand-written Python on parsed dicts", lambda: each(lambda d: baseline(figures, d), dossiers)),
         ("immat: evaluate parsed dicts (compiled, one at a time)",
          lambda: each(lambda d: one_by_one.evaluate("b", d), dossiers)),
-        (f"immat: the same, on columns ({BATCH} dossiers together)",
-         lambda: each(batched.evaluate_many, [named[i:i + BATCH] for i in range(0, len(named), BATCH)])),
+        (f"immat: the same, on columns ({BATCH} dossiers together)", lambda: each(held(batched.evaluate_many), chunks)),
         ("immat: the same with every reasoning tree (compiled, recorded)",
          lambda: each(lambda d: recording.evaluate("b", d), dossiers)),
+        (f"immat: the same with every reasoning tree (columns, {BATCH} together)",
+         lambda: each(held(functools.partial(explain_many, program)), chunks)),
         ("immat: the same with every reasoning tree (reference walker)",
          lambda: each(lambda d: evaluate(program, "b", d), dossiers)),
         ("immat: text → schema → evaluate → JSON report (indented)",

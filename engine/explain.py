@@ -15,7 +15,7 @@ from .program import Program
 from .runtime import ROW_KEY, dated_note, piece_label, row_text
 
 # The step of a node that is explained by its operands' steps, in the order written.
-_GENERIC = {
+GENERIC = {
     ir.Literal: StepKind.LITERAL, ir.OutOfScope: StepKind.LITERAL, ir.FieldRef: StepKind.FIELD,
     ir.VarRef: StepKind.FIELD, ir.KeyRef: StepKind.FIELD, ir.Rank: StepKind.FIELD, ir.First: StepKind.FIELD,
     ir.Arith: StepKind.ARITHMETIC, ir.Negate: StepKind.ARITHMETIC, ir.Between: StepKind.ARITHMETIC,
@@ -71,7 +71,7 @@ class _Explainer(_Generator):
 
     def visit(self, e, f, env):
         value = super().visit(e, f, env)
-        kind = _GENERIC.get(type(e))
+        kind = GENERIC.get(type(e))
         if kind is not None:
             value = self._fresh(f, value)
             children = [self.step_of[self.last[id(c)]] for c in ir.children(e)]

@@ -3,13 +3,13 @@
 explain.py makes a dossier's tree as the compiled program evaluates it: on the shipped pack, thousands of step
 objects a dossier, most of them the same, word for word and value for value, as in the dossier before. Here a
 batch (columns.py) records the column of every node on every scope, and each node gives an array: on each row,
-the number of its step. A step is fixed by its node, its value and its children's steps, so rows whose values
-and children's numbers agree have the same step, and it is made once, from the first of them (NumPy numbers
-the combinations). A tree is the same as explain.py's, step for step (the tests compare the reports, trees
+the number of its step. A step is fixed by its node, its value and its children's steps (which fix the value
+too, but for the leaves'), so rows whose values and children's numbers agree have the same step, and it is made
+once, from the first of them (NumPy numbers the combinations). A tree is the same as explain.py's, step for step (the tests compare the reports, trees
 included); dossiers with the same subtree share its objects, which immutable tuples allow.
 
 Number -1 stands for a step the columns cannot make (a value OPEN there): a dossier whose tree needs one is
-explained by the compiled program instead (batches.BatchEvaluator.explain_many).
+explained by the compiled program instead (explain_many).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from . import ir
 from .columns import CLEAN, NATIVE, OPEN, PROBLEMS, UNKNOWN, Batch, Column, Scope, Undecided, Unsupported, \
     row_value, troubled_rows
 from .batches import evaluator
-from .explain import _GENERIC, explaining
+from .explain import GENERIC, explaining
 from .ir import ExpressionVisitor
 from .outcome import AmountOutcome, Outcome, RequirementOutcome, Step, StepKind
 from .program import Program
@@ -36,15 +36,25 @@ def _dense(key: np.ndarray) -> np.ndarray:
     return np.unique(key, return_inverse=True)[1].reshape(-1)
 
 
-def numbered(keys: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+def numbered(keys: list[np.ndarray], n: int, known: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each row's number among the distinct combinations of `keys` (arrays of non-negative integers, -1 where
-    the row cannot be numbered), and the first row of each combination."""
+    the row cannot be numbered), and the first row of each combination. `known` holds what is known of some
+    keys, by identity: the numbers of a step made before (lowest, highest, whether some are -1, first rows)."""
+    known = known or {}
+    if len(keys) == 1 and n:
+        found = known.get(id(keys[0]))
+        if found is not None and not found[2]:  # a step's own numbers: the same combinations
+            return keys[0] - found[0], found[3]
     combined, width = np.zeros(n, dtype=np.int64), 1
     bad = None
     for key in keys:
         if not n:
             break
-        low, high = int(key.min()), int(key.max())
+        found = known.get(id(key))
+        if found is None:
+            low, high = int(key.min()), int(key.max())
+        else:
+            low, high = (-1 if found[2] else found[0]), found[1]
         if low < 0:
             bad = key < 0 if bad is None else bad | (key < 0)
         if low == high:
@@ -184,6 +194,7 @@ class Trees(ExpressionVisitor):
         self._definitions: dict[str, np.ndarray] = {}
         self._amounts: dict[str, np.ndarray] = {}
         self._keys: dict[int, tuple[Column, list]] = {}
+        self._known: dict[int, tuple] = {}  # what numbered knows of the numbers `made` gave
         self._row_texts: dict[tuple, str] = {}  # how a lookup's step names the row it read, by row and key
         self._pieces: dict[str, tuple[list, np.ndarray]] = {}
 
@@ -192,13 +203,16 @@ class Trees(ExpressionVisitor):
     def made(self, keys: list[np.ndarray], n: int, build, into: list, column: Column | None = None) -> np.ndarray:
         """Numbers into `into` (steps or tuples), each distinct combination of keys made once: `build(rows,
         values)` makes them from the first row of each (a NumPy array), and its value in `column` (a list)."""
-        numbers, first = numbered(keys, n)
+        numbers, first = numbered(keys, n, self._known)
         base = len(into)
         made = build(first, None if column is None else _values(column, first))
         if len(made) != len(first):
             raise RuntimeError("trees: a step for each combination")
         into.extend(made)
-        return np.where(numbers >= 0, numbers + base, -1)
+        bad = len(first) < n and bool((numbers < 0).any())
+        ids = np.where(numbers >= 0, numbers + base, -1) if bad else numbers + base
+        self._known[id(ids)] = (base, base + max(len(first) - 1, 0), bad, first, ids)  # ids kept: not reused
+        return ids
 
     def step(self, kind: StepKind, text: str, span, column: Column, children: list[np.ndarray],
              note=None) -> np.ndarray:
@@ -211,7 +225,14 @@ class Trees(ExpressionVisitor):
             below = zip(*[[steps[k] for k in c[rows].tolist()] for c in children])
             return [_TN(Step, (kind, text, v, span, b, note)) for v, b in zip(values, below)]
 
-        return self.made([*self.keys_of(column), *children], len(column.state), build, steps, column)
+        keys = self.opened(column) if children else self.keys_of(column)
+        return self.made([*keys, *children], len(column.state), build, steps, column)
+
+    def opened(self, column: Column) -> list[np.ndarray]:
+        """The keys of a step whose value follows from its children's steps (all but the leaves'): only
+        whether the columns can tell it."""
+        unknown = column.state == OPEN
+        return [np.where(unknown, -1, 0)] if unknown.any() else []
 
     def keys_of(self, column: Column) -> list[np.ndarray]:
         """value_keys, once for each column (a definition's serves each place that names it)."""
@@ -234,7 +255,7 @@ class Trees(ExpressionVisitor):
     # -------------------------------------------------------------- expressions
 
     def _generic(self, e, scope):
-        return self.step(_GENERIC[type(e)], e.span.text, e.span, self.batch.eval(e, scope),
+        return self.step(GENERIC[type(e)], e.span.text, e.span, self.batch.eval(e, scope),
                          [self.of(c, scope) for c in ir.children(e)])
 
     _t_Literal = _t_OutOfScope = _t_FieldRef = _t_VarRef = _t_KeyRef = _t_Rank = _t_First = _generic
@@ -253,7 +274,7 @@ class Trees(ExpressionVisitor):
                                (steps[s], steps[f]) if two else (steps[s],), None))
                     for v, s, f, two in zip(values, shown[rows].tolist(), fallback[rows].tolist(), both[rows].tolist())]
 
-        return self.made([*self.keys_of(column), shown, np.where(both, fallback, 0), both.astype(np.int64)],
+        return self.made([*self.opened(column), shown, np.where(both, fallback, 0), both.astype(np.int64)],
                          scope.n, build, steps, column)
 
     def _t_IsSet(self, e, scope):
@@ -272,7 +293,7 @@ class Trees(ExpressionVisitor):
         def build(rows, values) -> list:
             return [_TN(Step, (kind, text, v, e.span, tuples[t], None)) for v, t in zip(values, children[rows].tolist())]
 
-        return self.made([*self.keys_of(column), children], scope.n, build, self.steps, column)
+        return self.made([*self.opened(column), children], scope.n, build, self.steps, column)
 
     def _t_TableRef(self, e, scope):
         """The lookup's key and date, then the row or version it read (its cell's steps below it)."""
@@ -310,7 +331,7 @@ class Trees(ExpressionVisitor):
                 made.append(_TN(Step, (StepKind.LOOKUP, e.span.text, value, e.span, (*ahead, shown), None)))
             return made
 
-        return self.made([*self.keys_of(column), *head, found.astype(np.int64), np.where(found, code, 0), cells],
+        return self.made([*self.opened(column), *head, found.astype(np.int64), np.where(found, code, 0), cells],
                          scope.n, build, steps, column)
 
     def _t_Quantifier(self, e, scope):
@@ -339,7 +360,7 @@ class Trees(ExpressionVisitor):
                     _TN(Step, (StepKind.QUANTIFIER, e.collection.span.text, v, e.collection.span, (steps[w],), None))
                     for row, v, plain, w in zip(rows.tolist(), values, listed[rows].tolist(), whole[rows].tolist())]
 
-        return self.made([*self.keys_of(column), listed.astype(np.int64), np.where(listed, 0, whole),
+        return self.made([*self.opened(column), listed.astype(np.int64), np.where(listed, 0, whole),
                           *runs.keys(elements)], scope.n, build, steps, column)
 
     # -------------------------------------------------------------- « sauf si », definitions, amounts
@@ -377,6 +398,7 @@ class Trees(ExpressionVisitor):
             computed[rows] = _plus_one(branch_ids[rows])
         numbers = self._tupled([*map(_plus_one, exceptions), computed], scope.n)
         columns = [batch.eval(b, scope) for b in branches]
+        numbers = numbers.copy()  # changed below: no longer the numbers `made` gave (Trees._known)
         for row in np.flatnonzero(path == -2).tolist():
             order: list[int] = []
 
@@ -484,6 +506,7 @@ class Trees(ExpressionVisitor):
 
         numbers = self.made([*head, *exceptions, path + 3, computed], n, build, steps)
         mets = [batch.demand(d, scope) if d is not None else None for d in branches]
+        numbers = numbers.copy()  # changed below: no longer the numbers `made` gave (Trees._known)
         for row in np.flatnonzero(path == -2).tolist():
             numbers[row] = self._weighed(req, row, applies, conditions, head, exceptions, demands, mets)
         return numbers
@@ -545,7 +568,7 @@ class Trees(ExpressionVisitor):
             return [_TN(Step, (StepKind.PIECE, shown[w][0], v, None, b, shown[w][1]))
                     for w, v, b in zip(which[ks].tolist(), values, below)]
 
-        pieces = self.made([*self.keys_of(piece_value), *checks, label[which]], len(rows), piece, steps, piece_value)
+        pieces = self.made([*self.opened(piece_value), *checks, label[which]], len(rows), piece, steps, piece_value)
         runs = _Runs(rows, scope.n)
         some = runs.counts > 0
 
@@ -555,7 +578,7 @@ class Trees(ExpressionVisitor):
                                None if plenty else "aucune pièce de ce type fournie"))
                     for row, v, plenty in zip(ks.tolist(), values, some[ks].tolist())]
 
-        return self.made([*self.keys_of(met), *runs.keys(pieces)], scope.n, build, steps, met)
+        return self.made([*self.opened(met), *runs.keys(pieces)], scope.n, build, steps, met)
 
     def _labels(self, piece_type: str) -> tuple[list, np.ndarray]:
         """How each piece of a type is named in its step (piece_label, its pointer), and a number for each."""
@@ -573,8 +596,9 @@ class Trees(ExpressionVisitor):
             notes: dict = {}
             key = np.full(below.n, -1, dtype=np.int64)
             written = []
-            for k, item in enumerate(items[which].tolist()):
-                if reference.state[k] == OPEN or max_age.state[k] == OPEN:
+            unknown = ((reference.state == OPEN) | (max_age.state == OPEN)).tolist()
+            for k, (item, open_) in enumerate(zip(items[which].tolist(), unknown)):
+                if open_:
                     written.append(None)
                     continue
                 day = reference.value(k)
@@ -629,16 +653,17 @@ def _explained(batch: Batch, items: list, outcomes: list[Outcome], amounts: list
             numbers = trees.reasons(req, scope)
             bad |= np.bincount(scope.parent, weights=numbers < 0, minlength=n) > 0
             ends = np.cumsum(np.bincount(scope.parent, minlength=n))
-            reasons.append((numbers, listed.tolist(), (ends - np.bincount(scope.parent, minlength=n)).tolist(),
-                            ends.tolist(), nobody(req)))
+            reasons.append((numbers.tolist(), listed.tolist(),
+                            (ends - np.bincount(scope.parent, minlength=n)).tolist(), ends.tolist(), nobody(req)))
         else:
             numbers = trees.reasons(req, batch.root)
             bad |= numbers < 0
-            reasons.append((numbers, None, None, None, None))
+            reasons.append((numbers.tolist(), None, None, None, None))
     breakdowns = [trees.breakdown(a, found) for a, found in zip(program.amounts.values(), amounts)]
     for numbers in breakdowns:
         bad |= numbers < 0
     steps, made = trees.steps, {}
+    breakdowns = [[steps[k] for k in numbers.tolist()] for numbers in breakdowns]
 
     def reasoned(o: RequirementOutcome, step: Step) -> RequirementOutcome:
         key = (id(o), id(step))
@@ -662,8 +687,8 @@ def _explained(batch: Batch, items: list, outcomes: list[Outcome], amounts: list
             elif not listed[i]:
                 found.append(reasoned(next(given), none))
             else:
-                found += [reasoned(next(given), steps[k]) for k in numbers[starts[i]:ends[i]].tolist()]
-        figures = _breakdowns(outcome.amounts, [steps[b[i]] for b in breakdowns])
+                found += [reasoned(next(given), steps[k]) for k in numbers[starts[i]:ends[i]]]
+        figures = _breakdowns(outcome.amounts, [b[i] for b in breakdowns])
         explained.append(Outcome(outcome.dossier, outcome.reference, outcome.verdict, tuple(found), figures,
                                  outcome.notices, outcome.evaluated_on))
     return explained
@@ -671,14 +696,15 @@ def _explained(batch: Batch, items: list, outcomes: list[Outcome], amounts: list
 
 def _breakdowns(amounts: tuple[AmountOutcome, ...], steps: list[Step]) -> tuple[AmountOutcome, ...]:
     """A dossier's amounts with their breakdowns; a sum's unsettled parts are the explained ones too."""
+    steps_of = {id(a): step for a, step in zip(amounts, steps)}
     done: dict[int, AmountOutcome] = {}
-    return tuple([_broken_down(a, step, amounts, steps, done) for a, step in zip(amounts, steps)])
+    return tuple([_broken_down(a, steps_of, done) for a in amounts])
 
 
-def _broken_down(a: AmountOutcome, step: Step, amounts: tuple, steps: list, done: dict) -> AmountOutcome:
-    if id(a) not in done:
-        unsettled = tuple([_broken_down(p, steps[next(k for k, x in enumerate(amounts) if x is p)], amounts, steps,
-                                        done) for p in a.unsettled])
-        done[id(a)] = AmountOutcome(a.rule, a.status, a.value, a.missing_fields, step, a.error, unsettled,
-                                    a.calculation)
-    return done[id(a)]
+def _broken_down(a: AmountOutcome, steps_of: dict, done: dict) -> AmountOutcome:
+    found = done.get(id(a))
+    if found is None:
+        unsettled = tuple([_broken_down(p, steps_of, done) for p in a.unsettled]) if a.unsettled else ()
+        found = done[id(a)] = AmountOutcome(a.rule, a.status, a.value, a.missing_fields, steps_of[id(a)], a.error,
+                                            unsettled, a.calculation)
+    return found

@@ -139,3 +139,36 @@ def test_a_dossier_whose_tree_the_columns_cannot_make_is_explained_by_the_compil
     monkeypatch.setattr(trees, "explaining", lambda p: asked.append(p) or recording)
     _agree(_program(None), _dossiers()[:10])
     assert len(asked) == 1
+
+
+def test_a_dossier_with_many_pieces_of_one_type_gets_the_compiled_tree():
+    dossiers = _dossiers()[:6]
+    crowded = json.loads(json.dumps(dossiers[0]))
+    crowded["pieces"] = [*crowded.get("pieces", []), *[{"type": "justificatif_domicile", "titulaire": 0}] * 9,
+                         *[{"type": "proces_verbal_controle_technique", "date": f"2021-0{m}-01",
+                            "resultat": "favorable"} for m in range(1, 10)]]
+    _agree(_program(None), [*dossiers, crowded, crowded])
+
+
+_KEYS = st.lists(st.lists(st.one_of(st.integers(-1, 5), st.integers(-1, 2**62)), min_size=6, max_size=6),
+                 min_size=0, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(keys=_KEYS)
+def test_rows_are_numbered_by_their_combination_of_keys(keys):
+    import numpy as np
+
+    n = 6
+    arrays = [np.asarray(k, dtype=np.int64) for k in keys]
+    numbers, first = trees.numbered(arrays, n)
+    combos = list(zip(*keys)) if keys else [()] * n
+    bad = [any(v < 0 for v in c) for c in combos]
+    assert [x < 0 for x in numbers.tolist()] == bad
+    seen: dict = {}
+    for row, combo in enumerate(combos):  # the same combination, the same number; another, another
+        if not bad[row]:
+            assert seen.setdefault(combo, numbers[row]) == numbers[row]
+    assert len(set(seen.values())) == len(seen) == len(first)
+    assert sorted(numbers[first].tolist()) == list(range(len(first)))
+    assert all(combos[r] not in [combos[q] for q in range(r)] for r in first.tolist())  # each one's first row
