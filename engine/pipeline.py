@@ -340,10 +340,9 @@ def render_many(program: Program, documents: Iterable, render: Callable[[Outcome
         return
     from concurrent.futures.process import BrokenProcessPool
 
-    chunks = iter(lambda: list(itertools.islice(documents, batch)), [])
     # The first window shared between the workers, so that each starts at once.
     share = -(-window // jobs) if batch >= window else batch
-    chunks = itertools.chain((first[i:i + share] for i in range(0, window, share)), chunks)
+    chunks = itertools.chain((first[i:i + share] for i in range(0, window, share)), _rounds(documents, batch, jobs))
     in_flight: collections.deque = collections.deque()
     pool = _pool(program, jobs)
     try:
@@ -367,6 +366,17 @@ def render_many(program: Program, documents: Iterable, render: Callable[[Outcome
             yield from results
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def _rounds(documents: Iterator, batch: int, jobs: int) -> Iterator[list]:
+    """Chunks of `batch` documents, read `jobs` at a time, and the last round's split evenly between the
+    workers: the end of a batch does not run on one worker while the others wait."""
+    while True:
+        read = list(itertools.islice(documents, batch * jobs))
+        if not read:
+            return
+        share = -(-len(read) // jobs)
+        yield from (read[i:i + share] for i in range(0, len(read), share))
 
 
 def _pool(program: Program, jobs: int, fork: bool = True) -> ProcessPoolExecutor:

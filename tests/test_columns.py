@@ -146,6 +146,14 @@ def test_a_lot_on_the_command_line_is_checked_in_batches(cli, tmp_path):
     assert [line + "\n" for line in batched.stdout.splitlines() if '"verdict"' in line] == alone
 
 
+def test_the_last_round_of_a_batch_is_shared_between_the_workers():
+    from immat.pipeline import _rounds
+
+    chunks = list(_rounds(iter(range(2500)), 1000, 2))
+    assert [len(c) for c in chunks] == [1000, 1000, 250, 250]  # not 1000, 1000, 500: one worker waiting
+    assert [x for c in chunks for x in c] == list(range(2500))
+
+
 # ---------------------------------------------------------------- amounts and dates
 
 
