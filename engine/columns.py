@@ -928,6 +928,7 @@ class Batch(ExpressionVisitor):
         """Whether each row of `scope` meets a demand, as runtime.kleene folds its alternatives and pieces."""
         if isinstance(demand, ir.ConditionDemand):
             return self.eval(demand.condition, scope)
+
         def met() -> Column:
             return self._kleene([self.alternative(spec, scope) for spec in demand.alternatives], True)
 
@@ -952,7 +953,7 @@ class Batch(ExpressionVisitor):
                                                                                         per_piece)
         if not spec.filters:
             if self.kept is not None:
-                self.kept[("pairs", id(spec), id(scope))] = (scope, rows, which, None, [])
+                self.kept[("pairs", id(spec), id(scope))] = (scope, rows, which, None, [], None)
             values = np.bincount(rows, minlength=scope.n) > 0
             return Column("booléen", values, _zeros(scope.n))
         owners = self._owners(spec.piece_type)
@@ -960,9 +961,9 @@ class Batch(ExpressionVisitor):
         plain = owners is not None and _RANK in scope.env and all(isinstance(f, ir.OfHolder) for f in spec.filters)
         below = scope.below(rows, {} if plain else {"pièce": self.piece_items(spec.piece_type).take(which)})
         filters = [self._filter(f, below, owners, which) for f in spec.filters]
-        if self.kept is not None:
-            self.kept[("pairs", id(spec), id(scope))] = (scope, rows, which, below, filters)
         piece = self._kleene(filters, False)
+        if self.kept is not None:
+            self.kept[("pairs", id(spec), id(scope))] = (scope, rows, which, below, filters, piece)
         met = np.bincount(rows, weights=piece.clean() & piece.values, minlength=scope.n) > 0
         state, derive = _folded(_full("booléen", False, scope.n), rows, piece, met)
         return Column("booléen", met, state, derive=derive)

@@ -553,13 +553,12 @@ class Trees(ExpressionVisitor):
         """One child per piece of the type in the row's dossier, each explained by its filters."""
         batch, steps = self.batch, self.steps
         met = batch.alternative(spec, scope)
-        _, rows, which, below, filters = batch.kept[("pairs", id(spec), id(scope))]
+        _, rows, which, below, filters, piece_value = batch.kept[("pairs", id(spec), id(scope))]
         shown, label = self._labels(spec.piece_type)
-        if below is None:
+        if below is None:  # no filter: each piece of the type is one
             piece_value = Column("booléen", np.ones(len(rows), dtype=bool), np.zeros(len(rows), dtype=np.int8))
             checks = []
         else:
-            piece_value = batch._kleene(filters, False)
             items = batch.piece_items(spec.piece_type).values
             checks = [self._filter(f, column, below, which, items) for f, column in zip(spec.filters, filters)]
 
