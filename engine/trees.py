@@ -5,8 +5,9 @@ objects a dossier, most of them the same, word for word and value for value, as 
 batch (columns.py) records the column of every node on every scope, and each node gives an array: on each row,
 the number of its step. A step is fixed by its node, its value and its children's steps (which fix the value
 too, but for the leaves'), so rows whose values and children's numbers agree have the same step, and it is made
-once, from the first of them (NumPy numbers the combinations). A tree is the same as explain.py's, step for step (the tests compare the reports, trees
-included); dossiers with the same subtree share its objects, which immutable tuples allow.
+once, from the first of them (NumPy numbers the combinations). A tree is the same as explain.py's, step for step
+(the tests compare the reports, trees included); dossiers with the same subtree share its objects, which
+immutable tuples allow.
 
 Number -1 stands for a step the columns cannot make (a value OPEN there): a dossier whose tree needs one is
 explained by the compiled program instead (explain_many).
@@ -291,7 +292,8 @@ class Trees(ExpressionVisitor):
         column, tuples = self.batch.eval(e, scope), self.tuples
 
         def build(rows, values) -> list:
-            return [_TN(Step, (kind, text, v, e.span, tuples[t], None)) for v, t in zip(values, children[rows].tolist())]
+            return [_TN(Step, (kind, text, v, e.span, tuples[t], None))
+                    for v, t in zip(values, children[rows].tolist())]
 
         return self.made([*self.opened(column), children], scope.n, build, self.steps, column)
 
@@ -508,13 +510,12 @@ class Trees(ExpressionVisitor):
         mets = [batch.demand(d, scope) if d is not None else None for d in branches]
         numbers = numbers.copy()  # changed below: no longer the numbers `made` gave (Trees._known)
         for row in np.flatnonzero(path == -2).tolist():
-            numbers[row] = self._weighed(req, row, applies, conditions, head, exceptions, demands, mets)
+            numbers[row] = self._weighed(req, row, applies, conditions, head, exceptions, branches, demands, mets)
         return numbers
 
-    def _weighed(self, req, row: int, applies, conditions, head, exceptions, demands, mets) -> int:
+    def _weighed(self, req, row: int, applies, conditions, head, exceptions, branches, demands, mets) -> int:
         """A requirement's reasoning on one row, runtime.resolve weighing its demands on the row's values."""
         node, steps = req.demand, self.steps
-        branches = [node.base, *(c.consequence for c in node.cases)]
         order: list[int] = []
 
         def met(demand):
@@ -646,14 +647,17 @@ def _explained(batch: Batch, items: list, outcomes: list[Outcome], amounts: list
         raise Unsupported("montant calculé hors des colonnes")
     bad = np.zeros(n, dtype=bool)
     reasons = []
+    runs = None  # each dossier's titulaires, a run of the holders' rows: whether it lists them, where they start, end
     for req in program.requirements:
         if req.per_holder:
             scope, _, listed = batch.holders()
+            if runs is None:
+                counts = np.bincount(scope.parent, minlength=n)
+                ends = np.cumsum(counts)
+                runs = listed.tolist(), (ends - counts).tolist(), ends.tolist()
             numbers = trees.reasons(req, scope)
             bad |= np.bincount(scope.parent, weights=numbers < 0, minlength=n) > 0
-            ends = np.cumsum(np.bincount(scope.parent, minlength=n))
-            reasons.append((numbers.tolist(), listed.tolist(),
-                            (ends - np.bincount(scope.parent, minlength=n)).tolist(), ends.tolist(), nobody(req)))
+            reasons.append((numbers.tolist(), *runs, nobody(req)))
         else:
             numbers = trees.reasons(req, batch.root)
             bad |= numbers < 0

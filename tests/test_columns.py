@@ -71,6 +71,11 @@ def test_a_batch_of_one_and_a_batch_in_another_order_give_the_same_outcomes():
 @given(rules=st.sampled_from([None, *map(str, LANGUAGE_PACKS)]), rng=st.randoms(use_true_random=False),
        size=st.integers(1, 40))
 def test_a_batch_of_mutated_dossiers_gets_the_compiled_outcomes_under_every_pack(rules, rng, size):
+    _agree(rules, mutated_batch(rng, size))
+
+
+def mutated_batch(rng, size: int) -> list[dict]:
+    """Up to `size` fixtures, each mutated once, that the schema accepts."""
     values = values_by_key(_dossiers())
     batch = []
     for _ in range(size):
@@ -79,7 +84,7 @@ def test_a_batch_of_mutated_dossiers_gets_the_compiled_outcomes_under_every_pack
                                        shipped_schema()).data)
         except DiagnosticError:
             continue
-    _agree(rules, batch)
+    return batch
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,17 +12,13 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from fuzz.dossiers import mutate as mutate_dossier
-from fuzz.dossiers import values_by_key
 from immat import trees
-from immat.diagnostics import DiagnosticError
 from immat.explain import explaining
-from immat.pipeline import load_rules, parse_dossier, render_many
+from immat.pipeline import load_rules, render_many
 from immat.report import render_json, render_jsonl
-from immat.schema import shipped_schema
 
 from .conftest import ROOT
-from .test_columns import _lot, _partial
+from .test_columns import _lot, _partial, mutated_batch
 from .test_compiled import LANGUAGE_PACKS, _dossiers, mutated_program
 
 
@@ -79,15 +75,7 @@ def test_a_batch_of_one_and_a_batch_in_another_order_give_the_same_trees():
 @given(rules=st.sampled_from([None, *map(str, LANGUAGE_PACKS)]), rng=st.randoms(use_true_random=False),
        size=st.integers(1, 40))
 def test_a_batch_of_mutated_dossiers_gets_the_compiled_trees_under_every_pack(rules, rng, size):
-    values = values_by_key(_dossiers())
-    batch = []
-    for _ in range(size):
-        try:
-            batch.append(parse_dossier(mutate_dossier(rng.choice(_dossiers()), rng, values), "d",
-                                       shipped_schema()).data)
-        except DiagnosticError:
-            continue
-    _agree(_program(rules), batch)
+    _agree(_program(rules), mutated_batch(rng, size))
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
