@@ -126,6 +126,11 @@ def json_dumps(value, known_plain: bool = False, **kwargs) -> str:
     written = _orjson(value, kwargs, known_plain)
     if written is None:
         return _JSON_UNSAFE.sub(_json_escape, json.dumps(value, ensure_ascii=False, **kwargs))
+    return safe_text(written)
+
+
+def safe_text(written: bytes) -> str:
+    """JSON that orjson wrote, with every unsafe character escaped, as json_dumps gives it."""
     text = written.decode()
     # The regex costs tens of nanoseconds a character; over the bytes beyond ASCII alone (DEL kept, and the
     # layout's C0 is safe), a few percent of a report, it costs next to nothing.

@@ -24,6 +24,7 @@ from .frozen import frozen
 from .outcome import Outcome
 from .pack import PackFiles, display_path, read_pack
 from .program import Program
+from .report import steps_kept
 from .schema import Schema, shipped_schema
 from .source import PackIdentity, SourceFile
 from .syntax import Module
@@ -265,7 +266,8 @@ def render_batch(program: Program, render: Callable[[Outcome], str], explain: bo
         return [render_one(program, render, explain, d) for d in documents]
     from .batches import collector_held
 
-    with collector_held():  # reading and writing the batch make as many objects as evaluating it
+    # Reading and writing the batch make as many objects as evaluating it; its records share their steps' JSON.
+    with collector_held(), steps_kept():
         return _rendered_together(program, render, explain, documents)
 
 

@@ -3,12 +3,16 @@ Markdown and HTML. By default, what the reader acts on; with `explain`, the reas
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import json
 import re
 import textwrap
+import threading
 from decimal import Decimal
+
+import orjson
 
 from . import __version__, escape
 from .diagnostics import to_json as diagnostics_json
@@ -211,6 +215,104 @@ def step_json(step: Step, seen: set | None = None) -> dict:
     return out
 
 
+class _Steps(threading.local):
+    """What writing explained records knows of the steps it met, by identity (an entry keeps its step, so that its
+    id is not reused): `names`, the definitions each step's JSON may detail, one bit each (`bits`); `forms`, by
+    step and those of them detailed before it, its JSON bytes or the number of the record that met it first;
+    `recent`, the JSON the record being written made of each. Kept while a batch is written (steps_kept), else
+    for one record; each thread has its own (serve writes records in several)."""
+
+    def __init__(self) -> None:
+        self.names: dict[int, tuple[Step, int]] = {}
+        self.bits: dict[str, int] = {}
+        self.forms: dict[tuple[int, int], object] = {}
+        self.recent: dict[tuple[int, int], tuple[dict, int]] = {}
+        self.record = 0  # the number of the record being written
+        self.held = False
+
+    def of(self, step: Step) -> int:
+        found = self.names.get(id(step))
+        if found is not None:
+            return found[1]
+        names = 0
+        for child in step.children:
+            if child.kind is not StepKind.LITERAL:
+                names |= self.of(child)
+        if step.kind is StepKind.DEFINITION and step.children:
+            names |= self.bit(step.text)
+        self.names[id(step)] = (step, names)
+        return names
+
+    def bit(self, name: str) -> int:
+        found = self.bits.get(name)
+        if found is None:
+            found = self.bits[name] = 1 << len(self.bits)
+        return found
+
+    def next_record(self) -> None:
+        self.record += 1
+        self.recent.clear()
+
+    def forget(self) -> None:
+        for kept in (self.recent, self.names, self.bits, self.forms):
+            kept.clear()
+
+
+# An explained record holds about 1 150 steps on the shipped pack, most of them the same objects from one dossier
+# to the next (trees.py shares them within a batch). A step met again in a later record of the batch is written
+# once, as JSON bytes that the records after it splice in (orjson.Fragment); one met in a single record (most of
+# the 200 distinct steps of a record) is written with its record, not kept. What a step writes depends on the
+# definitions already detailed above it (_expanded), so its bytes are kept by those, of the ones it may detail
+# itself, that were.
+_STEPS = _Steps()
+
+
+@contextlib.contextmanager
+def steps_kept():
+    """The steps' JSON kept from one explained JSON Lines record to the next while a batch is written."""
+    _STEPS.held = True
+    try:
+        yield
+    finally:
+        _STEPS.held = False
+        _STEPS.forget()
+
+
+def step_fragment(step: Step, seen: list[int]) -> dict | orjson.Fragment:
+    """step_json(step), the definitions detailed before it a mask of _STEPS.bits in seen[0], and in it after;
+    orjson raises JSONEncodeError on what it does not write as json.dumps does (an integer beyond 64 bits, a
+    lone surrogate)."""
+    found = _STEPS.names.get(id(step))
+    shown = seen[0] & (_STEPS.of(step) if found is None else found[1])
+    key = (id(step), shown)
+    found = _STEPS.forms.get(key)
+    if found == _STEPS.record:  # met before in this record
+        found = _STEPS.recent[key]
+    if found is not None and found.__class__ is tuple:  # (its JSON, the definitions it details)
+        seen[0] |= found[1]
+        return found[0]
+    now, children, note = [shown], step.children, step.note
+    if step.kind is StepKind.DEFINITION and children:  # as _expanded
+        bit = _STEPS.bit(step.text)
+        if shown & bit:
+            children, note = (), SHOWN_ABOVE
+        now[0] |= bit
+    text, location = _step_words(step.text, step.span)
+    out = {"kind": str(step.kind), "text": text, "value": value_json(step.value), "location": location}
+    if note:
+        out["note"] = note
+    out["children"] = [step_fragment(c, now) for c in children if c.kind is not StepKind.LITERAL]
+    added = now[0] ^ shown
+    if found is None:  # met in no record before this one
+        _STEPS.forms[key] = _STEPS.record
+        _STEPS.recent[key] = (out, added)
+    else:  # met in an earlier record
+        out = orjson.Fragment(orjson.dumps(out))
+        _STEPS.forms[key] = (out, added)
+    seen[0] |= added
+    return out
+
+
 # A key with nothing to say (no holder, no missing field, no error…) is left out: the record stays the
 # size of what its reader acts on. The keys present always come in this order.
 def _rule_json(rule, explain: bool) -> dict:
@@ -220,7 +322,7 @@ def _rule_json(rule, explain: bool) -> dict:
     return out
 
 
-def requirement_json(o: RequirementOutcome, explain: bool = False) -> dict:
+def requirement_json(o: RequirementOutcome, explain: bool = False, step=step_json) -> dict:
     out = _rule_json(o.rule, explain)
     if o.holder is not None:
         out["holder"] = {"index": o.holder.index, "name": o.holder.name}
@@ -234,11 +336,11 @@ def requirement_json(o: RequirementOutcome, explain: bool = False) -> dict:
     if o.error:
         out["error"] = o.error
     if explain:
-        out["reason"] = step_json(o.reason)
+        out["reason"] = step(o.reason)
     return out
 
 
-def amount_json(o: AmountOutcome, explain: bool = False) -> dict:
+def amount_json(o: AmountOutcome, explain: bool = False, step=step_json) -> dict:
     out = {**_rule_json(o.rule, explain), "status": str(o.status)}
     if isinstance(o.value, Money) and o.status is AmountStatus.COMPUTED:
         out["value"] = o.value.decimal_string()
@@ -251,7 +353,7 @@ def amount_json(o: AmountOutcome, explain: bool = False) -> dict:
     if o.unsettled:
         out["unsettled_parts"] = [{"id": p.rule.id, "status": str(p.status)} for p in o.unsettled]
     if explain:
-        out["breakdown"] = step_json(o.breakdown)
+        out["breakdown"] = step(o.breakdown)
     return out
 
 
@@ -271,7 +373,8 @@ def _notice_json(n, explain: bool = False) -> dict:
     return {**_rule_json(n.rule, explain), "message": n.message}
 
 
-def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False) -> dict:
+def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False, step=step_json) -> dict:
+    """The report as JSON; `step` writes each reasoning tree's root."""
     counts = dict.fromkeys(_STATUSES, 0)
     for r in o.requirements:
         counts[r.status] += 1  # a StrEnum member finds the key of its text
@@ -288,8 +391,8 @@ def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False) -> d
         out["facts"] = list(_facts(o))
         return out | {
             "summary": counts,
-            "requirements": [requirement_json(r, True) for r in _listed(o, True)],
-            "amounts": [amount_json(a, True) for a in o.amounts],
+            "requirements": [requirement_json(r, True, step) for r in _listed(o, True)],
+            "amounts": [amount_json(a, True, step) for a in o.amounts],
             "notices": [_notice_json(n, True) for n in o.notices],
         }
     return out | {
@@ -300,11 +403,24 @@ def outcome_json(o: Outcome, explain: bool = False, show_all: bool = False) -> d
     }
 
 
+def _tree_fragment(step: Step) -> dict | orjson.Fragment:
+    return step_fragment(step, [0])
+
+
 def render_json(o: Outcome, explain: bool = False, show_all: bool = False) -> str:
     return escape.json_dumps(outcome_json(o, explain, show_all), known_plain=True, indent=2) + "\n"
 
 
 def render_jsonl(o: Outcome, explain: bool = False, show_all: bool = False) -> str:
+    if explain:
+        _STEPS.next_record()
+        try:
+            return escape.safe_text(orjson.dumps(outcome_json(o, True, show_all, _tree_fragment))) + "\n"
+        except orjson.JSONEncodeError:  # a value orjson does not write as json.dumps does: written below
+            pass
+        finally:
+            if not _STEPS.held:
+                _STEPS.forget()
     return escape.json_dumps(outcome_json(o, explain, show_all), known_plain=True, separators=(",", ":")) + "\n"
 
 

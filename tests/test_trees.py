@@ -18,6 +18,7 @@ from immat.pipeline import load_rules, render_many
 from immat.report import render_json, render_jsonl
 
 from .conftest import ROOT
+from .test_explained_records import written_from_dicts
 from .test_columns import _lot, _partial, mutated_batch
 from .test_compiled import LANGUAGE_PACKS, _dossiers, mutated_program
 
@@ -36,6 +37,7 @@ def _agree(program, dossiers: list[dict]) -> None:
         expected = recording.evaluate(f"d{i}", data)
         assert outcome == expected, f"dossier n° {i}"
         assert render_json(outcome, explain=True) == render_json(expected, explain=True), f"dossier n° {i}"
+        assert render_jsonl(outcome, explain=True) == written_from_dicts(expected), f"dossier n° {i}"
 
 
 @pytest.mark.parametrize("rules", [None, *map(str, LANGUAGE_PACKS)], ids=lambda r: "rules" if r is None else r[-24:])
