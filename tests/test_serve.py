@@ -356,3 +356,20 @@ def test_a_name_in_utf8_names_the_dossier(client):
     answer = client.post("/v1/validate", content=(ROOT / EXAMPLE).read_bytes(),
                          headers={**JSON, "x-dossier-name": "dossier-é.json".encode()})
     assert answer.json()["dossier"] == "dossier-é.json"
+
+
+def test_immat_serve_on_an_address_in_use_says_so_in_french(cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", port)
+    assert result.exit_code == 1  # « le service n'a pas pu démarrer », as its help says
+    assert f"impossible d'écouter sur 127.0.0.1:{port} : l'adresse est déjà utilisée" in result.output
+    assert "prêt" not in result.output and "ERROR" not in result.output
+
+
+def test_immat_serve_on_an_unknown_host_says_so_in_french(cli):
+    result = cli("serve", "--host", "hôte-inconnu.invalid", "--port", 0)
+    assert result.exit_code == 1
+    assert "adresse inconnue" in result.output

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import copy
+import errno
 import os
+import socket
 import sys
 from pathlib import Path
 
 import click
 
 from ..dossier import MAX_BYTES
-from . import BAD_INPUT, _load, configured, exit_codes, rules_option
+from . import BAD_INPUT, FOUND, _load, configured, exit_codes, rules_option
 
 
 @click.command(epilog="""
@@ -62,10 +64,41 @@ def serve(host, port, workers, fixtures, max_bytes, max_batch_bytes, timeout, ba
         fixtures = configured().fixtures
     limits = Limits(max_bytes, max_batch_bytes, timeout, batch_timeout)
     os.environ[ENVIRONMENT] = settings_json(rules, fixtures, limits)
+    refused = _unbound(host, port)
+    if refused:
+        click.echo(f"immat serve : impossible d'écouter sur {host}:{port} : {refused}", err=True)
+        sys.exit(FOUND)
     click.echo(f"immat : http://{host}:{port}/ ({workers} processus) ; Ctrl-C pour arrêter", err=True)
-    uvicorn.run("immat.serve:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=_log_config(uvicorn), server_header=False,
-                http="immat.cli.connections:Protocol")
+    try:
+        uvicorn.run("immat.serve:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                    access_log=False, log_config=_log_config(uvicorn), server_header=False,
+                    http="immat.cli.connections:Protocol")
+    except SystemExit as exc:
+        if exc.code == 3:  # uvicorn's own « startup failed », which is not this command's 3 (the rules' errors)
+            sys.exit(FOUND)
+        raise
+
+
+_REFUSALS = {
+    errno.EADDRINUSE: "l'adresse est déjà utilisée (un autre service écoute sur ce port ? choisissez-en un autre "
+                      "avec --port)",
+    errno.EACCES: "permission refusée (un port sous 1024 demande des droits d'administrateur)",
+    errno.EADDRNOTAVAIL: "cette adresse n'est pas l'une de cette machine",
+}
+
+
+def _unbound(host: str, port: int) -> str | None:
+    """Why the service could not listen on host:port, in French (None if it can): asked before uvicorn starts,
+    whose own refusal is an English line after each process has said it was ready."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return "adresse inconnue (ni une adresse IP, ni un nom que cette machine sait résoudre)"
+    try:
+        with socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET):
+            return None
+    except OSError as exc:
+        return _REFUSALS.get(exc.errno) or f"refusée par le système ({os.strerror(exc.errno or 0)})"
 
 
 def _log_config(uvicorn) -> dict:
