@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from immat import trees
 from immat.explain import explaining
 from immat.pipeline import load_rules, render_many
-from immat.report import render_json, render_jsonl
+from immat.report import render_json, render_jsonl, steps_kept
 
 from .conftest import ROOT
 from .test_explained_records import written_from_dicts
@@ -33,11 +33,13 @@ def _agree(program, dossiers: list[dict]) -> None:
     recording = explaining(program)
     got = trees.explain_many(program, [(f"d{i}", d) for i, d in enumerate(dossiers)])
     assert len(got) == len(dossiers)
-    for i, (data, outcome) in enumerate(zip(dossiers, got)):
-        expected = recording.evaluate(f"d{i}", data)
-        assert outcome == expected, f"dossier n° {i}"
-        assert render_json(outcome, explain=True) == render_json(expected, explain=True), f"dossier n° {i}"
-        assert render_jsonl(outcome, explain=True) == written_from_dicts(expected), f"dossier n° {i}"
+    expected = [recording.evaluate(f"d{i}", data) for i, data in enumerate(dossiers)]
+    for i, (outcome, wanted) in enumerate(zip(got, expected)):
+        assert outcome == wanted, f"dossier n° {i}"
+        assert render_json(outcome, explain=True) == render_json(wanted, explain=True), f"dossier n° {i}"
+    with steps_kept():  # as a batch's records are written: each from the JSON of steps met in the ones before
+        written = [render_jsonl(outcome, explain=True) for outcome in got]
+    assert written == [written_from_dicts(wanted) for wanted in expected]
 
 
 @pytest.mark.parametrize("rules", [None, *map(str, LANGUAGE_PACKS)], ids=lambda r: "rules" if r is None else r[-24:])
