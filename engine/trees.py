@@ -141,6 +141,11 @@ def _plus_one(ids: np.ndarray) -> np.ndarray:
     return np.where(ids >= 0, ids + 1, -1)
 
 
+def _within(need: np.ndarray | None, rows: np.ndarray) -> np.ndarray:
+    """The rows of `need` (every row when None) that are among `rows`."""
+    return rows if need is None else need & rows
+
+
 def _taken(ids: np.ndarray, scope: Scope) -> np.ndarray:
     """A root array's numbers on the rows of `scope`."""
     return ids if scope.parent is None else ids[scope.parent]
@@ -191,19 +196,27 @@ class Trees(ExpressionVisitor):
         self.batch = batch
         self.steps: list[Step] = []
         self.tuples: list[tuple] = []
-        self.memo: dict[tuple, tuple[Scope, np.ndarray]] = {}
+        self.memo: dict[tuple, tuple[Scope, np.ndarray, np.ndarray | None]] = {}  # and the rows it was made on
         self._definitions: dict[str, np.ndarray] = {}
         self._amounts: dict[str, np.ndarray] = {}
         self._keys: dict[int, tuple[Column, list]] = {}
         self._known: dict[int, tuple] = {}  # what numbered knows of the numbers `made` gave
         self._row_texts: dict[tuple, str] = {}  # how a lookup's step names the row it read, by row and key
         self._pieces: dict[str, tuple[list, np.ndarray]] = {}
+        self._needs: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # a `need`, and its key: 0 in it, -1 outside
 
     # -------------------------------------------------------------- numbering
 
-    def made(self, keys: list[np.ndarray], n: int, build, into: list, column: Column | None = None) -> np.ndarray:
+    def made(self, keys: list[np.ndarray], n: int, build, into: list, column: Column | None = None,
+             need: np.ndarray | None = None) -> np.ndarray:
         """Numbers into `into` (steps or tuples), each distinct combination of keys made once: `build(rows,
-        values)` makes them from the first row of each (a NumPy array), and its value in `column` (a list)."""
+        values)` makes them from the first row of each (a NumPy array), and its value in `column` (a list).
+        Rows outside `need` (when given) are numbered -1: no tree of theirs holds the step."""
+        if need is not None:
+            found = self._needs.get(id(need))
+            if found is None:  # one key for each `need`, which a subtree's nodes share
+                found = self._needs[id(need)] = (need, np.where(need, 0, -1))
+            keys = [*keys, found[1]]
         numbers, first = numbered(keys, n, self._known)
         base = len(into)
         made = build(first, None if column is None else _values(column, first))
@@ -216,7 +229,7 @@ class Trees(ExpressionVisitor):
         return ids
 
     def step(self, kind: StepKind, text: str, span, column: Column, children: list[np.ndarray],
-             note=None) -> np.ndarray:
+             note=None, need: np.ndarray | None = None) -> np.ndarray:
         """A step of `column`'s value on each row, its children the steps `children` number."""
         steps = self.steps
 
@@ -227,7 +240,7 @@ class Trees(ExpressionVisitor):
             return [_TN(Step, (kind, text, v, span, b, note)) for v, b in zip(values, below)]
 
         keys = self.opened(column) if children else self.keys_of(column)
-        return self.made([*keys, *children], len(column.state), build, steps, column)
+        return self.made([*keys, *children], len(column.state), build, steps, column, need)
 
     def opened(self, column: Column) -> list[np.ndarray]:
         """The keys of a step whose value follows from its children's steps (all but the leaves'): only
@@ -242,12 +255,14 @@ class Trees(ExpressionVisitor):
             found = self._keys[id(column)] = (column, value_keys(column))  # the column kept: its id is not reused
         return found[1]
 
-    def of(self, e: ir.Expr, scope: Scope) -> np.ndarray:
-        """The steps of `e` on each row of `scope`."""
+    def of(self, e: ir.Expr, scope: Scope, need: np.ndarray | None = None) -> np.ndarray:
+        """The steps of `e` on each row of `scope` (on the rows of `need` alone, when given: -1 on the others).
+        An expression has one place in the program, so it is asked for with one `need`; asked again with
+        another, it is made again."""
         key = (id(e), id(scope))
         found = self.memo.get(key)
-        if found is None:
-            found = self.memo[key] = (scope, self.visit(e, scope))
+        if found is None or (found[2] is not None and found[2] is not need):
+            found = self.memo[key] = (scope, self.visit(e, scope, need), need)
         return found[1]
 
     def fallback(self, e, *args):
@@ -255,19 +270,19 @@ class Trees(ExpressionVisitor):
 
     # -------------------------------------------------------------- expressions
 
-    def _generic(self, e, scope):
+    def _generic(self, e, scope, need):
         return self.step(GENERIC[type(e)], e.span.text, e.span, self.batch.eval(e, scope),
-                         [self.of(c, scope) for c in ir.children(e)])
+                         [self.of(c, scope, need) for c in ir.children(e)], need=need)
 
     _t_Literal = _t_OutOfScope = _t_FieldRef = _t_VarRef = _t_KeyRef = _t_Rank = _t_First = _generic
     _t_Arith = _t_Negate = _t_Between = _t_UnitsBetween = _t_Prefix = _t_Or = _t_And = _t_Not = _generic
     _t_Compare = _t_Contains = _generic
 
-    def _t_Default(self, e, scope):
+    def _t_Default(self, e, scope, need):
         """Explained by its operand, and by its fallback too where the operand is unknown."""
         operand = self.batch.eval(e.operand, scope)
-        shown, fallback = self.of(e.operand, scope), self.of(e.fallback, scope)
         both = operand.state == UNKNOWN
+        shown, fallback = self.of(e.operand, scope, need), self.of(e.fallback, scope, _within(need, both))
         column, steps = self.batch.eval(e, scope), self.steps
 
         def build(rows, values) -> list:
@@ -276,18 +291,19 @@ class Trees(ExpressionVisitor):
                     for v, s, f, two in zip(values, shown[rows].tolist(), fallback[rows].tolist(), both[rows].tolist())]
 
         return self.made([*self.opened(column), shown, np.where(both, fallback, 0), both.astype(np.int64)],
-                         scope.n, build, steps, column)
+                         scope.n, build, steps, column, need)
 
-    def _t_IsSet(self, e, scope):
-        return self.step(StepKind.FIELD, f"{e.operand.span.text} est renseigné", e.span, self.batch.eval(e, scope), [])
+    def _t_IsSet(self, e, scope, need):
+        return self.step(StepKind.FIELD, f"{e.operand.span.text} est renseigné", e.span, self.batch.eval(e, scope), [],
+                         need=need)
 
-    def _t_DefRef(self, e, scope):
-        return self._below(StepKind.DEFINITION, e.name, e, scope, _taken(self.definition(e.name), scope))
+    def _t_DefRef(self, e, scope, need):
+        return self._below(StepKind.DEFINITION, e.name, e, scope, _taken(self.definition(e.name), scope), need)
 
-    def _t_AmountRef(self, e, scope):
-        return self._below(StepKind.AMOUNT, e.span.text, e, scope, _taken(self.amount(e.name), scope))
+    def _t_AmountRef(self, e, scope, need):
+        return self._below(StepKind.AMOUNT, e.span.text, e, scope, _taken(self.amount(e.name), scope), need)
 
-    def _below(self, kind: StepKind, text: str, e, scope: Scope, children: np.ndarray) -> np.ndarray:
+    def _below(self, kind: StepKind, text: str, e, scope: Scope, children: np.ndarray, need) -> np.ndarray:
         """A step whose children are a tuple of `tuples` (a definition's, an amount's)."""
         column, tuples = self.batch.eval(e, scope), self.tuples
 
@@ -295,21 +311,21 @@ class Trees(ExpressionVisitor):
             return [_TN(Step, (kind, text, v, e.span, tuples[t], None))
                     for v, t in zip(values, children[rows].tolist())]
 
-        return self.made([*self.opened(column), children], scope.n, build, self.steps, column)
+        return self.made([*self.opened(column), children], scope.n, build, self.steps, column, need)
 
-    def _t_TableRef(self, e, scope):
+    def _t_TableRef(self, e, scope, need):
         """The lookup's key and date, then the row or version it read (its cell's steps below it)."""
         batch = self.batch
         column = batch.eval(e, scope)
         _, code, clean = batch.kept[("lookup", id(e), id(scope))]
-        head = ([self.of(e.key, scope)] if e.key is not None else []) + [self.of(e.date, scope)]
+        head = ([self.of(e.key, scope, need)] if e.key is not None else []) + [self.of(e.date, scope, need)]
         found = clean & (code >= 0)  # a row or version was found (else the step holds the problem)
         cells = np.zeros(scope.n, dtype=np.int64)  # the step of a computed cell, plus one
         grid = batch.grid(e.table, e.type.kind)
         for number, value in grid.cells:
             entry = batch.kept.get(("cell", id(e), number, id(scope)))
             if entry is not None:
-                cells[entry[1]] = _plus_one(self.of(value, entry[2]))
+                cells[entry[1]] = _plus_one(self.of(value, entry[2], None if need is None else need[entry[1]]))
         cells[~found] = 0
         cells[found & (cells == 0) & np.isin(code, [k for k, _ in grid.cells])] = -1
         key = batch.eval(e.key, scope) if e.key is not None else None
@@ -334,26 +350,27 @@ class Trees(ExpressionVisitor):
             return made
 
         return self.made([*self.opened(column), *head, found.astype(np.int64), np.where(found, code, 0), cells],
-                         scope.n, build, steps, column)
+                         scope.n, build, steps, column, need)
 
-    def _t_Quantifier(self, e, scope):
-        return self._each(e, scope, StepKind.QUANTIFIER)
+    def _t_Quantifier(self, e, scope, need):
+        return self._each(e, scope, StepKind.QUANTIFIER, need)
 
-    def _t_Count(self, e, scope):
+    def _t_Count(self, e, scope, need):
         if e.condition is None:
             return self.step(StepKind.COUNT, e.span.text, e.span, self.batch.eval(e, scope),
-                             [self.of(e.collection, scope)])
-        return self._each(e, scope, StepKind.COUNT)
+                             [self.of(e.collection, scope, need)], need=need)
+        return self._each(e, scope, StepKind.COUNT, need)
 
-    def _each(self, e, scope: Scope, kind: StepKind) -> np.ndarray:
+    def _each(self, e, scope: Scope, kind: StepKind, need) -> np.ndarray:
         """One child per element, each its condition's step; the collection's step where it is no list."""
         batch = self.batch
         column, collection = batch.eval(e, scope), batch.eval(e.collection, scope)
-        whole = self.of(e.collection, scope)
+        whole = self.of(e.collection, scope, need)
         listed = collection.state == CLEAN
         entry = batch.kept.get(("each", id(e), id(scope)))
         runs = _Runs(entry[1], scope.n) if entry is not None else _Runs(np.zeros(0, dtype=np.intp), scope.n)
-        elements = self.of(e.condition, entry[2]) if entry is not None else np.zeros(0, dtype=np.int64)
+        elements = self.of(e.condition, entry[2], None if need is None else need[entry[1]]) if entry is not None \
+            else np.zeros(0, dtype=np.int64)
         steps = self.steps
 
         def build(rows, values) -> list:
@@ -363,13 +380,14 @@ class Trees(ExpressionVisitor):
                     for row, v, plain, w in zip(rows.tolist(), values, listed[rows].tolist(), whole[rows].tolist())]
 
         return self.made([*self.opened(column), listed.astype(np.int64), np.where(listed, 0, whole),
-                          *runs.keys(elements)], scope.n, build, steps, column)
+                          *runs.keys(elements)], scope.n, build, steps, column, need)
 
     # -------------------------------------------------------------- « sauf si », definitions, amounts
 
-    def _exceptions(self, node: ir.Exceptions, conditions: list[Column], scope: Scope) -> list[np.ndarray]:
-        return [self.step(StepKind.EXCEPTION, "sauf si", case.span, c, [self.of(case.condition, scope)])
-                for case, c in zip(node.cases, conditions)]
+    def _exceptions(self, node: ir.Exceptions, conditions: list[Column], scope: Scope,
+                    need: np.ndarray | None = None) -> list[np.ndarray]:
+        return [self.step(StepKind.EXCEPTION, "sauf si", case.span, c, [self.of(case.condition, scope, need)],
+                          need=need) for case, c in zip(node.cases, conditions)]
 
     def _tupled(self, parts: list[np.ndarray], n: int) -> np.ndarray:
         """Tuples of the steps `parts` number, in order (a part 0 where a row has no step there: `parts` are
@@ -381,19 +399,19 @@ class Trees(ExpressionVisitor):
 
         return self.made(parts, n, build, self.tuples)
 
-    def valued(self, node: ir.Exceptions, scope: Scope) -> np.ndarray:
+    def valued(self, node: ir.Exceptions, scope: Scope, need: np.ndarray | None = None) -> np.ndarray:
         """The children of a definition's or amount's step: the exceptions' steps, then those of the branches
-        runtime.resolve computed (explain._Explainer.valued)."""
+        runtime.resolve computed (explain._Explainer.valued); on the rows of `need` alone, when given."""
         batch, steps, tuples = self.batch, self.steps, self.tuples
         branches = [node.base, *(case.consequence for case in node.cases)]
         if not all(isinstance(b, ir.Expr) for b in branches):
             raise Unsupported("« sauf si » imbriqué")
-        ids = [self.of(b, scope) for b in branches]
         if not node.cases:
-            return self._tupled([_plus_one(ids[0])], scope.n)
+            return self._tupled([_plus_one(self.of(node.base, scope, need))], scope.n)
         conditions, chosen, settled = batch.conditions(node, scope)
-        exceptions = self._exceptions(node, conditions, scope)
+        exceptions = self._exceptions(node, conditions, scope, need)
         path = np.where(settled, chosen, -2)  # the branch computed (-1 the base); -2: resolve tells, row by row
+        ids = [self.of(b, scope, _within(need, (path == j - 1) | (path == -2))) for j, b in enumerate(branches)]
         computed = np.zeros(scope.n, dtype=np.int64)
         for j, branch_ids in enumerate(ids):
             rows = path == j - 1
@@ -401,7 +419,7 @@ class Trees(ExpressionVisitor):
         numbers = self._tupled([*map(_plus_one, exceptions), computed], scope.n)
         columns = [batch.eval(b, scope) for b in branches]
         numbers = numbers.copy()  # changed below: no longer the numbers `made` gave (Trees._known)
-        for row in np.flatnonzero(path == -2).tolist():
+        for row in np.flatnonzero(path == -2 if need is None else (path == -2) & need).tolist():
             order: list[int] = []
 
             def value_of(branch, row=row, order=order):
@@ -431,13 +449,13 @@ class Trees(ExpressionVisitor):
         """The children of an amount's breakdown: whether it applies, then its value's."""
         if name not in self._amounts:
             a, root, batch = self.batch.program.amounts[name], self.batch.root, self.batch
-            value = self.valued(a.value, root)
             if a.applies is None:
-                self._amounts[name] = value
+                self._amounts[name] = self.valued(a.value, root)
             else:
                 applies, tuples, steps = batch.eval(a.applies, root), self.tuples, self.steps
                 step = self.applies(a.applies, root)
                 due = (applies.state == CLEAN) & applies.values
+                value = self.valued(a.value, root, due)  # an amount not due shows only whether it applies
 
                 def build(rows, _) -> list:
                     return [(steps[s], *tuples[v]) if d else (steps[s],)
@@ -481,9 +499,10 @@ class Trees(ExpressionVisitor):
             plain = applies.state == CLEAN
             path = np.where(plain & ~applies.values, -3, np.where(plain, path, -2))
         exempt = path == -3
-        exceptions = [np.where(exempt, 0, x) for x in self._exceptions(node, conditions, scope)]
+        exceptions = [np.where(exempt, 0, x) for x in self._exceptions(node, conditions, scope, ~exempt)]
         branches = [node.base, *(c.consequence for c in node.cases)]
-        demands = [self.demand(d, scope) if d is not None else None for d in branches]
+        demands = [self.demand(d, scope, (path == j - 1) | (path == -2)) if d is not None else None
+                   for j, d in enumerate(branches)]
         computed = np.zeros(n, dtype=np.int64)  # the step of the demand weighed, plus one (0: none)
         for j, ids in enumerate(demands):
             rows = path == j - 1
@@ -537,38 +556,36 @@ class Trees(ExpressionVisitor):
         steps.append(_root(req, tuple([steps[k] for k in shown]), False if demand is None else satisfied))
         return len(steps) - 1
 
-    def demand(self, demand: ir.Demand, scope: Scope) -> np.ndarray:
-        key = (id(demand), id(scope))
-        if key not in self.memo:
-            batch = self.batch
-            if isinstance(demand, ir.ConditionDemand):
-                made = self.step(StepKind.DEMAND, "exige que", demand.span, batch.eval(demand.condition, scope),
-                                 [self.of(demand.condition, scope)])
-            else:
-                alternatives = [self._alternative(spec, scope) for spec in demand.alternatives]
-                made = self.step(StepKind.DEMAND, "exige", demand.span, batch.demand(demand, scope), alternatives)
-            self.memo[key] = (scope, made)
-        return self.memo[key][1]
+    def demand(self, demand: ir.Demand, scope: Scope, need: np.ndarray) -> np.ndarray:
+        """A demand's step on the rows of `need` (the rows whose requirement weighs it), -1 on the others."""
+        batch = self.batch
+        if isinstance(demand, ir.ConditionDemand):
+            return self.step(StepKind.DEMAND, "exige que", demand.span, batch.eval(demand.condition, scope),
+                             [self.of(demand.condition, scope, need)], need=need)
+        alternatives = [self._alternative(spec, scope, need) for spec in demand.alternatives]
+        return self.step(StepKind.DEMAND, "exige", demand.span, batch.demand(demand, scope), alternatives, need=need)
 
-    def _alternative(self, spec: ir.PieceSpec, scope: Scope) -> np.ndarray:
+    def _alternative(self, spec: ir.PieceSpec, scope: Scope, need: np.ndarray) -> np.ndarray:
         """One child per piece of the type in the row's dossier, each explained by its filters."""
         batch, steps = self.batch, self.steps
         met = batch.alternative(spec, scope)
         _, rows, which, below, filters, piece_value = batch.kept[("pairs", id(spec), id(scope))]
         shown, label = self._labels(spec.piece_type)
+        paired = need[rows]  # the (row, piece) pairs of the rows that need the step
         if below is None:  # no filter: each piece of the type is one
             piece_value = Column("booléen", np.ones(len(rows), dtype=bool), np.zeros(len(rows), dtype=np.int8))
             checks = []
         else:
             items = batch.piece_items(spec.piece_type).values
-            checks = [self._filter(f, column, below, which, items) for f, column in zip(spec.filters, filters)]
+            checks = [self._filter(f, column, below, which, items, paired) for f, column in zip(spec.filters, filters)]
 
         def piece(ks, values) -> list:
             below = zip(*[[steps[k] for k in c[ks].tolist()] for c in checks]) if checks else [()] * len(ks)
             return [_TN(Step, (StepKind.PIECE, shown[w][0], v, None, b, shown[w][1]))
                     for w, v, b in zip(which[ks].tolist(), values, below)]
 
-        pieces = self.made([*self.opened(piece_value), *checks, label[which]], len(rows), piece, steps, piece_value)
+        pieces = self.made([*self.opened(piece_value), *checks, label[which]], len(rows), piece, steps, piece_value,
+                           paired)
         runs = _Runs(rows, scope.n)
         some = runs.counts > 0
 
@@ -578,7 +595,7 @@ class Trees(ExpressionVisitor):
                                None if plenty else "aucune pièce de ce type fournie"))
                     for row, v, plenty in zip(ks.tolist(), values, some[ks].tolist())]
 
-        return self.made([*self.opened(met), *runs.keys(pieces)], scope.n, build, steps, met)
+        return self.made([*self.opened(met), *runs.keys(pieces)], scope.n, build, steps, met, need)
 
     def _labels(self, piece_type: str) -> tuple[list, np.ndarray]:
         """How each piece of a type is named in its step (piece_label, its pointer), and a number for each."""
@@ -590,15 +607,16 @@ class Trees(ExpressionVisitor):
                                                          dtype=np.int64)
         return self._pieces[piece_type]
 
-    def _filter(self, f, column: Column, below: Scope, which: np.ndarray, items: np.ndarray) -> np.ndarray:
+    def _filter(self, f, column: Column, below: Scope, which: np.ndarray, items: np.ndarray,
+                need: np.ndarray) -> np.ndarray:
         if isinstance(f, ir.Dated):
             reference, max_age = self.batch.eval(f.reference, below), self.batch.eval(f.max_age, below)
             notes: dict = {}
             key = np.full(below.n, -1, dtype=np.int64)
             written = []
-            unknown = ((reference.state == OPEN) | (max_age.state == OPEN)).tolist()
-            for k, (item, open_) in enumerate(zip(items[which].tolist(), unknown)):
-                if open_:
+            skipped = ((reference.state == OPEN) | (max_age.state == OPEN) | ~need).tolist()
+            for k, (item, skip) in enumerate(zip(items[which].tolist(), skipped)):
+                if skip:
                     written.append(None)
                     continue
                 day = reference.value(k)
@@ -607,15 +625,15 @@ class Trees(ExpressionVisitor):
                 written.append(note)
                 key[k] = notes.setdefault(note, len(notes))
             steps = self.steps
-            ages, references = self.of(f.max_age, below), self.of(f.reference, below)
+            ages, references = self.of(f.max_age, below, need), self.of(f.reference, below, need)
 
             def build(ks, values) -> list:
                 return [_TN(Step, (StepKind.FILTER, f.span.text, v, f.span, (steps[a], steps[r]), written[k]))
                         for k, v, a, r in zip(ks.tolist(), values, ages[ks].tolist(), references[ks].tolist())]
 
-            return self.made([*self.keys_of(column), ages, references, key], below.n, build, steps, column)
-        children = [self.of(f.condition, below)] if isinstance(f, ir.WithCondition) else []
-        return self.step(StepKind.FILTER, f.span.text, f.span, column, children)
+            return self.made([*self.keys_of(column), ages, references, key], below.n, build, steps, column, need)
+        children = [self.of(f.condition, below, need)] if isinstance(f, ir.WithCondition) else []
+        return self.step(StepKind.FILTER, f.span.text, f.span, column, children, need=need)
 
 
 def _root(req: ir.Requirement, children: tuple, value) -> Step:
