@@ -207,11 +207,16 @@ def _step_words(text: str, span) -> tuple[str, str | None]:
 def step_json(step: Step, seen: set | None = None) -> dict:
     seen = set() if seen is None else seen
     children, note = _expanded(step, seen)
+    return _step_dict(step, note, [step_json(c, seen) for c in children if c.kind is not StepKind.LITERAL])
+
+
+def _step_dict(step: Step, note: str | None, children: list) -> dict:
+    """A step's JSON, its children's already written, its keys in the order every report keeps."""
     text, location = _step_words(step.text, step.span)
     out = {"kind": str(step.kind), "text": text, "value": value_json(step.value), "location": location}
     if note:
         out["note"] = note
-    out["children"] = [step_json(c, seen) for c in children if c.kind is not StepKind.LITERAL]
+    out["children"] = children
     return out
 
 
@@ -297,11 +302,7 @@ def step_fragment(step: Step, seen: list[int]) -> dict | orjson.Fragment:
         if shown & bit:
             children, note = (), SHOWN_ABOVE
         now[0] |= bit
-    text, location = _step_words(step.text, step.span)
-    out = {"kind": str(step.kind), "text": text, "value": value_json(step.value), "location": location}
-    if note:
-        out["note"] = note
-    out["children"] = [step_fragment(c, now) for c in children if c.kind is not StepKind.LITERAL]
+    out = _step_dict(step, note, [step_fragment(c, now) for c in children if c.kind is not StepKind.LITERAL])
     added = now[0] ^ shown
     if found is None:  # met in no record before this one
         _STEPS.forms[key] = _STEPS.record
