@@ -228,6 +228,14 @@ class Trees(ExpressionVisitor):
         self._known[id(ids)] = (base, base + max(len(first) - 1, 0), bad, first, ids)  # ids kept: not reused
         return ids
 
+    def shifted(self, ids: np.ndarray) -> np.ndarray:
+        """_plus_one(ids), and what `numbered` knows of `ids` known of the result too."""
+        moved = _plus_one(ids)
+        found = self._known.get(id(ids))
+        if found is not None:
+            self._known[id(moved)] = (found[0] + 1, found[1] + 1, found[2], found[3], moved)
+        return moved
+
     def step(self, kind: StepKind, text: str, span, column: Column, children: list[np.ndarray],
              note=None, need: np.ndarray | None = None) -> np.ndarray:
         """A step of `column`'s value on each row, its children the steps `children` number."""
@@ -274,9 +282,21 @@ class Trees(ExpressionVisitor):
         return self.step(GENERIC[type(e)], e.span.text, e.span, self.batch.eval(e, scope),
                          [self.of(c, scope, need) for c in ir.children(e)], need=need)
 
-    _t_Literal = _t_OutOfScope = _t_FieldRef = _t_VarRef = _t_KeyRef = _t_Rank = _t_First = _generic
+    _t_FieldRef = _t_VarRef = _t_KeyRef = _t_Rank = _t_First = _generic
     _t_Arith = _t_Negate = _t_Between = _t_UnitsBetween = _t_Prefix = _t_Or = _t_And = _t_Not = _generic
     _t_Compare = _t_Contains = _generic
+
+    def _t_Literal(self, e, scope, need):
+        """One step on every row: a literal's value (an « hors champ »'s problem) is the dossier's no matter which,
+        so no key tells the rows apart."""
+        kind, text, span = GENERIC[type(e)], e.span.text, e.span
+
+        def build(rows, values) -> list:
+            return [_TN(Step, (kind, text, v, span, (), None)) for v in values]
+
+        return self.made([], scope.n, build, self.steps, self.batch.eval(e, scope), need)
+
+    _t_OutOfScope = _t_Literal
 
     def _t_Default(self, e, scope, need):
         """Explained by its operand, and by its fallback too where the operand is unknown."""
@@ -325,7 +345,7 @@ class Trees(ExpressionVisitor):
         for number, value in grid.cells:
             entry = batch.kept.get(("cell", id(e), number, id(scope)))
             if entry is not None:
-                cells[entry[1]] = _plus_one(self.of(value, entry[2], None if need is None else need[entry[1]]))
+                cells[entry[1]] = self.shifted(self.of(value, entry[2], None if need is None else need[entry[1]]))
         cells[~found] = 0
         cells[found & (cells == 0) & np.isin(code, [k for k, _ in grid.cells])] = -1
         key = batch.eval(e.key, scope) if e.key is not None else None
@@ -407,7 +427,7 @@ class Trees(ExpressionVisitor):
         if not all(isinstance(b, ir.Expr) for b in branches):
             raise Unsupported("« sauf si » imbriqué")
         if not node.cases:
-            return self._tupled([_plus_one(self.of(node.base, scope, need))], scope.n)
+            return self._tupled([self.shifted(self.of(node.base, scope, need))], scope.n)
         conditions, chosen, settled = batch.conditions(node, scope)
         exceptions = self._exceptions(node, conditions, scope, need)
         path = np.where(settled, chosen, -2)  # the branch computed (-1 the base); -2: resolve tells, row by row
@@ -416,7 +436,7 @@ class Trees(ExpressionVisitor):
         for j, branch_ids in enumerate(ids):
             rows = path == j - 1
             computed[rows] = _plus_one(branch_ids[rows])
-        numbers = self._tupled([*map(_plus_one, exceptions), computed], scope.n)
+        numbers = self._tupled([*map(self.shifted, exceptions), computed], scope.n)
         columns = [batch.eval(b, scope) for b in branches]
         numbers = numbers.copy()  # changed below: no longer the numbers `made` gave (Trees._known)
         for row in np.flatnonzero(path == -2 if need is None else (path == -2) & need).tolist():
