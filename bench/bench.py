@@ -7,9 +7,10 @@ times slower than plain Python the readable, explained rules are). The baseline 
 shipped pack written by hand, reading the same barème figures as plain dictionaries. Evaluation is timed two ways:
 the compiled program one dossier at a time (what `immat validate` does for one dossier, and the API for each), and
 the columns (immat.batches), which a JSON Lines batch uses, a batch of dossiers at a time; with every reasoning tree,
-the same two ways (immat.explain, immat.trees). The last rows run the command itself, `immat validate --format jsonl
---jobs J lot.jsonl` with the same dossiers, as a new process each time (starting it, reading the file and writing the
-reports included).
+the same two ways (immat.explain, immat.trees), and what making those trees' objects alone costs, each distinct
+step of the batches' trees made once more from its fields (the least a tree of these objects can cost). The last
+rows run the command itself, `immat validate --format jsonl --jobs J lot.jsonl` with the same dossiers, as a new
+process each time (starting it, reading the file and writing the reports included).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from immat.batches import collector_held, evaluator
 from immat.compile import compiled
 from immat.evaluate import evaluate
+from immat.outcome import Step
 from immat.explain import explaining
 from immat.pipeline import BATCH, load_rules, render_many, validate
 from immat.report import render_json, render_jsonl
@@ -188,6 +190,40 @@ def baseline(figures: Figures, d: dict) -> dict:
 # ------------------------------------------------------------------ timing
 
 
+def distinct_steps(outcomes) -> list[Step]:
+    """Every step of the outcomes' trees once, children before their parent."""
+    seen: set[int] = set()
+    order: list[Step] = []
+
+    def walk(step: Step) -> None:
+        if id(step) not in seen:
+            seen.add(id(step))
+            for child in step.children:
+                walk(child)
+            order.append(step)
+
+    for outcome in outcomes:
+        for step in [r.reason for r in outcome.requirements] + [a.breakdown for a in outcome.amounts]:
+            if step is not None:
+                walk(step)
+    return order
+
+
+def floor(program, chunks) -> float:
+    """The seconds it takes to make each distinct step of the chunks' trees again from its fields, as trees.py makes
+    it (tuple.__new__ of the named tuple), and nothing else: the trees are made first, untimed, a chunk at a time
+    (kept for every round, they would weigh on the other rows: each full collection of the cycle collector, here
+    and in forked workers, would walk them)."""
+    spent, make = 0.0, tuple.__new__
+    for chunk in chunks:
+        steps = distinct_steps(explain_many(program, chunk))
+        start = time.perf_counter()
+        for step in steps:
+            make(Step, step)
+        spent += time.perf_counter() - start
+    return spent
+
+
 def each(work, items) -> None:
     """`work` on every item, each result dropped as a batch drops it once written: kept, a hundred thousand
     trees would time the garbage collector walking them, not the evaluation."""
@@ -207,13 +243,14 @@ def held(work):
 def timed(rows, repeats: int) -> list[tuple[str, float, float]]:
     """Each row's median time and median ratio to the first row (the baseline). The rows run in turn, one round
     after another, and each ratio is taken within its round: on a shared machine whose speed drifts over
-    minutes, a slow moment then weighs on every row of its round alike, not on the rows it happened to fall on."""
+    minutes, a slow moment then weighs on every row of its round alike, not on the rows it happened to fall on.
+    A row whose work returns a float has timed itself: that is its time."""
     times: dict[str, list[float]] = {label: [] for label, _ in rows}
     for _ in range(repeats):
         for label, work in rows:
             start = time.perf_counter()
-            work()
-            times[label].append(time.perf_counter() - start)
+            spent = work()
+            times[label].append(spent if isinstance(spent, float) else time.perf_counter() - start)
     base = times[rows[0][0]]
     return [(label, statistics.median(seconds), statistics.median(s / b for s, b in zip(seconds, base)))
             for label, seconds in times.items()]
@@ -250,6 +287,7 @@ def main() -> None:
          lambda: each(lambda d: recording.evaluate("b", d), dossiers)),
         (f"immat: the same with every reasoning tree (columns, {BATCH} together)",
          lambda: each(held(functools.partial(explain_many, program)), chunks)),
+        ("immat: only making those trees' distinct steps again (a floor)", lambda: floor(program, chunks)),
         ("immat: the same with every reasoning tree (reference walker)",
          lambda: each(lambda d: evaluate(program, "b", d), dossiers)),
         ("immat: text → schema → evaluate → JSON report (indented)",
