@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import socket
 import subprocess
@@ -319,6 +320,9 @@ def test_immat_serve_answers_and_stops_cleanly_on_sigterm(workers):
         health = json.loads(_get(port, "/health", time.monotonic() + 60))
         assert health["pack"] == "rules"
         _each_record_comes_before_the_next_line_is_sent(port)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+            connection.sendall(b"PAS DU HTTP\x00\r\n\r\n")  # below the application: uvicorn answers 400
+            assert connection.recv(65536).startswith(b"HTTP/1.1 400 ")
     finally:
         server.send_signal(signal.SIGTERM)
         _, err = server.communicate(timeout=30)
@@ -329,6 +333,10 @@ def test_immat_serve_answers_and_stops_cleanly_on_sigterm(workers):
     assert err.count(" prêt : règles rules (empreinte ") == workers, err
     assert err.count(" arrêté, ses requêtes en cours finies") == workers, err
     assert "INFO:" not in err and "Uvicorn running" not in err, err
+    # uvicorn's own warning, in French, timed as the other lines
+    assert re.search(r"^\d{4}-\d\d-\d\d [\d:,]+ uvicorn, avertissement : requête HTTP mal formée : réponse 400", err,
+                     re.MULTILINE), err
+    assert "WARNING" not in err and "Invalid HTTP request" not in err, err
 
 
 def _each_record_comes_before_the_next_line_is_sent(port: int) -> None:
@@ -373,3 +381,16 @@ def test_immat_serve_on_an_unknown_host_says_so_in_french(cli):
     result = cli("serve", "--host", "hôte-inconnu.invalid", "--port", 0)
     assert result.exit_code == 1
     assert "adresse inconnue" in result.output
+
+
+def test_uvicorn_s_other_lines_are_kept_as_it_wrote_them_and_its_websocket_advice_dropped():
+    from immat.cli.serve import _Uvicorn
+
+    def shown(message: str, level=logging.WARNING, *args):
+        record = logging.LogRecord("uvicorn.error", level, __file__, 1, message, args, None)
+        return record.getMessage() if _Uvicorn().filter(record) else None
+
+    assert shown("Cancel %s running task(s), timeout graceful shutdown exceeded", logging.ERROR, 3) == \
+        "uvicorn, erreur : arrêt : 3 requête(s) en cours abandonnée(s), le délai d'arrêt est dépassé"
+    assert shown("Something new in uvicorn") == "uvicorn, avertissement : Something new in uvicorn"
+    assert shown("No supported WebSocket library detected. Please use \"pip install 'uvicorn[standard]'\"") is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import errno
+import logging
 import os
 import socket
 import sys
@@ -103,12 +104,41 @@ def _unbound(host: str, port: int) -> str | None:
 
 def _log_config(uvicorn) -> dict:
     """The service's lines (immat.serve: each process's start and stop, each request) on standard error, with
-    their time; of uvicorn's own, its warnings and errors only."""
+    their time; of uvicorn's own, its warnings and errors only, in French where they are known (_Uvicorn)."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["formatters"]["requests"] = {"format": "%(asctime)s %(message)s"}
     config["handlers"]["requests"] = {"formatter": "requests", "class": "logging.StreamHandler",
                                       "stream": "ext://sys.stderr"}
+    config["filters"] = {"french": {"()": f"{__name__}._Uvicorn"}}
+    config["handlers"]["default"] |= {"formatter": "requests", "filters": ["french"]}
     config["loggers"]["immat.serve"] = {"handlers": ["requests"], "level": "INFO", "propagate": False}
     for name in ("uvicorn", "uvicorn.error"):  # its English start and stop lines: the service writes its own
         config["loggers"][name]["level"] = "WARNING"
     return config
+
+
+class _Uvicorn(logging.Filter):
+    """uvicorn's warnings and errors as the service's other lines say things: in French, after the time, its
+    level first. A message it does not know stays as uvicorn wrote it; one that would send the operator to
+    install what the service does not need (a WebSocket library) is dropped."""
+
+    LEVELS = {"WARNING": "avertissement", "ERROR": "erreur", "CRITICAL": "erreur"}
+    FRENCH = {
+        "Invalid HTTP request received.": "requête HTTP mal formée : réponse 400, connexion fermée",
+        "Unsupported upgrade request.": "changement de protocole demandé (en-tête Upgrade) non pris en charge : "
+                                        "la requête est traitée en HTTP/1.1",
+        "Exceeded concurrency limit.": "trop de connexions à la fois : réponse 503",
+        "Exception in ASGI application\n": "erreur interne en traitant une requête (réponse 500) :",
+        "ASGI callable returned without starting response.": "une requête est restée sans réponse : réponse 500",
+        "ASGI callable returned without completing response.": "une réponse n'a pas été finie : connexion fermée",
+        "Cancel %s running task(s), timeout graceful shutdown exceeded":
+            "arrêt : %s requête(s) en cours abandonnée(s), le délai d'arrêt est dépassé",
+    }
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg if isinstance(record.msg, str) else ""
+        if message.startswith("No supported WebSocket library detected"):
+            return False
+        record.msg = self.FRENCH.get(message, record.msg)
+        record.msg = f"uvicorn, {self.LEVELS.get(record.levelname, record.levelname.lower())} : {record.msg}"
+        return True
