@@ -39,7 +39,8 @@ from .escape import json_dumps, visible
 from .explain import explaining
 from .frozen import frozen
 from .inputs import line_documents, whole_document
-from .pipeline import FAILED, Unreadable, load_rules, render_many, render_one, worked_examples
+from .pipeline import BATCH as TOGETHER
+from .pipeline import FAILED, Unreadable, load_rules, render_batch, render_one, worked_examples
 from .program import Program
 from .runtime import rule_of
 from .values import format_number
@@ -333,22 +334,47 @@ class _Body(io.RawIOBase):
     """A request's body as the blocking stream `inputs.line_documents` reads, from a worker thread: each read
     waits on the event loop for the next chunk, within the limits of bytes and time, once the records made so
     far are sent (`before_waiting`). Past the limits, and when the client leaves, reading fails (OSError) and the
-    batch ends with a record that says so at its place."""
+    batch ends with a record that says so at its place. It reads lines itself, so that `ready` can tell whether
+    the next one is already here: a client may wait for a line's record before it sends the next line."""
 
     def __init__(self, request: Request, limit: int, deadline: float, before_waiting: Callable) -> None:
         self._chunks, self._before_waiting = request.stream(), before_waiting
-        self._pending = b""
+        self._pending = bytearray()
+        self._searched = 0  # how far _pending is known to hold no line break
+        self._ended = False
         self._size, self._limit, self._deadline, self._full = 0, limit, deadline, False
 
     def readable(self) -> bool:
         return True
 
+    def ready(self) -> bool:
+        """Whether the next line (or the body's end) is here: reading it would not wait for the client."""
+        return self._ended or self._pending.find(b"\n", self._searched) >= 0
+
+    def readline(self, size: int = -1) -> bytes:
+        while True:
+            end = self._pending.find(b"\n", self._searched)
+            if end >= 0 and (size < 0 or end < size):
+                return self._taken(end + 1)
+            if 0 <= size <= len(self._pending):
+                return self._taken(size)
+            self._searched = len(self._pending)
+            more = b"" if self._ended else anyio.from_thread.run(self._next)
+            if not more:
+                self._ended = True
+                return self._taken(len(self._pending))
+            self._pending += more
+
+    def _taken(self, size: int) -> bytes:
+        taken = bytes(self._pending[:size])
+        del self._pending[:size]
+        self._searched = 0
+        return taken
+
     def readinto(self, buffer) -> int:
-        if not self._pending:
-            self._pending = anyio.from_thread.run(self._next)
-        size = min(len(buffer), len(self._pending))
-        buffer[:size], self._pending = self._pending[:size], self._pending[size:]
-        return size
+        line = self.readline(len(buffer))
+        buffer[:len(line)] = line
+        return len(line)
 
     async def _next(self) -> bytes:
         if self._full:
@@ -381,6 +407,20 @@ def _in_time(documents, deadline: float, seconds: float) -> Iterator:
         yield document
 
 
+def _arrived(documents: Iterator, body: _Body) -> Iterator[list]:
+    """The documents in chunks of those already received (TOGETHER at most), evaluated together on columns: a
+    chunk ends where the next line has not arrived, so that no record waits for a line the client may only send
+    once it has that record."""
+    chunk: list = []
+    for document in documents:
+        chunk.append(document)
+        if len(chunk) >= TOGETHER or not body.ready():
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 class _Records(Response):
     """The batch's records, sent as they are made, and at the latest whenever reading waits for more of the body,
     which is read as it comes, never held whole.
@@ -393,10 +433,9 @@ class _Records(Response):
         limits = service.limits
         deadline = time.monotonic() + limits.batch_seconds
         body = _Body(request, limits.batch_bytes, deadline, self._flush)
-        lines = line_documents(name, io.BufferedReader(body))
-        # One dossier at a time: a client may wait for a line's record before it sends the next line.
-        self.results = render_many(service.program, _in_time(lines, deadline, limits.batch_seconds), render, 1,
-                                   explain=explain, batch=1)
+        documents = _in_time(line_documents(name, body), deadline, limits.batch_seconds)
+        self.results = itertools.chain.from_iterable(render_batch(service.program, render, explain, chunk)
+                                                     for chunk in _arrived(documents, body))
         self.texts: list[str] = []  # made in the worker thread, sent from the event loop, never both at once
         self.counts: dict[str, int] = {}
         self.send = None

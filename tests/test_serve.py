@@ -98,6 +98,31 @@ def test_a_batch_without_a_name_names_each_line(client):
         ("requête.jsonl:2", "requête.jsonl", 2)
 
 
+def test_a_batch_is_checked_in_chunks_of_the_lines_already_received(program, monkeypatch):
+    """Lines sent together are evaluated together (on columns); a line the client sends only once it has the
+    record before is evaluated alone, as it comes (the command's test below sends lines one by one). The
+    records are the command's: test_a_batch_is_what_validate_jsonl_writes_for_standard_input."""
+    import immat.serve
+
+    sizes: list[int] = []
+    together = immat.serve.render_batch
+
+    def counted(program, render, explain, documents):
+        sizes.append(len(documents))
+        return together(program, render, explain, documents)
+
+    monkeypatch.setattr(immat.serve, "render_batch", counted)
+    lines = [_one_line(path) for path in sorted((ROOT / "fixtures").glob("*/dossier.json"))]
+    body = "".join(line + "\n" for line in lines * 3).encode()
+    with TestClient(create_app(program)) as whole:
+        answer = whole.post("/v1/validate/batch", content=body, headers=LINES)
+    assert sizes == [3 * len(lines)]
+    records = answer.text.splitlines()
+    assert [json.loads(r)["dossier"] for r in records] == [f"requête.jsonl:{n}" for n in range(1, 3 * len(lines) + 1)]
+    unnamed = [re.sub(r"requête\.jsonl:\d+", "L", r) for r in records]  # the same dossiers, three times over
+    assert unnamed[:len(lines)] == unnamed[len(lines):2 * len(lines)] == unnamed[2 * len(lines):]
+
+
 def test_a_batch_is_read_as_it_comes(program):
     """A body sent in chunks, without a length: records for what fits the limit, then one that says where
     reading stopped."""
