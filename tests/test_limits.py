@@ -255,8 +255,11 @@ def test_a_worker_that_dies_is_reported_and_the_batch_goes_on(tmp_path):
 @pytest.mark.parametrize("jobs", [1, 2])
 @pytest.mark.parametrize("signum, code, how", [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")])
 def test_an_interrupted_batch_says_so_and_exits_128_plus_the_signal(tmp_path, jobs, signum, code, how):
-    batch = _faulty_batch(tmp_path, {}, size=50000)  # long enough to be under way still when the signal comes
-    process = immat_subprocess("validate", "--format", "jsonl", "--jobs", jobs, batch)
+    batch = _faulty_batch(tmp_path, {}, size=20000)
+    # As from a terminal: a test runner started in the background by a shell without job control has Ctrl-C
+    # ignored, and its children would inherit that.
+    process = immat_subprocess("validate", "--format", "jsonl", "--jobs", jobs, batch,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     process.stdout.readline()  # the batch is under way
     time.sleep(0.2)
     process.send_signal(signum)
