@@ -31,8 +31,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from immat.batches import collector_held, evaluator
 from immat.compile import compiled
 from immat.evaluate import evaluate
-from immat.outcome import Step
 from immat.explain import explaining
+from immat.outcome import Step
 from immat.pipeline import BATCH, load_rules, render_many, validate
 from immat.report import render_json, render_jsonl
 from immat.trees import explain_many

@@ -229,7 +229,7 @@ class Trees(ExpressionVisitor):
         return ids
 
     def shifted(self, ids: np.ndarray) -> np.ndarray:
-        """_plus_one(ids), and what `numbered` knows of `ids` known of the result too."""
+        """_plus_one(ids), with what `numbered` knows of `ids` carried over to the result."""
         moved = _plus_one(ids)
         found = self._known.get(id(ids))
         if found is not None:
@@ -287,7 +287,7 @@ class Trees(ExpressionVisitor):
     _t_Compare = _t_Contains = _generic
 
     def _t_Literal(self, e, scope, need):
-        """One step on every row: a literal's value (an « hors champ »'s problem) is the dossier's no matter which,
+        """One step on every row: a literal's value (an « hors champ »'s problem) is the same in every dossier,
         so no key tells the rows apart."""
         kind, text, span = GENERIC[type(e)], e.span.text, e.span
 
