@@ -237,8 +237,9 @@ class Trees(ExpressionVisitor):
         return moved
 
     def step(self, kind: StepKind, text: str, span, column: Column, children: list[np.ndarray],
-             note=None, need: np.ndarray | None = None) -> np.ndarray:
-        """A step of `column`'s value on each row, its children the steps `children` number."""
+             note=None, need: np.ndarray | None = None, same: bool = False) -> np.ndarray:
+        """A step of `column`'s value on each row, its children the steps `children` number; `same`: the value is
+        the same on every row, so no key tells the rows apart."""
         steps = self.steps
 
         def build(rows, values) -> list:
@@ -247,7 +248,7 @@ class Trees(ExpressionVisitor):
             below = zip(*[[steps[k] for k in c[rows].tolist()] for c in children])
             return [_TN(Step, (kind, text, v, span, b, note)) for v, b in zip(values, below)]
 
-        keys = self.opened(column) if children else self.keys_of(column)
+        keys = [] if same else self.opened(column) if children else self.keys_of(column)
         return self.made([*keys, *children], len(column.state), build, steps, column, need)
 
     def opened(self, column: Column) -> list[np.ndarray]:
@@ -287,14 +288,8 @@ class Trees(ExpressionVisitor):
     _t_Compare = _t_Contains = _generic
 
     def _t_Literal(self, e, scope, need):
-        """One step on every row: a literal's value (an « hors champ »'s problem) is the same in every dossier,
-        so no key tells the rows apart."""
-        kind, text, span = GENERIC[type(e)], e.span.text, e.span
-
-        def build(rows, values) -> list:
-            return [_TN(Step, (kind, text, v, span, (), None)) for v in values]
-
-        return self.made([], scope.n, build, self.steps, self.batch.eval(e, scope), need)
+        """A literal's value (an « hors champ »'s problem) is the same in every dossier: one step on every row."""
+        return self.step(GENERIC[type(e)], e.span.text, e.span, self.batch.eval(e, scope), [], need=need, same=True)
 
     _t_OutOfScope = _t_Literal
 
